@@ -1,0 +1,64 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// One set of settings for every target, as Hummingbird does: imports are internal unless a file
+// says `public import` on purpose, existentials are spelled `any`, and member lookup only sees
+// what a file imports.
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Cairn",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "cairn", targets: ["cairn"]),
+        .library(name: "CairnStore", targets: ["CairnStore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLMDB",
+            pkgConfig: "lmdb",
+            providers: [.apt(["liblmdb-dev"])]
+        ),
+        .systemLibrary(
+            name: "CCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .target(
+            name: "CairnStore",
+            dependencies: ["CLMDB", "CCrypto"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CairnCLI",
+            dependencies: [
+                "CairnStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "cairn",
+            dependencies: ["CairnCLI"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CairnStoreTests",
+            dependencies: ["CairnStore", "CLMDB"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CairnCLITests",
+            dependencies: ["CairnCLI", "CairnStore", "cairn"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

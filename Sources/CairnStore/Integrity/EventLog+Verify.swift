@@ -1,0 +1,96 @@
+/// The outcome of walking the hash chain.
+public struct VerificationReport: Sendable, Equatable {
+    /// The first position checked (after the remembered verified prefix when resuming).
+    public var checkedFrom: UInt64
+    /// Every position up to this one is intact.
+    public var verifiedThrough: UInt64
+    /// Records checked in this run.
+    public var recordsChecked: UInt64
+    /// The first position whose record, hash or place in the chain is wrong.
+    public var firstBadPosition: UInt64?
+    /// What is wrong there.
+    public var problem: String?
+
+    public var isIntact: Bool { firstBadPosition == nil }
+}
+
+extension EventLog {
+    private static let verifiedKey = Array("verified".utf8)
+
+    /// Walks the chain: every record must sit at its own position with no gap, and its hash
+    /// must equal SHA-256(previous hash ‖ canonical bytes). Resumes after the prefix verified
+    /// last time unless `full`; remembers how far it got when everything checked out.
+    public func verify(full: Bool = false, progress: (@Sendable (_ checked: UInt64, _ head: UInt64) -> Void)? = nil) async throws -> VerificationReport {
+        let head = try self.head()
+        var previous = SHA256Digest.zero
+        var position: UInt64 = 0
+        if !full, let remembered = try verifiedPrefix() {
+            position = remembered.position
+            previous = remembered.hash
+            let stored = try event(at: position)
+            guard stored?.hash == remembered.hash else {
+                return VerificationReport(
+                    checkedFrom: position, verifiedThrough: position - 1, recordsChecked: 0, firstBadPosition: position,
+                    problem: "the record at \(position) no longer has the hash it had when it was verified")
+            }
+        }
+        let checkedFrom = position + 1
+        let chunk: UInt64 = 65_536
+        while position < head {
+            let end = min(head, position + chunk)
+            let start = position
+            let startHash = previous
+            let outcome: (UInt64, SHA256Digest, String?) = try env.read { txn in
+                let hasher = SHA256Hasher()
+                var at = start
+                var hash = startHash
+                let cursor = try txn.cursor(dbs.events)
+                var entry = try cursor.seek(atLeast: start + 1)
+                while at < end {
+                    guard let current = entry else { return (at, hash, "position \(at + 1) is missing: the log ends at \(at)") }
+                    let key = current.key.loadBigEndian(at: 0, as: UInt64.self)
+                    guard key == at + 1 else { return (at, hash, "position \(at + 1) is missing: the next stored is \(key)") }
+                    do { _ = try RecordLayout(current.value) } catch { return (at, hash, "record is malformed: \(error)") }
+                    let record = current.value
+                    guard record.loadBigEndian(at: RecordLayout.positionOffset, as: UInt64.self) == key else {
+                        return (at, hash, "record claims another position")
+                    }
+                    let canonical = UnsafeRawBufferPointer(rebasing: record[..<(record.count - RecordLayout.hashSize)])
+                    let expected = hasher.link(hash, canonical)
+                    let stored = SHA256Digest(bytes: UnsafeRawBufferPointer(rebasing: record[(record.count - RecordLayout.hashSize)...]))
+                    guard expected == stored else {
+                        return (at, hash, "hash mismatch: stored \(stored.hex), computed \(expected.hex)")
+                    }
+                    hash = expected
+                    at = key
+                    entry = try cursor.next()
+                }
+                return (at, hash, nil)
+            }
+            position = outcome.0
+            previous = outcome.1
+            if let problem = outcome.2 {
+                return VerificationReport(
+                    checkedFrom: checkedFrom, verifiedThrough: position, recordsChecked: position + 1 - checkedFrom,
+                    firstBadPosition: position + 1, problem: problem)
+            }
+            progress?(position, head)
+        }
+        if position > 0 {
+            let value = [UInt8].bigEndian(position) + previous.bytes
+            let dbs = self.dbs
+            try await perform { txn in try txn.put(dbs.meta, Self.verifiedKey, value) }
+        }
+        return VerificationReport(
+            checkedFrom: checkedFrom, verifiedThrough: position, recordsChecked: position + 1 - checkedFrom,
+            firstBadPosition: nil, problem: nil)
+    }
+
+    /// The prefix a previous verification found intact.
+    public func verifiedPrefix() throws -> (position: UInt64, hash: SHA256Digest)? {
+        try env.read { txn in
+            guard let raw = try txn.get(dbs.meta, Self.verifiedKey), raw.count == 40 else { return nil }
+            return (raw.loadBigEndian(at: 0, as: UInt64.self), SHA256Digest(bytes: UnsafeRawBufferPointer(rebasing: raw[8...])))
+        }
+    }
+}

@@ -1,0 +1,157 @@
+public import Foundation
+
+/// A page of the global log.
+public struct LogPage: Sendable {
+    public var events: [RecordedEvent]
+    /// Where the next read should start: one past the last position examined.
+    public var next: UInt64
+}
+
+public enum ReadDirection: Sendable {
+    case forwards
+    case backwards
+}
+
+extension EventLog {
+    /// Events of `stream` starting at `version` (inclusive), forwards or backwards. Reading
+    /// backwards from `UInt64.max` starts at the stream's last event.
+    public func readStream(
+        _ stream: String, from version: UInt64 = 1, direction: ReadDirection = .forwards, limit: Int = 1000
+    ) throws -> [RecordedEvent] {
+        try limits.validate(streamId: stream)
+        let name = Array(stream.utf8)
+        let prefix = name + [0]
+        return try env.read { txn in
+            var out: [RecordedEvent] = []
+            let cursor = try txn.cursor(dbs.streams)
+            var entry: LMDBCursor.Entry?
+            switch direction {
+            case .forwards:
+                entry = try cursor.seek(atLeast: LogDatabases.streamKey(name, version))
+            case .backwards:
+                let key = LogDatabases.streamKey(name, version)
+                entry = try cursor.seek(atLeast: key)
+                if entry == nil || !entry!.key.elementsEqual(key) { entry = try cursor.previous() }
+            }
+            while let current = entry, out.count < limit, current.key.starts(with: prefix),
+                  current.key.count == prefix.count + 8 {
+                out.append(try event(at: current.value.loadBigEndian(at: 0, as: UInt64.self), txn))
+                entry = direction == .forwards ? try cursor.next() : try cursor.previous()
+            }
+            return out
+        }
+    }
+
+    /// The stream's current version: its number of events, 0 when it does not exist.
+    public func streamVersion(_ stream: String) throws -> UInt64 {
+        try limits.validate(streamId: stream)
+        return try env.read { txn in
+            try txn.get(dbs.heads, Array(stream.utf8)).map { $0.loadBigEndian(at: 0, as: UInt64.self) } ?? 0
+        }
+    }
+
+    /// Reads the global log from `position` (inclusive). Returns at most `limit` matching
+    /// events and examines at most `maxScanned` records, so a rare filter cannot hold a read
+    /// open for long; continue from the page's `next`.
+    public func read(
+        from position: UInt64, limit: Int = 1000, filter: EventFilter = .all, maxScanned: Int = 100_000
+    ) throws -> LogPage {
+        let matcher = FilterMatcher(filter)
+        return try env.read { txn in
+            var events: [RecordedEvent] = []
+            events.reserveCapacity(min(limit, 4096))
+            var next = max(position, 1)
+            var scanned = 0
+            let cursor = try txn.cursor(dbs.events)
+            var entry = try cursor.seek(atLeast: next)
+            while let current = entry, events.count < limit, scanned < maxScanned {
+                let at = current.key.loadBigEndian(at: 0, as: UInt64.self)
+                let layout: RecordLayout
+                do { layout = try RecordLayout(current.value) } catch {
+                    throw EventLogError(.corruptRecord, "record at position \(at): \(error)", position: at)
+                }
+                if matcher.matches(current.value, layout) {
+                    events.append(RecordedEvent(record: Array(current.value), layout: layout))
+                }
+                scanned += 1
+                next = at + 1
+                entry = try cursor.next()
+            }
+            return LogPage(events: events, next: next)
+        }
+    }
+
+    /// The event stored at `position`.
+    public func event(at position: UInt64) throws -> RecordedEvent? {
+        try env.read { txn in
+            guard try txn.get(dbs.events, position) != nil else { return nil }
+            return try event(at: position, txn)
+        }
+    }
+
+    /// The event with this id.
+    public func event(id: UUID) throws -> RecordedEvent? {
+        try env.read { txn in
+            guard let position = try withUnsafeBytes(of: id.uuid, { try txn.get(dbs.ids, $0) }) else { return nil }
+            return try event(at: position.loadBigEndian(at: 0, as: UInt64.self), txn)
+        }
+    }
+
+    /// Positions of the events whose subject is `subject`, from `position` on.
+    public func positions(subject: String, from position: UInt64 = 1, limit: Int = 10_000) throws -> [UInt64] {
+        let prefix = Array(subject.utf8) + [0]
+        return try env.read { txn in
+            var out: [UInt64] = []
+            let cursor = try txn.cursor(dbs.subjects)
+            var entry = try cursor.seek(atLeast: LogDatabases.streamKey(Array(subject.utf8), position))
+            while let current = entry, out.count < limit, current.key.starts(with: prefix),
+                  current.key.count == prefix.count + 8 {
+                out.append(current.key.loadBigEndian(at: prefix.count, as: UInt64.self))
+                entry = try cursor.next()
+            }
+            return out
+        }
+    }
+
+    func event(at position: UInt64, _ txn: borrowing some LMDBReading & ~Copyable) throws -> RecordedEvent {
+        guard let raw = try txn.get(dbs.events, position) else {
+            throw EventLogError(.corruptRecord, "an index points at position \(position), which is not stored", position: position)
+        }
+        do { return try RecordedEvent(record: Array(raw)) } catch {
+            throw EventLogError(.corruptRecord, "record at position \(position): \(error)", position: position)
+        }
+    }
+
+    /// Follows the log from `position` (inclusive): first what is stored, then each append as
+    /// it commits. See ``EventSubscription``.
+    public func subscribe(
+        from position: UInt64, filter: EventFilter = .all, batchSize: Int = 1024, pollInterval: Duration? = nil
+    ) -> EventSubscription {
+        EventSubscription(log: self, from: position, filter: filter, batchSize: batchSize, pollInterval: pollInterval)
+    }
+}
+
+/// Matches a stored record against a filter without copying or decoding it.
+struct FilterMatcher {
+    let typePrefixes: [[UInt8]]
+    let categories: [[UInt8]]
+
+    init(_ filter: EventFilter) {
+        typePrefixes = filter.typePrefixes.map { Array($0.utf8) }
+        categories = filter.categories.map { Array($0.utf8) }
+    }
+
+    func matches(_ record: UnsafeRawBufferPointer, _ layout: RecordLayout) -> Bool {
+        if !typePrefixes.isEmpty {
+            let type = UnsafeRawBufferPointer(rebasing: record[layout.type])
+            guard typePrefixes.contains(where: { type.starts(with: $0) }) else { return false }
+        }
+        if !categories.isEmpty {
+            let stream = UnsafeRawBufferPointer(rebasing: record[layout.stream])
+            let end = stream.firstIndex(of: UInt8(ascii: "-")) ?? stream.endIndex
+            let category = UnsafeRawBufferPointer(rebasing: stream[..<end])
+            guard categories.contains(where: { category.elementsEqual($0) }) else { return false }
+        }
+        return true
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import Synchronization
+
+/// Cairn's append-only event log, kept in LMDB.
+///
+/// Every event gets a global position — 1, 2, 3 … with no gap, in commit order — and a version
+/// in its stream. Appends return only once durable; concurrent appends share one transaction
+/// and one sync (group commit). Every record is chained to the previous one by SHA-256.
+///
+/// ```swift
+/// let log = try EventLog(directory: "data/log")
+/// let result = try await log.append(
+///     [NewEvent(id: .v7(), type: "customers.CustomerRegistered", payload: Array(#"{"name":"Ada"}"#.utf8))],
+///     to: "customer-42", expecting: .noStream)
+/// for try await event in log.subscribe(from: 1) { … }
+/// await log.close()
+/// ```
+public final class EventLog: Sendable {
+    public enum Durability: Sendable {
+        /// Every commit syncs data and metadata before the append returns (the default).
+        case full
+        /// Opt-in `MDB_NOMETASYNC`: the meta page is synced with the next commit, so a crash
+        /// may lose the last acknowledged transaction, though never corrupt the log.
+        case noMetaSync
+    }
+
+    public struct Options: Sendable {
+        /// Initial size of the memory map; it grows by itself.
+        public var initialMapSize = 1 << 30
+        public var durability = Durability.full
+        public var limits = EventLogLimits()
+        public var clock: any WallClock = SystemClock()
+
+        public init() {}
+    }
+
+    public let directory: String
+    public let limits: EventLogLimits
+    let env: LMDBEnvironment
+    let dbs: LogDatabases
+    let watch: HeadWatch
+    private let writer: LogWriter
+
+    /// Opens the log in `directory`, creating it when absent.
+    public init(directory: String, options: Options = Options()) throws {
+        var envOptions = LMDBEnvironment.Options()
+        envOptions.mapSize = options.initialMapSize
+        envOptions.durability = options.durability == .full ? .full : .noMetaSync
+        let env = try LMDBEnvironment(path: directory, options: envOptions)
+        let dbs = try LogDatabases(env)
+        let tail = try env.read { txn -> ChainTail in
+            let cursor = try txn.cursor(dbs.events)
+            guard let last = try cursor.last() else { return ChainTail() }
+            let record = try RecordedEvent(record: Array(last.value))
+            return ChainTail(head: record.position, hash: record.hash, recordedAt: record.recordedAt)
+        }
+        let watch = HeadWatch(head: tail.head)
+        self.directory = directory
+        self.limits = options.limits
+        self.env = env
+        self.dbs = dbs
+        self.watch = watch
+        self.writer = LogWriter(
+            engine: AppendEngine(env: env, dbs: dbs, clock: options.clock, tail: tail),
+            onCommit: { watch.publish($0) })
+    }
+
+    /// Finishes queued appends, ends subscriptions, and closes the environment.
+    public func close() async {
+        await writer.stop()
+        watch.close()
+        env.close()
+    }
+
+    // MARK: Appending
+
+    /// Appends `events` to one stream if its version matches `expected`.
+    @discardableResult
+    public func append(_ events: [NewEvent], to stream: String, expecting expected: ExpectedVersion = .any) async throws -> AppendResult {
+        try await append([StreamAppend(stream: stream, expectedVersion: expected, events: events)])
+    }
+
+    /// Appends to several streams atomically: all land, or — when any stream's expected
+    /// version does not hold — none. Positions follow the order given.
+    @discardableResult
+    public func append(_ appends: [StreamAppend]) async throws -> AppendResult {
+        try limits.validate(appends)
+        return try await writer.append(appends)
+    }
+
+    // MARK: Position
+
+    /// The last committed position; every position up to it is durable and readable.
+    public var committedThrough: UInt64 { watch.head }
+
+    /// The last position stored, read from storage (sees appends by other processes too).
+    public func head() throws -> UInt64 {
+        try env.read { txn in
+            try txn.cursor(dbs.events).last().map { $0.key.loadBigEndian(at: 0, as: UInt64.self) } ?? 0
+        }
+    }
+
+    /// Group commits so far and events they carried (this process only).
+    public var commitCounts: (commits: UInt64, events: UInt64) {
+        (writer.commits.load(ordering: .relaxed), writer.appendedEvents.load(ordering: .relaxed))
+    }
+
+    /// Runs `body` in a write transaction on the writer thread, ordered with appends.
+    func perform(_ body: @escaping @Sendable (borrowing LMDBWriteTransaction) throws -> Void) async throws {
+        try await writer.perform(body)
+    }
+}

@@ -1,0 +1,131 @@
+public import Foundation
+
+/// An event to append: everything but what the log assigns (position, stream version,
+/// `recordedAt`, hash).
+public struct NewEvent: Sendable {
+    /// Unique per event; appending an id already stored is an idempotent retry.
+    public var id: UUID
+    /// `<context>.<PastTense>`, for example `sales.OpportunityStageChanged`.
+    public var type: String
+    public var schemaVersion: UInt32
+    /// UTF-8 JSON. The log stores the bytes as given and never parses them.
+    public var payload: [UInt8]
+    /// The data subject (customer) the event concerns, if any.
+    public var subject: String?
+    /// Business time, when it differs from the time of recording.
+    public var occurredAt: Timestamp?
+    /// Who issued the command.
+    public var actor: String
+    public var correlationId: String?
+    public var causationId: String?
+
+    public init(
+        id: UUID, type: String, schemaVersion: UInt32 = 1, payload: [UInt8], subject: String? = nil,
+        occurredAt: Timestamp? = nil, actor: String = "system", correlationId: String? = nil,
+        causationId: String? = nil
+    ) {
+        self.id = id
+        self.type = type
+        self.schemaVersion = schemaVersion
+        self.payload = payload
+        self.subject = subject
+        self.occurredAt = occurredAt
+        self.actor = actor
+        self.correlationId = correlationId
+        self.causationId = causationId
+    }
+}
+
+/// What the writer expects a stream's version to be when an append lands.
+public enum ExpectedVersion: Sendable, Hashable, CustomStringConvertible {
+    /// No check.
+    case any
+    /// The stream must not exist yet.
+    case noStream
+    /// The stream must have at least one event.
+    case streamExists
+    /// The stream's version (its number of events) must be exactly this; 0 means no stream.
+    case exact(UInt64)
+
+    func admits(_ current: UInt64) -> Bool {
+        switch self {
+        case .any: true
+        case .noStream: current == 0
+        case .streamExists: current > 0
+        case .exact(let version): current == version
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .any: "any"
+        case .noStream: "no stream"
+        case .streamExists: "stream exists"
+        case .exact(let v): "\(v)"
+        }
+    }
+}
+
+/// Events for one stream within an append.
+public struct StreamAppend: Sendable {
+    public var stream: String
+    public var expectedVersion: ExpectedVersion
+    public var events: [NewEvent]
+
+    public init(stream: String, expectedVersion: ExpectedVersion = .any, events: [NewEvent]) {
+        self.stream = stream
+        self.expectedVersion = expectedVersion
+        self.events = events
+    }
+}
+
+/// The outcome of a durable append.
+public struct AppendResult: Sendable, Equatable {
+    /// Global position of every event, in the order given.
+    public var positions: [UInt64]
+    /// Each stream's version after the append.
+    public var streamVersions: [String: UInt64]
+    /// True when every event was already stored: an idempotent retry, nothing written.
+    public var wasAlreadyStored: Bool
+
+    public var firstPosition: UInt64 { positions.first ?? 0 }
+    public var lastPosition: UInt64 { positions.last ?? 0 }
+}
+
+/// Which events a read or subscription returns.
+public struct EventFilter: Sendable, Hashable {
+    /// Event types starting with any of these (for example `sales.` or `sales.Opportunity`).
+    public var typePrefixes: [String]
+    /// Stream categories: the part of the stream id before its first `-`.
+    public var categories: [String]
+
+    public init(typePrefixes: [String] = [], categories: [String] = []) {
+        self.typePrefixes = typePrefixes
+        self.categories = categories
+    }
+
+    public static let all = EventFilter()
+
+    public var isAll: Bool { typePrefixes.isEmpty && categories.isEmpty }
+}
+
+extension UUID {
+    /// A time-ordered UUID (version 7): 48 bits of Unix milliseconds, then random bits.
+    public static func v7(at time: Timestamp = SystemClock().now()) -> UUID {
+        var generator = SystemRandomNumberGenerator()
+        return v7(at: time, using: &generator)
+    }
+
+    public static func v7<R: RandomNumberGenerator>(at time: Timestamp, using generator: inout R) -> UUID {
+        let millis = UInt64(max(0, time.microsecondsSinceEpoch / 1000))
+        var bytes = [UInt8](repeating: 0, count: 16)
+        for i in 0..<6 { bytes[i] = UInt8(truncatingIfNeeded: millis >> (8 * (5 - i))) }
+        let random = generator.next() as UInt64
+        let random2 = generator.next() as UInt64
+        for i in 6..<16 { bytes[i] = UInt8(truncatingIfNeeded: (i < 14 ? random : random2) >> (8 * (i % 8))) }
+        bytes[6] = 0x70 | (bytes[6] & 0x0f)
+        bytes[8] = 0x80 | (bytes[8] & 0x3f)
+        return UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                           bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+    }
+}
