@@ -70,7 +70,7 @@ final class LogWriter: @unchecked Sendable {
             return
         }
         queue.append(job)
-        condition.signal()
+        if queue.count == 1 || queue.count >= lastBatchJobs { condition.signal() }
         condition.unlock()
     }
 
@@ -102,9 +102,31 @@ final class LogWriter: @unchecked Sendable {
                 for waiter in waiters { waiter.resume() }
                 return
             }
+            linger()
             let batch = takeBatch()
             condition.unlock()
+            let started = ContinuousClock.now
             commit(batch)
+            lastBatchJobs = batch.count
+            lastCommitDuration = ContinuousClock.now - started
+        }
+    }
+
+    /// Jobs in the last batch and how long it took to commit.
+    private var lastBatchJobs = 0
+    private var lastCommitDuration = Duration.zero
+
+    /// Callers resumed by the last commit re-submit over the next few hundred microseconds; a
+    /// writer that took only the first of them would commit half batches forever, alternating.
+    /// So when fewer jobs wait than the last batch held, wait a little — at most half the last
+    /// commit's duration and 1 ms — for the rest. Under light load this adds nothing: a single
+    /// caller's batch is complete as soon as it arrives. Called with the lock held.
+    private func linger() {
+        guard lastBatchJobs > 1, queue.count < lastBatchJobs, !closing else { return }
+        let wait = min(lastCommitDuration / 2, .milliseconds(1))
+        let deadline = Date(timeIntervalSinceNow: Double(wait.components.attoseconds) / 1e18 + Double(wait.components.seconds))
+        while queue.count < lastBatchJobs && !closing {
+            if !condition.wait(until: deadline) { break }
         }
     }
 

@@ -1,0 +1,305 @@
+import ArgumentParser
+import CairnStore
+import Foundation
+
+struct LogCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "log",
+        abstract: "Append to, read, follow, verify and describe the event log.",
+        subcommands: [Append.self, Read.self, Tail.self, Verify.self, Stats.self]
+    )
+}
+
+/// Opens the log, runs `body`, and closes the log however `body` ends.
+func withEventLog<T>(_ options: DataOptions, _ body: (EventLog) async throws -> T) async throws -> T {
+    let log: EventLog
+    do {
+        log = try EventLog(directory: options.logDirectory)
+    } catch {
+        throw CLIError("cannot open the log in \(options.logDirectory): \(error)")
+    }
+    do {
+        let value = try await body(log)
+        await log.close()
+        return value
+    } catch {
+        await log.close()
+        throw error
+    }
+}
+
+/// Writes a line to standard output at once (acknowledgements must not wait in a buffer).
+func emit(_ line: String) {
+    print(line)
+    fflush(nil)
+}
+
+extension LogCommand {
+    struct Append: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Append events and print each acknowledged position.",
+            discussion: """
+                With --stream and --type, each PAYLOAD argument is one event's JSON payload, all \
+                appended to that stream at once. Otherwise each line of standard input is one append \
+                as a JSON object: {"stream":"customer-1","type":"customers.CustomerRegistered","payload":{…}} \
+                with optional id, schemaVersion, expectedVersion (any, no_stream, stream_exists or a \
+                number), subject, actor, occurredAt, correlationId, causationId — or "events":[…] for \
+                several events. Each acknowledged event prints as {"position":…,"stream":…,"version":…,"id":…}, \
+                once durable.
+                """)
+
+        @OptionGroup var options: DataOptions
+
+        @Option(help: "Stream to append the PAYLOAD arguments to.")
+        var stream: String?
+
+        @Option(help: "Event type of the PAYLOAD arguments, as context.PastTense.")
+        var type: String?
+
+        @Option(help: "Expected stream version: any, no_stream, stream_exists or a number.")
+        var expectedVersion = "any"
+
+        @Option(help: "Actor recorded on each event.")
+        var actor = "cli"
+
+        @Option(help: "Appends from standard input kept in flight at once (they share commits).")
+        var concurrency = 1
+
+        @Argument(help: "JSON payloads (with --stream and --type).")
+        var payloads: [String] = []
+
+        func validate() throws {
+            guard concurrency >= 1 && concurrency <= 4096 else { throw ValidationError("--concurrency must be 1…4096") }
+            if !payloads.isEmpty && (stream == nil || type == nil) {
+                throw ValidationError("payload arguments need --stream and --type")
+            }
+        }
+
+        func run() async throws {
+            try await withEventLog(options) { log in
+                if let stream, let type {
+                    let events = try (payloads.isEmpty ? ["{}"] : payloads).map { text in
+                        guard let value = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) else {
+                            throw CLIError("payload is not JSON: \(text.prefix(80))")
+                        }
+                        return NewEvent(id: .v7(), type: type, payload: try AppendLine.payloadBytes(value), actor: actor)
+                    }
+                    let append = StreamAppend(
+                        stream: stream, expectedVersion: try AppendLine.expectedVersion(expectedVersion), events: events)
+                    acknowledge(append, try await log.append([append]))
+                    return
+                }
+                try await appendStandardInput(log)
+            }
+        }
+
+        private func appendStandardInput(_ log: EventLog) async throws {
+            try await withThrowingTaskGroup(of: (StreamAppend, AppendResult).self) { group in
+                var inFlight = 0
+                var lineNumber = 0
+                while let line = readLine(strippingNewline: true) {
+                    lineNumber += 1
+                    if line.allSatisfy(\.isWhitespace) { continue }
+                    let append: StreamAppend
+                    do {
+                        append = try AppendLine(json: line, defaultActor: actor).append
+                    } catch {
+                        throw CLIError("line \(lineNumber): \(error)")
+                    }
+                    group.addTask { (append, try await log.append([append])) }
+                    inFlight += 1
+                    if inFlight >= concurrency, let (done, result) = try await group.next() {
+                        inFlight -= 1
+                        acknowledge(done, result)
+                    }
+                }
+                while let (done, result) = try await group.next() { acknowledge(done, result) }
+            }
+        }
+
+        private func acknowledge(_ append: StreamAppend, _ result: AppendResult) {
+            let firstVersion = (result.streamVersions[append.stream] ?? 0) - UInt64(append.events.count)
+            for (offset, (event, position)) in zip(append.events, result.positions).enumerated() {
+                var json = JSONText()
+                json.raw("{")
+                json.key("position", first: true); json.raw(String(position))
+                json.key("stream"); json.string(append.stream)
+                json.key("version"); json.raw(String(firstVersion + UInt64(offset) + 1))
+                json.key("id"); json.string(event.id.uuidString.lowercased())
+                json.raw("}")
+                emit(json.text)
+            }
+        }
+    }
+
+    struct Read: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print events as JSON lines: a stream, the global log from a position, or one event by id.")
+
+        @OptionGroup var options: DataOptions
+
+        @Option(help: "Read this stream (from --from as a stream version).")
+        var stream: String?
+
+        @Option(help: "Print the event with this id.")
+        var id: String?
+
+        @Option(help: "First position (or stream version with --stream). Backwards with --stream, defaults to the end.")
+        var from: UInt64?
+
+        @Option(help: "Most events to print.")
+        var limit = 1000
+
+        @Flag(help: "Read the stream backwards.")
+        var backwards = false
+
+        @Option(help: "Only event types starting with one of these (comma-separated).")
+        var types: String?
+
+        @Option(help: "Only streams of these categories (comma-separated).")
+        var category: String?
+
+        func run() async throws {
+            try await withEventLog(options) { log in
+                if let id {
+                    guard let uuid = UUID(uuidString: id) else { throw CLIError("--id must be a UUID, not \(id)") }
+                    guard let event = try log.event(id: uuid) else { throw CLIError("no event has id \(id)") }
+                    emit(event.jsonLine)
+                    return
+                }
+                if let stream {
+                    let start = from ?? (backwards ? .max : 1)
+                    for event in try log.readStream(stream, from: start, direction: backwards ? .backwards : .forwards, limit: limit) {
+                        emit(event.jsonLine)
+                    }
+                    return
+                }
+                var next = from ?? 1
+                var remaining = limit
+                let head = try log.head()
+                let filter = EventFilter(types: types, category: category)
+                while remaining > 0 && next <= head {
+                    let page = try log.read(from: next, limit: min(remaining, 4096), filter: filter)
+                    for event in page.events { print(event.jsonLine) }
+                    remaining -= page.events.count
+                    next = page.next
+                }
+                fflush(nil)
+            }
+        }
+    }
+
+    struct Tail: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print events from a position as JSON lines, then follow new ones until interrupted.")
+
+        @OptionGroup var options: DataOptions
+
+        @Option(help: "First position to print.")
+        var from: UInt64 = 1
+
+        @Option(help: "Only event types starting with one of these (comma-separated).")
+        var types: String?
+
+        @Option(help: "Only streams of these categories (comma-separated).")
+        var category: String?
+
+        @Option(help: "Stop after this many events.")
+        var limit: Int?
+
+        func run() async throws {
+            try await withEventLog(options) { log in
+                var printed = 0
+                // Another process (a running `cairn serve`) may be the writer: look every 100 ms.
+                for try await event in log.subscribe(
+                    from: from, filter: EventFilter(types: types, category: category), pollInterval: .milliseconds(100)
+                ) {
+                    emit(event.jsonLine)
+                    printed += 1
+                    if let limit, printed >= limit { break }
+                }
+            }
+        }
+    }
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Walk the hash chain; exit 1 naming the first bad position if it is broken.")
+
+        @OptionGroup var options: DataOptions
+
+        @Flag(help: "Check from position 1 rather than after the prefix verified last time.")
+        var full = false
+
+        @Flag(help: "Print the report as JSON.")
+        var json = false
+
+        func run() async throws {
+            let report = try await withEventLog(options) { log in try await log.verify(full: full) }
+            if json {
+                var out = JSONText()
+                out.raw("{")
+                out.key("intact", first: true); out.raw(report.isIntact ? "true" : "false")
+                out.key("checkedFrom"); out.raw(String(report.checkedFrom))
+                out.key("verifiedThrough"); out.raw(String(report.verifiedThrough))
+                out.key("recordsChecked"); out.raw(String(report.recordsChecked))
+                if let bad = report.firstBadPosition { out.key("firstBadPosition"); out.raw(String(bad)) }
+                if let problem = report.problem { out.key("problem"); out.string(problem) }
+                out.raw("}")
+                emit(out.text)
+            } else if report.isIntact {
+                emit("intact: positions 1…\(report.verifiedThrough) verified (\(report.recordsChecked) checked from \(report.checkedFrom))")
+            }
+            if let bad = report.firstBadPosition {
+                if !json { emit("broken at position \(bad): \(report.problem ?? "")") }
+                throw ExitCode.failure
+            }
+        }
+    }
+
+    struct Stats: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Describe the log: size, streams, time span, verification.")
+
+        @OptionGroup var options: DataOptions
+
+        @Flag(help: "Print as JSON.")
+        var json = false
+
+        func run() async throws {
+            let stats = try await withEventLog(options) { log in try log.stats() }
+            let rows: [(String, String)] = [
+                ("head", String(stats.head)),
+                ("events", String(stats.events)),
+                ("streams", String(stats.streams)),
+                ("subjects", String(stats.subjects)),
+                ("firstRecordedAt", stats.firstRecordedAt?.rfc3339 ?? "-"),
+                ("lastRecordedAt", stats.lastRecordedAt?.rfc3339 ?? "-"),
+                ("verifiedThrough", String(stats.verifiedThrough)),
+                ("usedBytes", String(stats.usedBytes)),
+                ("fileBytes", String(stats.fileBytes)),
+                ("mapSize", String(stats.mapSize)),
+            ]
+            if json {
+                var out = JSONText()
+                out.raw("{")
+                for (index, (key, value)) in rows.enumerated() {
+                    out.key(key, first: index == 0)
+                    if let number = Int(value) { out.raw(String(number)) } else if value == "-" { out.raw("null") } else { out.string(value) }
+                }
+                out.raw("}")
+                emit(out.text)
+            } else {
+                for (key, value) in rows { emit(key.padding(toLength: 16, withPad: " ", startingAt: 0) + value) }
+            }
+        }
+    }
+}
+
+extension EventFilter {
+    init(types: String?, category: String?) {
+        func list(_ text: String?) -> [String] {
+            (text ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        self.init(typePrefixes: list(types), categories: list(category))
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import Synchronization
+
+/// The `cairn` executable built beside this test bundle.
+let cairnExecutable: URL = {
+    if let override = ProcessInfo.processInfo.environment["CAIRN_EXECUTABLE"] { return URL(fileURLWithPath: override) }
+    var dir = Bundle.main.bundleURL
+    for _ in 0..<4 {
+        let candidate = dir.appendingPathComponent("cairn")
+        if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        dir = dir.deletingLastPathComponent()
+    }
+    let arg0 = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    return arg0.appendingPathComponent("cairn")
+}()
+
+/// A finished run of `cairn`.
+struct CommandResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+    var lines: [String] { stdout.split(separator: "\n").map(String.init) }
+}
+
+/// Runs `cairn` with `arguments` and `input` on standard input, on a thread of its own so the
+/// blocking waits stay off Swift's cooperative pool.
+func cairn(_ arguments: [String], input: String = "") async throws -> CommandResult {
+    try await onThread {
+        let process = Process()
+        process.executableURL = cairnExecutable
+        process.arguments = arguments
+        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        try stdin.fileHandleForWriting.write(contentsOf: Data(input.utf8))
+        try stdin.fileHandleForWriting.close()
+        let out = stdout.fileHandleForReading.readDataToEndOfFile()
+        let err = stderr.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return CommandResult(
+            status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
+            stderr: String(decoding: err, as: UTF8.self))
+    }
+}
+
+/// Runs blocking work on a new thread and awaits its result.
+func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread {
+            do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }
+        }
+        thread.stackSize = 4 << 20
+        thread.start()
+    }
+}
+
+/// Reads lines from a file descriptor, blocking.
+struct LineReader {
+    let fd: Int32
+    private var pending: [UInt8] = []
+
+    init(fd: Int32) { self.fd = fd }
+
+    mutating func next() -> String? {
+        while true {
+            if let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = String(decoding: pending[..<newline], as: UTF8.self)
+                pending.removeSubrange(...newline)
+                return line
+            }
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count <= 0 { return nil }
+            pending += chunk[..<count]
+        }
+    }
+}
+
+func temporaryDirectory() throws -> String {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-cli-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}

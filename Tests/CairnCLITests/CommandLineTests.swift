@@ -1,0 +1,98 @@
+@testable import CairnStore
+import Foundation
+import Testing
+
+@Suite("The cairn command line")
+struct CommandLineTests {
+    @Test("Append, read, tail, verify and stats work together")
+    func roundTrip() async throws {
+        let data = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let appended = try await cairn(["log", "append", "--data", data, "--stream", "customer-1", "--type", "customers.CustomerRegistered", #"{"name":"Ada"}"#, #"{"name":"Grace"}"#])
+        #expect(appended.status == 0, "\(appended.stderr)")
+        #expect(appended.lines.count == 2)
+        #expect(appended.lines[0].contains(#""position":1"#))
+
+        let input = """
+            {"stream":"customer-2","type":"customers.CustomerRegistered","payload":{"name":"Edsger"},"expectedVersion":"no_stream","subject":"customer-2"}
+            {"stream":"customer-2","type":"customers.CustomerTagged","payload":{"tag":"vip"},"expectedVersion":1}
+
+            """
+        let piped = try await cairn(["log", "append", "--data", data], input: input)
+        #expect(piped.status == 0, "\(piped.stderr)")
+        #expect(piped.lines.count == 2)
+        #expect(piped.lines[1].contains(#""position":4,"stream":"customer-2","version":2"#))
+
+        let stream = try await cairn(["log", "read", "--data", data, "--stream", "customer-2"])
+        #expect(stream.lines.count == 2)
+        #expect(stream.lines[0].contains(#""payload":{"name":"Edsger"}"#))
+        #expect(stream.lines[0].contains(#""subject":"customer-2""#))
+
+        let backwards = try await cairn(["log", "read", "--data", data, "--stream", "customer-1", "--backwards", "--limit", "1"])
+        #expect(backwards.lines.count == 1 && backwards.lines[0].contains(#""version":2"#))
+
+        let filtered = try await cairn(["log", "read", "--data", data, "--types", "customers.CustomerTagged"])
+        #expect(filtered.lines.count == 1)
+
+        let tail = try await cairn(["log", "tail", "--data", data, "--from", "2", "--limit", "3"])
+        #expect(tail.status == 0)
+        #expect(tail.lines.map { $0.hasPrefix(#"{"position":"#) } == [true, true, true])
+        #expect(tail.lines[0].hasPrefix(#"{"position":2,"#))
+
+        let verify = try await cairn(["log", "verify", "--data", data, "--json"])
+        #expect(verify.status == 0)
+        #expect(verify.stdout.contains(#""intact":true"#))
+
+        let stats = try await cairn(["log", "stats", "--data", data, "--json"])
+        let object = try JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as? [String: Any]
+        #expect(object?["head"] as? Int == 4)
+        #expect(object?["streams"] as? Int == 2)
+    }
+
+    @Test("Bad input: a non-zero exit, one readable line, nothing written", arguments: [
+        (["log", "append", "--stream", "bad id", "--type", "a.B", "{}"], ""),
+        (["log", "append", "--stream", "s-1", "--type", "NoDot", "{}"], ""),
+        (["log", "append", "--stream", "s-1", "--type", "a.B", "{not json"], ""),
+        (["log", "append"], "{\"stream\":\"s-1\"}\n"),
+        (["log", "append"], "not json\n"),
+        (["log", "append"], "{\"stream\":\"s-1\",\"type\":\"a.B\",\"expectedVersion\":\"sometimes\"}\n"),
+        (["log", "append"], "{\"stream\":\"s-1\",\"type\":\"a.B\",\"expectedVersion\":3}\n"),
+        (["log", "read", "--id", "not-a-uuid"], ""),
+    ])
+    func badInput(arguments: [String], input: String) async throws {
+        let data = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let result = try await cairn(arguments + ["--data", data], input: input)
+        #expect(result.status != 0)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "stderr: \(result.stderr)")
+        #expect(result.stdout.isEmpty)
+        let stats = try await cairn(["log", "stats", "--data", data, "--json"])
+        #expect(stats.stdout.contains(#""head":0"#))
+    }
+
+    @Test("A broken chain makes verify exit non-zero, naming the position")
+    func verifyFailureExits() async throws {
+        let data = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let payloads = (1...10).map { #"{"n":\#($0)}"# }
+        let appended = try await cairn(["log", "append", "--data", data, "--stream", "s-1", "--type", "a.B"] + payloads)
+        #expect(appended.lines.count == 10)
+        let intact = try await cairn(["log", "verify", "--data", data])
+        #expect(intact.status == 0)
+        #expect(intact.stdout.hasPrefix("intact: positions 1…10"))
+
+        let env = try LMDBEnvironment(path: data + "/log")
+        let events = try env.database("events")
+        try env.write { txn in
+            var record = Array(try #require(try txn.get(events, UInt64(5))))
+            record[record.count - 50] ^= 0x20
+            try txn.put(events, Array(withUnsafeBytes(of: UInt64(5).bigEndian) { Array($0) }), record)
+        }
+        env.close()
+
+        let broken = try await cairn(["log", "verify", "--data", data, "--full"])
+        #expect(broken.status == 1)
+        #expect(broken.stdout.hasPrefix("broken at position 5"))
+    }
+}
