@@ -271,7 +271,7 @@ extension LogCommand {
                 ("head", String(stats.head)),
                 ("events", String(stats.events)),
                 ("streams", String(stats.streams)),
-                ("subjects", String(stats.subjects)),
+                ("indexedThrough", String(stats.indexedThrough)),
                 ("firstRecordedAt", stats.firstRecordedAt?.rfc3339 ?? "-"),
                 ("lastRecordedAt", stats.lastRecordedAt?.rfc3339 ?? "-"),
                 ("verifiedThrough", String(stats.verifiedThrough)),

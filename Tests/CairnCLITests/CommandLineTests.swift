@@ -96,3 +96,27 @@ struct CommandLineTests {
         #expect(broken.stdout.hasPrefix("broken at position 5"))
     }
 }
+
+@Suite("Two processes on one log")
+struct TwoProcessTests {
+    @Test("Another process reads what this one has not folded yet, and appends without a position clash")
+    func sharedLog() async throws {
+        let data = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let log = try EventLog(directory: data + "/log")
+        for i in 0..<20 {
+            try await log.append([NewEvent(id: UUID(), type: "a.B", payload: Array(#"{"i":\#(i)}"#.utf8))], to: "shared-1")
+        }
+        let read = try await cairn(["log", "read", "--data", data, "--stream", "shared-1"])
+        #expect(read.lines.count == 20)
+
+        let appended = try await cairn(["log", "append", "--data", data, "--stream", "shared-1", "--type", "a.C", "--expected-version", "20", "{}"])
+        #expect(appended.status == 0, "\(appended.stderr)")
+        #expect(appended.lines.first?.contains(#""position":21,"stream":"shared-1","version":21"#) == true)
+
+        let mine = try await log.append([NewEvent(id: UUID(), type: "a.D", payload: [])], to: "shared-1", expecting: .exact(21))
+        #expect(mine.positions == [22])
+        #expect(try await log.verify(full: true).isIntact)
+        await log.close()
+    }
+}

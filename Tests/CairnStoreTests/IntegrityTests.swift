@@ -144,3 +144,48 @@ struct IntegrityTests {
         #expect(Timestamp(rfc3339: text) == nil)
     }
 }
+
+@Suite("Indexes: the in-memory overlay and its folds into LMDB")
+struct LogIndexTests {
+    @Test("Reads agree with the records across folds, at every fold threshold", arguments: [1, 7, 64, 100_000])
+    func readsAcrossFolds(threshold: Int) async throws {
+        var options = EventLog.Options()
+        options.indexFoldThreshold = threshold
+        try await withTemporaryDirectory { dir in
+            let path = dir + "/log"
+            var log = try EventLog(directory: path, options: options)
+            var ids: [UUID] = []
+            for i in 0..<150 {
+                let e = event("x.Y", #"{"i":\#(i)}"#, subject: "customer-\(i % 4)")
+                ids.append(e.id)
+                try await log.append([e], to: "s-\(i % 5)", expecting: .exact(UInt64(i / 5)))
+                if i == 75 {  // reopen halfway: the overlay is rebuilt from the records
+                    await log.close()
+                    log = try EventLog(directory: path, options: options)
+                }
+            }
+            for s in 0..<5 {
+                let events = try log.readStream("s-\(s)")
+                #expect(events.map(\.streamVersion) == Array(1...30))
+                #expect(events.map(\.position) == (0..<30).map { UInt64($0 * 5 + s + 1) })
+                #expect(try log.readStream("s-\(s)", from: .max, direction: .backwards, limit: 40).map(\.streamVersion) == Array((1...30).reversed()))
+                #expect(try log.readStream("s-\(s)", from: 17, direction: .backwards, limit: 3).map(\.streamVersion) == [17, 16, 15])
+                #expect(try log.readStream("s-\(s)", from: 28).map(\.streamVersion) == [28, 29, 30])
+                #expect(try log.streamVersion("s-\(s)") == 30)
+            }
+            for (i, id) in ids.enumerated() { #expect(try log.event(id: id)?.position == UInt64(i + 1)) }
+            #expect(try log.positions(subject: "customer-1") == stride(from: 2, through: 150, by: 4).map(UInt64.init))
+            #expect(try log.positions(subject: "customer-1", from: 100, limit: 3) == [102, 106, 110])
+            #expect(try log.stats().streams == 5)
+            // Idempotency and expected versions see folded and unfolded events alike.
+            let retry = try await log.append([NewEvent(id: ids[3], type: "x.Y", payload: Array(#"{"i":3}"#.utf8), subject: "customer-3")], to: "s-3")
+            #expect(retry.wasAlreadyStored && retry.positions == [4])
+            #expect(await logError(.wrongExpectedVersion) { try await log.append([event()], to: "s-0", expecting: .exact(29)) })
+            await log.close()
+            let reopened = try EventLog(directory: path, options: options)
+            #expect(try reopened.stats().indexedThrough == 150)
+            #expect(try reopened.readStream("s-4").count == 30)
+            await reopened.close()
+        }
+    }
+}

@@ -34,71 +34,88 @@ struct LogDatabases: Sendable {
     }
 }
 
-/// The tail of the chain: what the next append builds on.
-struct ChainTail: Sendable {
-    var head: UInt64 = 0
-    var hash: SHA256Digest = .zero
-    var recordedAt = Timestamp(microsecondsSinceEpoch: 0)
-}
-
 /// Applies batches of appends inside one write transaction. Used only by the writer thread.
+///
+/// Everything it builds on — the last position, the last hash, the last `recordedAt`, stream
+/// versions — is read from the transaction's own snapshot, so a second process appending to
+/// the same log (LMDB serialises their transactions) cannot make it assign a position twice.
 final class AppendEngine: @unchecked Sendable {
     private let env: LMDBEnvironment
     private let dbs: LogDatabases
+    private let index: LogIndex
     private let clock: any WallClock
     private let hasher = SHA256Hasher()
-    private(set) var tail: ChainTail
+    /// The head after the last commit, and how many events that commit appended.
+    private(set) var head: UInt64 = 0
     private(set) var lastCommitEvents: UInt64 = 0
 
-    var head: UInt64 { tail.head }
-
-    init(env: LMDBEnvironment, dbs: LogDatabases, clock: any WallClock, tail: ChainTail) {
+    init(env: LMDBEnvironment, dbs: LogDatabases, index: LogIndex, clock: any WallClock) {
         self.env = env
         self.dbs = dbs
+        self.index = index
         self.clock = clock
-        self.tail = tail
+    }
+
+    /// What one transaction has written so far, consulted before the indexes.
+    private struct Batch {
+        var head: UInt64
+        var hash: SHA256Digest
+        var recordedAt: Timestamp
+        var versions: [String: UInt64] = [:]
+        var ids: [UUID: UInt64] = [:]
+        var entries: [LogIndex.Entry] = []
     }
 
     /// Applies every job in one transaction and commits it with one sync. Returns each job's
     /// outcome; throws only when the transaction itself failed, in which case nothing changed.
     func commit(_ jobs: [LogWriter.Job]) throws -> [Result<AppendResult?, any Error>] {
-        // `recordedAt` never decreases along positions, even when the wall clock steps back.
-        let now = max(clock.now(), tail.recordedAt)
-        let (results, newTail) = try env.write { txn in
-            var working = tail
+        let fold = jobs.contains { if case .fold = $0 { true } else { false } }
+        let (results, batch, start) = try env.write { txn in
+            let bounds = try index.prepareWrite(txn, fold: fold)
+            var batch = Batch(head: bounds.head, hash: .zero, recordedAt: Timestamp(microsecondsSinceEpoch: 0))
+            if let last = try txn.cursor(dbs.events).last() {
+                let record = try RecordedEvent(record: Array(last.value))
+                batch.hash = record.hash
+                batch.recordedAt = record.recordedAt
+            }
+            // `recordedAt` never decreases along positions, even when the wall clock steps back.
+            let now = max(clock.now(), batch.recordedAt)
             var results: [Result<AppendResult?, any Error>] = []
             results.reserveCapacity(jobs.count)
             for job in jobs {
                 switch job {
                 case .append(let appends, _):
                     do {
-                        results.append(.success(try apply(appends, txn, &working, now)))
+                        results.append(.success(try apply(appends, txn, &batch, now)))
                     } catch let error as EventLogError {
                         results.append(.failure(error))
                     }
                 case .perform(let body, _):
                     try body(txn)
                     results.append(.success(nil))
+                case .fold:
+                    results.append(.success(nil))
                 }
             }
-            return (results, working)
+            return (results, batch, bounds.head)
         }
-        lastCommitEvents = newTail.head - tail.head
-        tail = newTail
+        index.committed(batch.entries)
+        lastCommitEvents = batch.head - start
+        head = batch.head
         return results
     }
 
     /// One append. Refusals (`EventLogError`) are decided before anything is written; LMDB
     /// errors propagate and abort the whole transaction.
     private func apply(
-        _ appends: [StreamAppend], _ txn: borrowing LMDBWriteTransaction, _ tail: inout ChainTail, _ now: Timestamp
+        _ appends: [StreamAppend], _ txn: borrowing LMDBWriteTransaction, _ batch: inout Batch, _ now: Timestamp
     ) throws -> AppendResult {
-        if let replay = try storedResult(of: appends, txn) { return replay }
+        if let replay = try storedResult(of: appends, txn, batch) { return replay }
 
         var versions: [UInt64] = []
         versions.reserveCapacity(appends.count)
         for append in appends {
-            let current = try txn.get(dbs.heads, Array(append.stream.utf8)).map { $0.loadBigEndian(at: 0, as: UInt64.self) } ?? 0
+            let current = try batch.versions[append.stream] ?? index.streamVersion(append.stream, txn)
             guard append.expectedVersion.admits(current) else {
                 throw EventLogError(
                     .wrongExpectedVersion,
@@ -116,44 +133,43 @@ final class AppendEngine: @unchecked Sendable {
             var version = start
             for event in append.events {
                 version += 1
-                tail.head += 1
-                let position = tail.head
+                batch.head += 1
+                let position = batch.head
                 let encoder = RecordEncoder(stream: stream, event: event)
                 let record = try withUnsafeBytes(of: position.bigEndian) { key in
                     try txn.reserve(dbs.events, key, size: encoder.recordSize, flags: UInt32(MDB_APPEND))
                 }
                 encoder.encode(into: record, position: position, version: version, recordedAt: now)
                 let canonical = UnsafeRawBufferPointer(rebasing: record[..<(record.count - RecordLayout.hashSize)])
-                tail.hash = hasher.link(tail.hash, canonical)
-                tail.hash.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: record[(record.count - RecordLayout.hashSize)...]).copyMemory(from: $0) }
-
-                let positionBytes = [UInt8].bigEndian(position)
-                try txn.put(dbs.streams, LogDatabases.streamKey(stream, version), positionBytes)
-                try withUnsafeBytes(of: event.id.uuid) { id in
-                    try positionBytes.withUnsafeBytes { try txn.put(dbs.ids, id, $0) }
+                batch.hash = hasher.link(batch.hash, canonical)
+                batch.hash.withUnsafeBytes {
+                    UnsafeMutableRawBufferPointer(rebasing: record[(record.count - RecordLayout.hashSize)...]).copyMemory(from: $0)
                 }
-                if let subject = event.subject {
-                    try txn.put(dbs.subjects, LogDatabases.streamKey(Array(subject.utf8), position), [])
-                }
+                batch.ids[event.id] = position
+                batch.entries.append(LogIndex.Entry(
+                    position: position, stream: append.stream, version: version, id: event.id, subject: event.subject))
                 positions.append(position)
             }
-            try txn.put(dbs.heads, stream, [UInt8].bigEndian(version))
+            batch.versions[append.stream] = version
             streamVersions[append.stream] = version
         }
-        tail.recordedAt = now
+        batch.recordedAt = now
         return AppendResult(positions: positions, streamVersions: streamVersions, wasAlreadyStored: false)
     }
 
     /// When the append's event ids are already stored with the same content, the original
     /// result (an idempotent retry); when some are stored or differ, a conflict; else nil.
-    private func storedResult(of appends: [StreamAppend], _ txn: borrowing LMDBWriteTransaction) throws -> AppendResult? {
+    private func storedResult(
+        of appends: [StreamAppend], _ txn: borrowing LMDBWriteTransaction, _ batch: Batch
+    ) throws -> AppendResult? {
         var found: [(StreamAppend, NewEvent, UInt64)] = []
         var total = 0
         for append in appends {
             for event in append.events {
                 total += 1
-                let position = try withUnsafeBytes(of: event.id.uuid) { try txn.get(dbs.ids, $0) }
-                if let position { found.append((append, event, position.loadBigEndian(at: 0))) }
+                if let position = try batch.ids[event.id] ?? index.position(of: event.id, txn) {
+                    found.append((append, event, position))
+                }
             }
         }
         guard !found.isEmpty else { return nil }

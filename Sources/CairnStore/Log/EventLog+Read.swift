@@ -19,35 +19,19 @@ extension EventLog {
         _ stream: String, from version: UInt64 = 1, direction: ReadDirection = .forwards, limit: Int = 1000
     ) throws -> [RecordedEvent] {
         try limits.validate(streamId: stream)
-        let name = Array(stream.utf8)
-        let prefix = name + [0]
-        return try env.read { txn in
-            var out: [RecordedEvent] = []
-            let cursor = try txn.cursor(dbs.streams)
-            var entry: LMDBCursor.Entry?
-            switch direction {
-            case .forwards:
-                entry = try cursor.seek(atLeast: LogDatabases.streamKey(name, version))
-            case .backwards:
-                let key = LogDatabases.streamKey(name, version)
-                entry = try cursor.seek(atLeast: key)
-                if entry == nil || !entry!.key.elementsEqual(key) { entry = try cursor.previous() }
-            }
-            while let current = entry, out.count < limit, current.key.starts(with: prefix),
-                  current.key.count == prefix.count + 8 {
-                out.append(try event(at: current.value.loadBigEndian(at: 0, as: UInt64.self), txn))
-                entry = direction == .forwards ? try cursor.next() : try cursor.previous()
-            }
-            return out
+        return try index.read(env) { txn, overlay, _ in
+            try index.streamPositions(stream, from: version, direction, limit: limit, txn, overlay)
+        } fetch: { txn, positions in
+            try positions.map { try event(at: $0, txn) }
         }
     }
 
     /// The stream's current version: its number of events, 0 when it does not exist.
     public func streamVersion(_ stream: String) throws -> UInt64 {
         try limits.validate(streamId: stream)
-        return try env.read { txn in
-            try txn.get(dbs.heads, Array(stream.utf8)).map { $0.loadBigEndian(at: 0, as: UInt64.self) } ?? 0
-        }
+        return try index.read(env) { txn, overlay, _ in
+            try index.streamVersion(stream, txn, overlay)
+        } fetch: { _, version in version }
     }
 
     /// Reads the global log from `position` (inclusive). Returns at most `limit` matching
@@ -91,26 +75,18 @@ extension EventLog {
 
     /// The event with this id.
     public func event(id: UUID) throws -> RecordedEvent? {
-        try env.read { txn in
-            guard let position = try withUnsafeBytes(of: id.uuid, { try txn.get(dbs.ids, $0) }) else { return nil }
-            return try event(at: position.loadBigEndian(at: 0, as: UInt64.self), txn)
+        try index.read(env) { txn, overlay, _ in
+            try index.position(of: id, txn, overlay)
+        } fetch: { txn, position in
+            try position.map { try event(at: $0, txn) }
         }
     }
 
     /// Positions of the events whose subject is `subject`, from `position` on.
     public func positions(subject: String, from position: UInt64 = 1, limit: Int = 10_000) throws -> [UInt64] {
-        let prefix = Array(subject.utf8) + [0]
-        return try env.read { txn in
-            var out: [UInt64] = []
-            let cursor = try txn.cursor(dbs.subjects)
-            var entry = try cursor.seek(atLeast: LogDatabases.streamKey(Array(subject.utf8), position))
-            while let current = entry, out.count < limit, current.key.starts(with: prefix),
-                  current.key.count == prefix.count + 8 {
-                out.append(current.key.loadBigEndian(at: prefix.count, as: UInt64.self))
-                entry = try cursor.next()
-            }
-            return out
-        }
+        try index.read(env) { txn, overlay, bounds in
+            try index.subjectPositions(subject, from: position, limit: limit, txn, overlay, bounds)
+        } fetch: { _, positions in positions }
     }
 
     func event(at position: UInt64, _ txn: borrowing some LMDBReading & ~Copyable) throws -> RecordedEvent {

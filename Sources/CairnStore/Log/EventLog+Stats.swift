@@ -5,7 +5,8 @@ public struct LogStats: Sendable {
     public var head: UInt64
     public var events: Int
     public var streams: Int
-    public var subjects: Int
+    /// Positions whose index entries are in LMDB; later ones are indexed in memory.
+    public var indexedThrough: UInt64
     public var firstRecordedAt: Timestamp?
     public var lastRecordedAt: Timestamp?
     public var verifiedThrough: UInt64
@@ -26,10 +27,14 @@ extension EventLog {
             let last = try cursor.last().map { try RecordedEvent(record: Array($0.value)) }
             return LogStats(
                 head: last?.position ?? 0, events: try txn.count(dbs.events), streams: try txn.count(dbs.heads),
-                subjects: try txn.count(dbs.subjects), firstRecordedAt: first?.recordedAt,
+                indexedThrough: try index.indexedThrough(txn), firstRecordedAt: first?.recordedAt,
                 lastRecordedAt: last?.recordedAt, verifiedThrough: verified, usedBytes: 0, mapSize: 0, fileBytes: 0,
                 readers: 0)
         }
+        // Streams created since the last fold are only in the overlay.
+        stats.streams += try index.read(env) { _, overlay, _ in
+            overlay.streams.values.filter { $0.first?.version == 1 }.count
+        } fetch: { _, count in count }
         let info = env.info
         stats.usedBytes = info.usedBytes
         stats.mapSize = info.mapSize

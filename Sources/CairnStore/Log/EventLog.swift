@@ -30,6 +30,9 @@ public final class EventLog: Sendable {
         public var durability = Durability.full
         public var limits = EventLogLimits()
         public var clock: any WallClock = SystemClock()
+        /// Events indexed in memory before the writer folds their index entries into LMDB (see
+        /// ``LogIndex``): larger means fewer, bigger folds and more to scan after a restart.
+        public var indexFoldThreshold = 32_768
 
         public init() {}
     }
@@ -38,6 +41,7 @@ public final class EventLog: Sendable {
     public let limits: EventLogLimits
     let env: LMDBEnvironment
     let dbs: LogDatabases
+    let index: LogIndex
     let watch: HeadWatch
     private let writer: LogWriter
 
@@ -48,25 +52,25 @@ public final class EventLog: Sendable {
         envOptions.durability = options.durability == .full ? .full : .noMetaSync
         let env = try LMDBEnvironment(path: directory, options: envOptions)
         let dbs = try LogDatabases(env)
-        let tail = try env.read { txn -> ChainTail in
-            let cursor = try txn.cursor(dbs.events)
-            guard let last = try cursor.last() else { return ChainTail() }
-            let record = try RecordedEvent(record: Array(last.value))
-            return ChainTail(head: record.position, hash: record.hash, recordedAt: record.recordedAt)
+        let head = try env.read { txn in
+            try txn.cursor(dbs.events).last().map { $0.key.loadBigEndian(at: 0, as: UInt64.self) } ?? 0
         }
-        let watch = HeadWatch(head: tail.head)
+        let watch = HeadWatch(head: head)
+        let index = LogIndex(dbs: dbs, foldThreshold: options.indexFoldThreshold)
         self.directory = directory
         self.limits = options.limits
         self.env = env
         self.dbs = dbs
+        self.index = index
         self.watch = watch
         self.writer = LogWriter(
-            engine: AppendEngine(env: env, dbs: dbs, clock: options.clock, tail: tail),
+            engine: AppendEngine(env: env, dbs: dbs, index: index, clock: options.clock),
             onCommit: { watch.publish($0) })
     }
 
     /// Finishes queued appends, ends subscriptions, and closes the environment.
     public func close() async {
+        try? await writer.fold()
         await writer.stop()
         watch.close()
         env.close()

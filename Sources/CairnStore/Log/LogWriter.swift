@@ -12,6 +12,8 @@ final class LogWriter: @unchecked Sendable {
     enum Job {
         case append([StreamAppend], CheckedContinuation<AppendResult, any Error>)
         case perform(@Sendable (borrowing LMDBWriteTransaction) throws -> Void, CheckedContinuation<Void, any Error>)
+        /// Fold the index overlay into LMDB (see ``LogIndex``).
+        case fold(CheckedContinuation<Void, any Error>)
 
         var weight: (events: Int, bytes: Int) {
             switch self {
@@ -19,7 +21,7 @@ final class LogWriter: @unchecked Sendable {
                 appends.reduce((0, 0)) { sum, a in
                     (sum.0 + a.events.count, sum.1 + a.events.reduce(0) { $0 + $1.payload.count + 256 })
                 }
-            case .perform: (1, 0)
+            case .perform, .fold: (1, 0)
             }
         }
     }
@@ -72,6 +74,13 @@ final class LogWriter: @unchecked Sendable {
         queue.append(job)
         if queue.count == 1 || queue.count >= lastBatchJobs { condition.signal() }
         condition.unlock()
+    }
+
+    /// Folds the index overlay into LMDB, so the next open has nothing to scan.
+    func fold() async throws {
+        try await withCheckedThrowingContinuation { continuation in
+            enqueue(.fold(continuation))
+        }
     }
 
     /// Finishes every queued job, then stops the thread.
@@ -169,8 +178,9 @@ final class LogWriter: @unchecked Sendable {
             switch (job, result) {
             case (.append(_, let continuation), .success(let value)): continuation.resume(returning: value!)
             case (.append(_, let continuation), .failure(let error)): continuation.resume(throwing: error)
-            case (.perform(_, let continuation), .success): continuation.resume()
-            case (.perform(_, let continuation), .failure(let error)): continuation.resume(throwing: error)
+            case (.perform(_, let continuation), .success), (.fold(let continuation), .success): continuation.resume()
+            case (.perform(_, let continuation), .failure(let error)), (.fold(let continuation), .failure(let error)):
+                continuation.resume(throwing: error)
             }
         }
     }
@@ -178,7 +188,7 @@ final class LogWriter: @unchecked Sendable {
     private func fail(_ job: Job, _ error: any Error) {
         switch job {
         case .append(_, let continuation): continuation.resume(throwing: error)
-        case .perform(_, let continuation): continuation.resume(throwing: error)
+        case .perform(_, let continuation), .fold(let continuation): continuation.resume(throwing: error)
         }
     }
 }

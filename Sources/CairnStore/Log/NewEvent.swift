@@ -1,4 +1,5 @@
 public import Foundation
+import CCrypto
 
 /// An event to append: everything but what the log assigns (position, stream version,
 /// `recordedAt`, hash).
@@ -110,22 +111,17 @@ public struct EventFilter: Sendable, Hashable {
 }
 
 extension UUID {
-    /// A time-ordered UUID (version 7): 48 bits of Unix milliseconds, then random bits.
+    /// A time-ordered UUID (version 7): 48 bits of Unix milliseconds, then 74 random bits from
+    /// OpenSSL's CSPRNG (a user-space generator: no system call per id).
     public static func v7(at time: Timestamp = SystemClock().now()) -> UUID {
-        var generator = SystemRandomNumberGenerator()
-        return v7(at: time, using: &generator)
-    }
-
-    public static func v7<R: RandomNumberGenerator>(at time: Timestamp, using generator: inout R) -> UUID {
-        let millis = UInt64(max(0, time.microsecondsSinceEpoch / 1000))
-        var bytes = [UInt8](repeating: 0, count: 16)
-        for i in 0..<6 { bytes[i] = UInt8(truncatingIfNeeded: millis >> (8 * (5 - i))) }
-        let random = generator.next() as UInt64
-        let random2 = generator.next() as UInt64
-        for i in 6..<16 { bytes[i] = UInt8(truncatingIfNeeded: (i < 14 ? random : random2) >> (8 * (i % 8))) }
-        bytes[6] = 0x70 | (bytes[6] & 0x0f)
-        bytes[8] = 0x80 | (bytes[8] & 0x3f)
-        return UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-                           bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+        var bytes: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &bytes) { raw in
+            precondition(RAND_bytes(raw.baseAddress!.assumingMemoryBound(to: UInt8.self), 16) == 1, "OpenSSL: RAND_bytes failed")
+            let millis = UInt64(max(0, time.microsecondsSinceEpoch / 1000))
+            for i in 0..<6 { raw[i] = UInt8(truncatingIfNeeded: millis >> (8 * (5 - i))) }
+            raw[6] = 0x70 | (raw[6] & 0x0f)
+            raw[8] = 0x80 | (raw[8] & 0x3f)
+        }
+        return UUID(uuid: bytes)
     }
 }
