@@ -17,9 +17,11 @@ let package = Package(
     products: [
         .executable(name: "cairn", targets: ["cairn"]),
         .library(name: "CairnStore", targets: ["CairnStore"]),
+        .library(name: "CairnDomain", targets: ["CairnDomain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         .systemLibrary(
@@ -38,6 +40,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "CairnDomain",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "CairnCLI",
             dependencies: [
                 "CairnStore",
@@ -53,6 +59,14 @@ let package = Package(
         .testTarget(
             name: "CairnStoreTests",
             dependencies: ["CairnStore", "CLMDB"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CairnDomainTests",
+            dependencies: [
+                "CairnDomain",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

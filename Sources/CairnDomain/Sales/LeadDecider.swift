@@ -1,0 +1,101 @@
+/// Decides lead commands, and lead conversion across the lead, customer and opportunity streams.
+public enum LeadDecider: Decider {
+    public typealias Command = LeadCommand
+    public typealias Event = LeadEvent
+    public typealias State = LeadState
+
+    public static var initialState: LeadState { LeadState() }
+
+    public static func decide(_ command: LeadCommand, _ state: LeadState, _ context: CommandContext) throws(Rejection) -> [LeadEvent] {
+        try FieldValidator.finish(command.validate())
+        let id = command.leadId
+        if case .capture(let c) = command {
+            guard state.status == .notCaptured else { throw .rule("lead.alreadyExists", "Lead \(id) already exists.", path: "/leadId") }
+            return [.captured(.init(
+                leadId: id, source: c.source, campaignId: c.campaignId, personName: c.personName, companyName: c.companyName,
+                email: c.email.map(ContactValidation.normalizedEmail), phone: c.phone, consents: c.consents, capturedAt: context.now))]
+        }
+        try requireOpen(state, id)
+        switch command {
+        case .capture: return []
+        case .qualify(_, let note):
+            guard state.status != .qualified else { throw .rule("lead.alreadyQualified", "Lead \(id) is already qualified.") }
+            return [.qualified(.init(leadId: id, note: note))]
+        case .disqualify(_, let reason):
+            return [.disqualified(.init(leadId: id, reason: reason))]
+        }
+    }
+
+    private static func requireOpen(_ state: LeadState, _ id: LeadID) throws(Rejection) {
+        switch state.status {
+        case .notCaptured: throw .notFound("lead", id)
+        case .disqualified: throw .rule("lead.disqualified", "Lead \(id) was disqualified.")
+        case .converted: throw .rule("lead.converted", "Lead \(id) was already converted.")
+        case .open, .qualified: return
+        }
+    }
+
+    /// Converts a lead atomically: `sales.LeadConverted` on the lead, `customers.CustomerRegistered`
+    /// (+ the lead's consents) on a new customer — or, for an existing customer, only the lead's
+    /// consents that customer does not have yet — and
+    /// `sales.OpportunityOpened` on the new opportunity, attributed to the lead's campaign.
+    ///
+    /// - Parameters:
+    ///   - customer: the state of `conversion.customerId` (empty when registering a new one).
+    ///   - opportunity: the state of `conversion.opportunityId` (must be empty).
+    public static func decideConversion(
+        _ conversion: LeadConversion, lead: LeadState, customer: CustomerState, opportunity: OpportunityState, _ context: CommandContext
+    ) throws(Rejection) -> [StreamedEvent] {
+        var v = FieldValidator()
+        v.id(conversion.leadId, "/leadId")
+        v.id(conversion.customerId, conversion.customer.isRegister ? "/customer/newCustomerId" : "/customer/existingCustomerId")
+        v.id(conversion.opportunityId, "/opportunityId")
+        v.text(conversion.opportunityName, "/opportunityName", max: 200)
+        v.money(conversion.amount, "/amount")
+        v.id(conversion.ownerId, "/ownerId")
+        try v.finish()
+        try requireOpen(lead, conversion.leadId)
+
+        var out: [StreamedEvent] = []
+        let customerStream = StreamName(.customer, conversion.customerId)
+        switch conversion.customer {
+        case .register(let newId):
+            let isOrganization = lead.personName == nil
+            let registration = CustomerCommand.Registration(
+                customerId: newId, kind: isOrganization ? .organization : .person, personName: lead.personName,
+                organizationName: isOrganization ? lead.companyName : nil, emails: lead.email.map { [$0] } ?? [],
+                phones: lead.phone.map { [$0] } ?? [], ownerId: conversion.ownerId, source: "lead:\(lead.id)",
+                consents: lead.consents)
+            for event in try CustomerDecider.decide(.register(registration), customer, context) {
+                out.append(StreamedEvent(customerStream, .customer(event)))
+            }
+        case .link(let existingId):
+            try CustomerDecider.requireActive(customer, existingId, path: "/customer/existingCustomerId")
+            // Consents given with the lead carry over to the customer it turned out to be.
+            for consent in lead.consents where !customer.hasConsent(consent.channel, for: consent.purpose) {
+                for event in try CustomerDecider.decide(.grantConsent(customerId: existingId, consent: consent, at: nil), customer, context) {
+                    out.append(StreamedEvent(customerStream, .customer(event)))
+                }
+            }
+        }
+
+        let opening = OpportunityCommand.Opening(
+            opportunityId: conversion.opportunityId, customerId: conversion.customerId, name: conversion.opportunityName,
+            amount: conversion.amount, expectedCloseDate: conversion.expectedCloseDate, ownerId: conversion.ownerId,
+            campaignId: lead.campaignId, leadId: lead.id)
+        for event in try OpportunityDecider.decide(.open(opening), opportunity, context) {
+            out.append(StreamedEvent(StreamName(.opportunity, conversion.opportunityId), .opportunity(event)))
+        }
+        out.append(StreamedEvent(StreamName(.lead, lead.id), .lead(.converted(.init(
+            leadId: lead.id, customerId: conversion.customerId, opportunityId: conversion.opportunityId,
+            customerCreated: conversion.customer.isRegister)))))
+        return out
+    }
+}
+
+extension LeadConversion.CustomerTarget {
+    var isRegister: Bool {
+        if case .register = self { return true }
+        return false
+    }
+}

@@ -1,0 +1,105 @@
+import Testing
+@testable import CairnDomain
+
+@Suite("Values and validation")
+struct ValueTests {
+    @Test(arguments: [
+        ("ada@example.com", true), ("a.b+tag@sub.example.co.uk", true), ("x@xn--bcher-kva.example", true),
+        ("plain", false), ("@example.com", false), ("a@", false), ("a@b", false), ("a@@b.com", false), ("a b@c.com", false),
+        ("a..b@c.com", false), (".a@c.com", false), ("a@-c.com", false), ("a@c.c0m", false), ("a@c.com.", false),
+    ])
+    func email(_ value: String, _ valid: Bool) {
+        #expect(ContactValidation.isValidEmail(value) == valid)
+    }
+
+    @Test(arguments: [
+        ("+14155550123", true), ("+447700900123", true), ("+4930123456", true), ("+123456789012345", true),
+        ("14155550123", false), ("+0123456789", false), ("+1 415 555 0123", false), ("+1234567", false), ("+1234567890123456", false), ("+", false),
+    ])
+    func e164(_ value: String, _ valid: Bool) {
+        #expect(ContactValidation.isValidE164(value) == valid)
+    }
+
+    @Test(arguments: [("EUR", true), ("USD", true), ("JPY", true), ("CHF", true), ("XCG", true), ("eur", false), ("XXX", false),
+                      ("XTS", false), ("ABC", false), ("HRK", false), ("EURO", false)])
+    func currency(_ code: String, _ valid: Bool) {
+        #expect(CurrencyCode.isValid(code) == valid)
+    }
+
+    @Test func currencyListLooksLikeISO4217() {
+        #expect(CurrencyCode.all.count > 170)
+        #expect(CurrencyCode.all.allSatisfy { $0.utf8.count == 3 && $0.utf8.allSatisfy { $0 >= 0x41 && $0 <= 0x5A } })
+    }
+
+    @Test(arguments: [
+        ("2026-02-28", true), ("2024-02-29", true), ("2000-02-29", true), ("1900-02-29", false), ("2026-02-29", false),
+        ("2026-04-31", false), ("2026-13-01", false), ("2026-00-10", false), ("2026-1-01", false), ("0000-01-01", false), ("2026-12-31", true),
+    ])
+    func calendarDate(_ text: String, _ valid: Bool) {
+        #expect((CalendarDate(iso8601: text) != nil) == valid)
+        if valid { #expect(CalendarDate(iso8601: text)?.description == text) }
+    }
+
+    @Test(arguments: [
+        ("2026-03-14T09:26:53.589Z", "2026-03-14T09:26:53.589Z"),
+        ("2026-03-14T09:26:53Z", "2026-03-14T09:26:53.000Z"),
+        ("2026-03-14T09:26:53.5898765Z", "2026-03-14T09:26:53.589Z"),
+        ("2026-03-14T11:26:53.589+02:00", "2026-03-14T09:26:53.589Z"),
+        ("1969-12-31T23:59:59.999Z", "1969-12-31T23:59:59.999Z"),
+        ("2024-02-29T00:00:00.000Z", "2024-02-29T00:00:00.000Z"),
+    ])
+    func timestamp(_ text: String, _ normalised: String) throws {
+        let t = try #require(Timestamp(rfc3339: text))
+        #expect(t.description == normalised)
+        #expect(Timestamp(rfc3339: t.description) == t)
+    }
+
+    @Test(arguments: ["2026-03-14", "2026-03-14 09:26:53Z", "2026-03-14T25:00:00Z", "2026-02-30T00:00:00Z", "2026-03-14T09:26:53", "2026-03-14T09:26:53.Z", "yesterday"])
+    func invalidTimestamp(_ text: String) {
+        #expect(Timestamp(rfc3339: text) == nil)
+    }
+
+    @Test func timestampMatchesFoundationDate() {
+        let t = Timestamp(millisecondsSinceEpoch: 1_773_480_413_589)
+        #expect(Timestamp(t.date) == t)
+        #expect(t.description == "2026-03-14T09:26:53.589Z")
+        #expect(t.utcDate == CalendarDate(year: 2026, month: 3, day: 14))
+    }
+
+    @Test(arguments: ["customer-c_1", "case-a-b", "opportunity-X_9"])
+    func streamNames(_ text: String) throws {
+        let name = try #require(StreamName(parsing: text))
+        #expect(name.description == text)
+    }
+
+    @Test(arguments: ["customers-c", "customer-", "customer-a b", "invoice-1", "customer-\(String(repeating: "x", count: 101))"])
+    func invalidStreamNames(_ text: String) {
+        #expect(StreamName(parsing: text) == nil)
+    }
+
+    @Test func money() {
+        #expect(Money("10.50", "EUR")?.amount == Money("10.5", "EUR")?.amount)
+        for bad in ["1e3", "1,5", "", "-", ".5", "5.", "0x10", " 1"] { #expect(Money(bad, "EUR") == nil, "\(bad)") }
+    }
+}
+
+@Suite("JSON")
+struct JSONTests {
+    @Test(arguments: [
+        #"{"a":1,"b":[true,false,null],"c":"\u00e9\ud83d\ude00\n"}"#, #"[]"#, #"{}"#, #"-0.5e-3"#, #""\/""#, " [ 1 , 2 ] ",
+    ])
+    func parses(_ text: String) throws {
+        let value = try JSONValue.parse(Array(text.utf8))
+        #expect(try JSONValue.parse(value.serializedBytes) == value)
+    }
+
+    @Test(arguments: [#"{"a":1,"a":2}"#, #"{"a":1,}"#, "[1,]", "01", "1.", "NaN", #""\x""#, #""\ud800""#, "{} {}", "", "\"a\u{01}\"", "1e999"])
+    func rejects(_ text: String) {
+        #expect(throws: JSONParseError.self) { try JSONValue.parse(Array(text.utf8)) }
+    }
+
+    @Test func serializationIsCanonical() {
+        let value = JSONValue.object(["b": .number(1), "a": .array([.number(1.5), .string("x\"\u{1}"), .number(-3)]), "é": .null])
+        #expect(value.serializedString == #"{"a":[1.5,"x\"\u0001",-3],"b":1,"é":null}"#)
+    }
+}
