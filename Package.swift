@@ -18,6 +18,7 @@ let package = Package(
         .executable(name: "cairn", targets: ["cairn"]),
         .library(name: "CairnStore", targets: ["CairnStore"]),
         .library(name: "CairnDomain", targets: ["CairnDomain"]),
+        .library(name: "CairnService", targets: ["CairnService"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -44,6 +45,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "CairnService",
+            dependencies: ["CairnStore", "CairnDomain"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "CairnCLI",
             dependencies: [
                 "CairnStore",
@@ -67,6 +73,11 @@ let package = Package(
                 "CairnDomain",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CairnServiceTests",
+            dependencies: ["CairnService", "CairnStore", "CairnDomain"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

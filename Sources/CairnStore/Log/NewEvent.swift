@@ -125,3 +125,21 @@ extension UUID {
         return UUID(uuid: bytes)
     }
 }
+
+extension UUID {
+    /// A name-based UUID (version 8, RFC 9562 §5.8): the first 122 bits of SHA-256(`name`).
+    /// The same name always gives the same id — how a command's events get ids that make a
+    /// retried command land once.
+    public static func derived(from name: String) -> UUID {
+        let digest = Array(name.utf8).withUnsafeBytes { SHA256Hasher().digest($0) }
+        var bytes: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        digest.withUnsafeBytes { source in
+            withUnsafeMutableBytes(of: &bytes) { target in
+                target.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[..<16]))
+                target[6] = 0x80 | (target[6] & 0x0f)
+                target[8] = 0x80 | (target[8] & 0x3f)
+            }
+        }
+        return UUID(uuid: bytes)
+    }
+}
