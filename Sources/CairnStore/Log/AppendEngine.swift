@@ -129,13 +129,12 @@ final class AppendEngine: @unchecked Sendable {
         positions.reserveCapacity(appends.reduce(0) { $0 + $1.events.count })
         var streamVersions: [String: UInt64] = [:]
         for (append, start) in zip(appends, versions) {
-            let stream = Array(append.stream.utf8)
             var version = start
             for event in append.events {
                 version += 1
                 batch.head += 1
                 let position = batch.head
-                let encoder = RecordEncoder(stream: stream, event: event)
+                let encoder = RecordEncoder(stream: append.stream, event: event)
                 let record = try withUnsafeBytes(of: position.bigEndian) { key in
                     try txn.reserve(dbs.events, key, size: encoder.recordSize, flags: UInt32(MDB_APPEND))
                 }

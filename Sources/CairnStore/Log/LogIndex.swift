@@ -244,24 +244,56 @@ final class LogIndex: Sendable {
     /// `indexedThrough` — all inside the caller's transaction.
     private func write(_ overlay: borrowing Overlay, _ bounds: Bounds, _ txn: borrowing LMDBWriteTransaction) throws {
         guard bounds.head > bounds.indexed else { return }
-        let entries = overlay.entries.filter { $0.position > bounds.indexed && $0.position <= bounds.head }
-        // Sorted keys keep consecutive puts on the same pages.
-        var streamKeys: [([UInt8], UInt64)] = entries.map { (LogDatabases.streamKey(Array($0.stream.utf8), $0.version), $0.position) }
-        streamKeys.sort { $0.0.lexicographicallyPrecedes($1.0) }
-        var heads: [String: UInt64] = [:]
-        for (key, position) in streamKeys {
-            try txn.put(dbs.streams, key, [UInt8].bigEndian(position))
+        let range = (bounds.indexed + 1)...bounds.head
+        // Puts in key order keep consecutive writes on the same pages. The overlay already
+        // groups entries per stream and per subject in position order, so only the distinct
+        // names need sorting (any order is correct; this one is fast).
+        var key: [UInt8] = []
+        for (stream, tail) in overlay.streams.sorted(by: { $0.key < $1.key }) {
+            key.removeAll(keepingCapacity: true)
+            key.append(contentsOf: stream.utf8)
+            key.append(0)
+            let prefix = key.count
+            key.append(contentsOf: repeatElement(0, count: 8))
+            var last: UInt64?
+            for item in tail where range.contains(item.position) {
+                key.withUnsafeMutableBytes { $0.storeBigEndian(item.version, at: prefix) }
+                try withUnsafeBytes(of: item.position.bigEndian) { value in
+                    try key.withUnsafeBytes { try txn.put(dbs.streams, $0, value) }
+                }
+                last = item.version
+            }
+            if let last {
+                try withUnsafeBytes(of: last.bigEndian) { value in
+                    try key.withUnsafeBytes { try txn.put(dbs.heads, UnsafeRawBufferPointer(rebasing: $0[..<(prefix - 1)]), value) }
+                }
+            }
         }
-        for entry in entries { heads[entry.stream] = entry.version }
-        for (stream, version) in heads.sorted(by: { $0.key < $1.key }) {
-            try txn.put(dbs.heads, Array(stream.utf8), [UInt8].bigEndian(version))
+        var ids: [(hi: UInt64, lo: UInt64, id: UUID, position: UInt64)] = []
+        ids.reserveCapacity(overlay.entries.count)
+        for entry in overlay.entries where range.contains(entry.position) {
+            let (hi, lo) = withUnsafeBytes(of: entry.id.uuid) {
+                ($0.loadBigEndian(at: 0, as: UInt64.self), $0.loadBigEndian(at: 8, as: UInt64.self))
+            }
+            ids.append((hi, lo, entry.id, entry.position))
         }
-        var ids = entries.map { entry in (withUnsafeBytes(of: entry.id.uuid) { Array($0) }, entry.position) }
-        ids.sort { $0.0.lexicographicallyPrecedes($1.0) }
-        for (id, position) in ids { try txn.put(dbs.ids, id, [UInt8].bigEndian(position)) }
-        var subjects = entries.compactMap { e in e.subject.map { LogDatabases.streamKey(Array($0.utf8), e.position) } }
-        subjects.sort { $0.lexicographicallyPrecedes($1) }
-        for key in subjects { try txn.put(dbs.subjects, key, []) }
+        ids.sort { ($0.hi, $0.lo) < ($1.hi, $1.lo) }
+        for item in ids {
+            try withUnsafeBytes(of: item.id.uuid) { id in
+                try withUnsafeBytes(of: item.position.bigEndian) { try txn.put(dbs.ids, id, $0) }
+            }
+        }
+        for (subject, positions) in overlay.subjects.sorted(by: { $0.key < $1.key }) {
+            key.removeAll(keepingCapacity: true)
+            key.append(contentsOf: subject.utf8)
+            key.append(0)
+            let prefix = key.count
+            key.append(contentsOf: repeatElement(0, count: 8))
+            for position in positions where range.contains(position) {
+                key.withUnsafeMutableBytes { $0.storeBigEndian(position, at: prefix) }
+                try key.withUnsafeBytes { try txn.put(dbs.subjects, $0, UnsafeRawBufferPointer(start: nil, count: 0)) }
+            }
+        }
         try txn.put(dbs.meta, Self.indexedThroughKey, [UInt8].bigEndian(bounds.head))
     }
 

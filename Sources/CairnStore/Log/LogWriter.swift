@@ -47,7 +47,7 @@ final class LogWriter: @unchecked Sendable {
         self.engine = engine
         self.onCommit = onCommit
         let thread = Thread { [self] in run() }
-        thread.name = "cairn-log-writer"
+        thread.name = "cairn-writer"
         thread.start()
     }
 

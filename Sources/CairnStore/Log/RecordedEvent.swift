@@ -100,13 +100,20 @@ struct RecordLayout: Sendable {
     static let hashSize = 32
     static let absentTime = Int64.min
 
-    var stream: Range<Int>
-    var type: Range<Int>
-    var actor: Range<Int>
-    var correlationId: Range<Int>
-    var causationId: Range<Int>
-    var subject: Range<Int>
-    var payload: Range<Int>
+    /// Start and length of each text field (all within the first 64 KiB: the limits keep
+    /// them far smaller), and of the payload. Kept small because every scanned event holds one.
+    private var starts: (UInt16, UInt16, UInt16, UInt16, UInt16, UInt16)
+    private var counts: (UInt16, UInt16, UInt16, UInt16, UInt16, UInt16)
+    private var payloadStart: UInt16
+    private var payloadCount: UInt32
+
+    var stream: Range<Int> { Int(starts.0)..<Int(starts.0) + Int(counts.0) }
+    var type: Range<Int> { Int(starts.1)..<Int(starts.1) + Int(counts.1) }
+    var actor: Range<Int> { Int(starts.2)..<Int(starts.2) + Int(counts.2) }
+    var correlationId: Range<Int> { Int(starts.3)..<Int(starts.3) + Int(counts.3) }
+    var causationId: Range<Int> { Int(starts.4)..<Int(starts.4) + Int(counts.4) }
+    var subject: Range<Int> { Int(starts.5)..<Int(starts.5) + Int(counts.5) }
+    var payload: Range<Int> { Int(payloadStart)..<Int(payloadStart) + Int(payloadCount) }
 
     init(_ raw: UnsafeRawBufferPointer) throws(RecordFormatError) {
         guard raw.count >= Self.headerSize + 12 + 4 + Self.hashSize else {
@@ -115,53 +122,39 @@ struct RecordLayout: Sendable {
         guard raw[0] == Self.format else { throw RecordFormatError(description: "unknown record format \(raw[0])") }
         let end = raw.count - Self.hashSize
         var offset = Self.headerSize
-        func field() throws(RecordFormatError) -> Range<Int> {
+        func field() throws(RecordFormatError) -> (UInt16, UInt16) {
             guard offset + 2 <= end else { throw RecordFormatError(description: "field runs past the record") }
-            let length = Int(raw.loadBigEndian(at: offset, as: UInt16.self))
+            let length = raw.loadBigEndian(at: offset, as: UInt16.self)
             let start = offset + 2
-            guard start + length <= end else { throw RecordFormatError(description: "field runs past the record") }
-            offset = start + length
-            return start..<offset
+            guard start + Int(length) <= end, start + Int(length) <= Int(UInt16.max) else {
+                throw RecordFormatError(description: "field runs past the record")
+            }
+            offset = start + Int(length)
+            return (UInt16(start), length)
         }
-        stream = try field()
-        type = try field()
-        actor = try field()
-        correlationId = try field()
-        causationId = try field()
-        subject = try field()
+        let f0 = try field(), f1 = try field(), f2 = try field(), f3 = try field(), f4 = try field(), f5 = try field()
+        starts = (f0.0, f1.0, f2.0, f3.0, f4.0, f5.0)
+        counts = (f0.1, f1.1, f2.1, f3.1, f4.1, f5.1)
         guard offset + 4 <= end else { throw RecordFormatError(description: "payload length runs past the record") }
-        let length = Int(raw.loadBigEndian(at: offset, as: UInt32.self))
-        guard offset + 4 + length == end else {
+        let length = raw.loadBigEndian(at: offset, as: UInt32.self)
+        guard offset + 4 + Int(length) == end else {
             throw RecordFormatError(description: "payload length \(length) does not fill the record")
         }
-        payload = (offset + 4)..<end
+        payloadStart = UInt16(offset + 4)
+        payloadCount = length
     }
 }
 
-/// Encodes a new event into a record's canonical bytes.
+/// Encodes a new event into a record's canonical bytes, straight into the page LMDB reserved.
 struct RecordEncoder {
-    let stream: [UInt8]
+    let stream: String
     let event: NewEvent
-    let type: [UInt8]
-    let actor: [UInt8]
-    let correlationId: [UInt8]
-    let causationId: [UInt8]
-    let subject: [UInt8]
-
-    init(stream: [UInt8], event: NewEvent) {
-        self.stream = stream
-        self.event = event
-        type = Array(event.type.utf8)
-        actor = Array(event.actor.utf8)
-        correlationId = Array((event.correlationId ?? "").utf8)
-        causationId = Array((event.causationId ?? "").utf8)
-        subject = Array((event.subject ?? "").utf8)
-    }
 
     /// Size of the stored record, hash included.
     var recordSize: Int {
-        RecordLayout.headerSize + 12 + stream.count + type.count + actor.count + correlationId.count
-            + causationId.count + subject.count + 4 + event.payload.count + RecordLayout.hashSize
+        RecordLayout.headerSize + 12 + stream.utf8.count + event.type.utf8.count + event.actor.utf8.count
+            + (event.correlationId?.utf8.count ?? 0) + (event.causationId?.utf8.count ?? 0) + (event.subject?.utf8.count ?? 0)
+            + 4 + event.payload.count + RecordLayout.hashSize
     }
 
     /// Writes the canonical bytes into `out` (sized `recordSize`); the caller writes the hash.
@@ -176,11 +169,18 @@ struct RecordEncoder {
         out.storeBigEndian(event.occurredAt?.microsecondsSinceEpoch ?? RecordLayout.absentTime, at: RecordLayout.occurredAtOffset)
         out.storeBigEndian(event.schemaVersion, at: RecordLayout.schemaVersionOffset)
         var offset = RecordLayout.headerSize
-        for field in [stream, type, actor, correlationId, causationId, subject] {
-            out.storeBigEndian(UInt16(field.count), at: offset)
-            field.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: out[(offset + 2)...]).copyMemory(from: $0) }
-            offset += 2 + field.count
+        func field(_ text: String?) {
+            let utf8 = (text ?? "").utf8
+            out.storeBigEndian(UInt16(utf8.count), at: offset)
+            UnsafeMutableRawBufferPointer(rebasing: out[(offset + 2)...]).copyBytes(from: utf8)
+            offset += 2 + utf8.count
         }
+        field(stream)
+        field(event.type)
+        field(event.actor)
+        field(event.correlationId)
+        field(event.causationId)
+        field(event.subject)
         out.storeBigEndian(UInt32(event.payload.count), at: offset)
         event.payload.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: out[(offset + 4)...]).copyMemory(from: $0) }
     }
