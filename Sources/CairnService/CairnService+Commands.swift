@@ -8,7 +8,7 @@ extension CairnService {
 
     @discardableResult
     public func execute(_ command: CustomerCommand, _ metadata: CommandMetadata) async throws(CommandError) -> CommandOutcome {
-        try await execute(metadata, primary: command.stream) { d in
+        try await execute(metadata, primary: command.stream, command: command) { d in
             let customer = try d.state(CustomerDecider.self, command.stream)
             let events: [CustomerEvent]
             if case .linkOrganization(_, let organizationId, _) = command {
@@ -25,7 +25,7 @@ extension CairnService {
     @discardableResult
     public func mergeCustomer(_ duplicateId: CustomerID, into survivorId: CustomerID, _ metadata: CommandMetadata) async throws(CommandError) -> CommandOutcome {
         let duplicateStream = StreamName(.customer, duplicateId)
-        return try await execute(metadata, primary: duplicateStream) { d in
+        return try await execute(metadata, primary: duplicateStream, command: "merge into \(survivorId)") { d in
             let duplicate = try d.state(CustomerDecider.self, duplicateStream)
             let survivor = try d.state(CustomerDecider.self, StreamName(.customer, survivorId))
             return try CustomerDecider.decideMerge(duplicateId: duplicateId, survivorId: survivorId, duplicate: duplicate, survivor: survivor, d.context)
@@ -36,7 +36,7 @@ extension CairnService {
 
     @discardableResult
     public func execute(_ command: LeadCommand, _ metadata: CommandMetadata) async throws(CommandError) -> CommandOutcome {
-        try await execute(metadata, primary: command.stream) { d in
+        try await execute(metadata, primary: command.stream, command: command) { d in
             let lead = try d.state(LeadDecider.self, command.stream)
             return try LeadDecider.decide(command, lead, d.context).map { StreamedEvent(command.stream, .lead($0)) }
         }
@@ -46,7 +46,7 @@ extension CairnService {
     @discardableResult
     public func convertLead(_ conversion: LeadConversion, _ metadata: CommandMetadata) async throws(CommandError) -> CommandOutcome {
         let leadStream = StreamName(.lead, conversion.leadId)
-        return try await execute(metadata, primary: leadStream) { d in
+        return try await execute(metadata, primary: leadStream, command: conversion) { d in
             let lead = try d.state(LeadDecider.self, leadStream)
             let customer = try d.state(CustomerDecider.self, StreamName(.customer, conversion.customerId))
             let opportunity = try d.state(OpportunityDecider.self, StreamName(.opportunity, conversion.opportunityId))
@@ -56,7 +56,7 @@ extension CairnService {
 
     @discardableResult
     public func execute(_ command: OpportunityCommand, _ metadata: CommandMetadata) async throws(CommandError) -> CommandOutcome {
-        try await execute(metadata, primary: command.stream) { d in
+        try await execute(metadata, primary: command.stream, command: command) { d in
             let opportunity = try d.state(OpportunityDecider.self, command.stream)
             let events: [OpportunityEvent]
             if case .open(let opening) = command {
@@ -71,7 +71,7 @@ extension CairnService {
 
     @discardableResult
     public func execute(_ command: ActivityCommand, _ metadata: CommandMetadata) async throws(CommandError) -> CommandOutcome {
-        try await execute(metadata, primary: command.stream) { d in
+        try await execute(metadata, primary: command.stream, command: command) { d in
             let activity = try d.state(ActivityDecider.self, command.stream)
             guard case .log(let logged) = command else { return [] }
             let customer = try d.state(CustomerDecider.self, StreamName(.customer, logged.customerId))
@@ -82,7 +82,7 @@ extension CairnService {
 
     @discardableResult
     public func execute(_ command: TaskCommand, _ metadata: CommandMetadata) async throws(CommandError) -> CommandOutcome {
-        try await execute(metadata, primary: command.stream) { d in
+        try await execute(metadata, primary: command.stream, command: command) { d in
             let task = try d.state(TaskDecider.self, command.stream)
             return try TaskDecider.decide(command, task, d.context).map { StreamedEvent(command.stream, .task($0)) }
         }
@@ -90,7 +90,7 @@ extension CairnService {
 
     @discardableResult
     public func execute(_ command: OrderCommand, _ metadata: CommandMetadata) async throws(CommandError) -> CommandOutcome {
-        try await execute(metadata, primary: command.stream) { d in
+        try await execute(metadata, primary: command.stream, command: command) { d in
             let order = try d.state(OrderDecider.self, command.stream)
             return try OrderDecider.decide(command, order, d.context).map { StreamedEvent(command.stream, .order($0)) }
         }
@@ -101,7 +101,7 @@ extension CairnService {
     /// Campaign life cycle and responses; a hard bounce also invalidates the customer's address.
     @discardableResult
     public func execute(_ command: CampaignCommand, _ metadata: CommandMetadata) async throws(CommandError) -> CommandOutcome {
-        try await execute(metadata, primary: command.stream) { d in
+        try await execute(metadata, primary: command.stream, command: command) { d in
             let campaign = try d.state(CampaignDecider.self, command.stream)
             if case .recordResponse(_, let customerId, _, _) = command {
                 let customer = try d.state(CustomerDecider.self, StreamName(.customer, customerId))
@@ -115,7 +115,7 @@ extension CairnService {
     @discardableResult
     public func send(campaign campaignId: CampaignID, to customerId: CustomerID, _ metadata: CommandMetadata) async throws(CommandError) -> CommandOutcome {
         let stream = StreamName(.campaign, campaignId)
-        return try await execute(metadata, primary: stream) { d in
+        return try await execute(metadata, primary: stream, command: "send to \(customerId)") { d in
             let campaign = try d.state(CampaignDecider.self, stream)
             // Reading the customer pins its version: a consent withdrawn meanwhile makes the
             // append conflict and the decision run again.
@@ -129,7 +129,7 @@ extension CairnService {
     @discardableResult
     public func unsubscribe(campaign campaignId: CampaignID, customer customerId: CustomerID, _ metadata: CommandMetadata) async throws(CommandError) -> CommandOutcome {
         let stream = StreamName(.campaign, campaignId)
-        return try await execute(metadata, primary: stream) { d in
+        return try await execute(metadata, primary: stream, command: "unsubscribe \(customerId)") { d in
             let campaign = try d.state(CampaignDecider.self, stream)
             let customer = try d.state(CustomerDecider.self, StreamName(.customer, customerId))
             return try CampaignDecider.decideUnsubscribe(campaignId: campaignId, customerId: customerId, campaign: campaign, customer: customer, d.context)
@@ -150,7 +150,7 @@ extension CairnService {
     public func launch(campaign campaignId: CampaignID, audience: [CustomerID], _ metadata: CommandMetadata) async throws(CommandError) -> LaunchOutcome {
         let stream = StreamName(.campaign, campaignId)
         var ineligible: [(CustomerID, String, String)] = []
-        let outcome = try await execute(metadata, primary: stream) { d in
+        let outcome = try await execute(metadata, primary: stream, command: "launch to \(audience.count) candidates") { d in
             let campaign = try d.state(CampaignDecider.self, stream)
             var candidates: [CampaignDecider.Candidate] = []
             for customerId in Set(audience).sorted() where Identifier.isValid(customerId) {
@@ -185,7 +185,7 @@ extension CairnService {
 
     @discardableResult
     public func execute(_ command: CaseCommand, _ metadata: CommandMetadata) async throws(CommandError) -> CommandOutcome {
-        try await execute(metadata, primary: command.stream) { d in
+        try await execute(metadata, primary: command.stream, command: command) { d in
             let serviceCase = try d.state(CaseDecider.self, command.stream)
             let events: [CaseEvent]
             if case .open(_, let customerId, _, _, _, _) = command {

@@ -76,11 +76,16 @@ public final class CairnService: Sendable {
     /// Runs `decide` against fresh state and appends what it returns, expecting every stream it
     /// read to be where it was read. On a concurrent change it starts again, up to
     /// `maxAttempts` times. A command id seen before returns its first result.
+    ///
+    /// `command` identifies what is being done (its operation, stream and kind) so that a
+    /// command id reused for a different command is never mistaken for a retry: the events'
+    /// ids derive from both.
     func execute(
-        _ metadata: CommandMetadata, primary: StreamName,
+        _ metadata: CommandMetadata, primary: StreamName, command: some Sendable,
         _ decide: (inout Decision) throws -> [StreamedEvent]
     ) async throws(CommandError) -> CommandOutcome {
-        if let replay = try storedOutcome(of: metadata.commandId) { return replay }
+        let key = Self.idempotencyKey(metadata.commandId, primary, command)
+        if let replay = try storedOutcome(of: key, commandId: metadata.commandId) { return replay }
         for attempt in 1...maxAttempts {
             let now = clock.now()
             var decision = Decision(
@@ -106,7 +111,7 @@ public final class CairnService: Sendable {
             guard !streamed.isEmpty else {
                 return CommandOutcome(commandId: metadata.commandId, events: [], streamVersions: [:], position: log.committedThrough, isReplay: false)
             }
-            let appends = appendsFor(streamed, decision.versions, metadata)
+            let appends = appendsFor(streamed, decision.versions, metadata, key)
             do {
                 let result = try await log.append(appends)
                 return outcome(metadata.commandId, appends, result)
@@ -120,7 +125,7 @@ public final class CairnService: Sendable {
                 }
             } catch let error as EventLogError where error.code == .idempotencyConflict {
                 // The same command ran concurrently and landed first, deciding on other state.
-                if let replay = try storedOutcome(of: metadata.commandId) { return replay }
+                if let replay = try storedOutcome(of: key, commandId: metadata.commandId) { return replay }
                 throw CommandError(kind: .idempotencyMismatch, code: "idempotency.mismatch", message: error.message)
             } catch let error as EventLogError {
                 throw CommandError(kind: .storage, code: "storage.append", message: error.message)
@@ -131,16 +136,25 @@ public final class CairnService: Sendable {
         throw CommandError(kind: .versionConflict, code: "version.conflict", message: "gave up after \(maxAttempts) attempts")
     }
 
-    /// The id of the `index`-th event a command records: derived from the command id, so a
-    /// retried command finds (or re-creates) the same events.
-    static func eventId(_ commandId: String, _ index: Int) -> UUID {
-        UUID.derived(from: "cairn.command\u{0}\(commandId)\u{0}\(index)")
+    /// The command id together with what the command does: its operation (the enum case),
+    /// and the stream it addresses. Deterministic across processes and restarts.
+    static func idempotencyKey(_ commandId: String, _ primary: StreamName, _ command: some Sendable) -> String {
+        let operation = Mirror(reflecting: command).children.first?.label ?? String(describing: command)
+        return "\(commandId)\u{0}\(String(describing: type(of: command))).\(operation)\u{0}\(primary)"
     }
 
-    /// One `StreamAppend` per stream, in order of first appearance, each expecting the version
-    /// the decision read it at.
-    private func appendsFor(
-        _ streamed: [StreamedEvent], _ versions: [String: UInt64], _ metadata: CommandMetadata
+    /// The id of the `index`-th event a command records: derived from its idempotency key, so a
+    /// retried command finds (or re-creates) the same events.
+    static func eventId(_ key: String, _ index: Int) -> UUID {
+        UUID.derived(from: "cairn.command\u{0}\(key)\u{0}\(index)")
+    }
+
+    /// One `StreamAppend` per stream written, in order of first appearance, each expecting the
+    /// version the decision read it at; then an empty append — a guard — for every stream the
+    /// decision read but does not write, so a change to what it relied on (a consent withdrawn,
+    /// a customer merged) makes the append conflict and the decision run again.
+    func appendsFor(
+        _ streamed: [StreamedEvent], _ versions: [String: UInt64], _ metadata: CommandMetadata, _ key: String
     ) -> [StreamAppend] {
         var appends: [StreamAppend] = []
         var slot: [String: Int] = [:]
@@ -148,7 +162,7 @@ public final class CairnService: Sendable {
             let stream = item.stream.description
             let encoded = item.event.encoded()
             let event = NewEvent(
-                id: Self.eventId(metadata.commandId, index), type: encoded.type, schemaVersion: UInt32(encoded.schemaVersion),
+                id: Self.eventId(key, index), type: encoded.type, schemaVersion: UInt32(encoded.schemaVersion),
                 payload: encoded.payload, subject: encoded.subject, occurredAt: metadata.occurredAt, actor: metadata.actor,
                 correlationId: metadata.correlationId ?? metadata.commandId, causationId: metadata.causationId ?? metadata.commandId)
             if let at = slot[stream] {
@@ -159,13 +173,16 @@ public final class CairnService: Sendable {
                 appends.append(StreamAppend(stream: stream, expectedVersion: expected, events: [event]))
             }
         }
+        for (stream, version) in versions.sorted(by: { $0.key < $1.key }) where slot[stream] == nil {
+            appends.append(StreamAppend(stream: stream, expectedVersion: .exact(version), events: []))
+        }
         return appends
     }
 
     private func outcome(_ commandId: String, _ appends: [StreamAppend], _ result: AppendResult) -> CommandOutcome {
         var recorded: [CommandOutcome.Recorded] = []
         var positions = result.positions.makeIterator()
-        for append in appends {
+        for append in appends where !append.events.isEmpty {
             let last = result.streamVersions[append.stream] ?? 0
             for (offset, event) in append.events.enumerated() {
                 recorded.append(CommandOutcome.Recorded(
@@ -179,10 +196,10 @@ public final class CairnService: Sendable {
     }
 
     /// The events a command recorded earlier, if it ran before.
-    private func storedOutcome(of commandId: String) throws(CommandError) -> CommandOutcome? {
+    private func storedOutcome(of key: String, commandId: String) throws(CommandError) -> CommandOutcome? {
         var events: [CommandOutcome.Recorded] = []
         do {
-            while let event = try log.event(id: Self.eventId(commandId, events.count)) {
+            while let event = try log.event(id: Self.eventId(key, events.count)) {
                 events.append(CommandOutcome.Recorded(stream: event.stream, type: event.type, position: event.position, version: event.streamVersion))
             }
         } catch {

@@ -1,5 +1,5 @@
 import CairnDomain
-import CairnService
+@testable import CairnService
 import CairnStore
 import Foundation
 import Testing
@@ -27,6 +27,31 @@ struct CommandHandlingTests {
             #expect(stored.subject == "c_ada")
             #expect(stored.causationId == "cmd-1")
             #expect(stored.correlationId == "cmd-1")
+        }
+    }
+
+    @Test("A command id reused for a different command is never taken for a retry")
+    func reusedCommandId() async throws {
+        try await withService { service, _ in
+            try await service.execute(Fixture.registration("c_1"), meta("key-1"))
+            try await service.execute(Fixture.registration("c_2"), meta())
+            let other = try await service.execute(.close(customerId: "c_2", reason: nil), meta("key-1"))
+            #expect(!other.isReplay)
+            #expect(other.events.map(\.type) == ["customers.CustomerClosed"])
+            let replay = try await service.execute(.close(customerId: "c_2", reason: nil), meta("key-1"))
+            #expect(replay.isReplay && replay.events == other.events)
+        }
+    }
+
+    @Test("Streams a decision only read guard its append")
+    func readStreamsGuardTheAppend() async throws {
+        try await withService { service, _ in
+            let sample = try #require(EventCatalogue.entries.first { $0.category == .campaign }).sample
+            let events = [StreamedEvent(StreamName(.campaign, "k_1"), sample)]
+            let appends = service.appendsFor(events, ["campaign-k_1": 4, "customer-c_1": 7], meta(), "key")
+            #expect(appends.map(\.stream) == ["campaign-k_1", "customer-c_1"])
+            #expect(appends.map(\.expectedVersion) == [.exact(4), .exact(7)])
+            #expect(appends.map(\.events.count) == [1, 0])
         }
     }
 

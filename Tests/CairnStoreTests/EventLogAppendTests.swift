@@ -79,6 +79,31 @@ struct EventLogAppendTests {
         }
     }
 
+    @Test("A stream appended with no events guards the append: it lands only if that stream did not move")
+    func guards() async throws {
+        try await withLog { log, _ in
+            try await log.append([event(), event()], to: "customer-1")
+            let refused = await logError(.wrongExpectedVersion) {
+                try await log.append([
+                    StreamAppend(stream: "customer-1", expectedVersion: .exact(1), events: []),
+                    StreamAppend(stream: "campaign-1", events: [event()]),
+                ])
+            }
+            #expect(refused)
+            #expect(try log.head() == 2)
+            let result = try await log.append([
+                StreamAppend(stream: "customer-1", expectedVersion: .exact(2), events: []),
+                StreamAppend(stream: "campaign-1", events: [event()]),
+            ])
+            #expect(result.positions == [3])
+            #expect(result.streamVersions == ["campaign-1": 1])
+            #expect(try log.streamVersion("customer-1") == 2)
+            #expect(await logError(.emptyAppend) {
+                try await log.append([StreamAppend(stream: "customer-1", expectedVersion: .exact(2), events: [])])
+            })
+        }
+    }
+
     @Test("Expected versions: any, noStream, streamExists, exact")
     func expectedVersions() async throws {
         try await withLog { log, _ in

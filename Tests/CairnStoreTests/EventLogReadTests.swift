@@ -1,4 +1,5 @@
 @testable import CairnStore
+import Synchronization
 import Foundation
 import Testing
 
@@ -129,6 +130,59 @@ struct EventLogReadTests {
             #expect(try log.event(id: UUID()) == nil)
             #expect(try log.event(at: 1)?.streamVersion == 1)
             #expect(try log.event(at: 3) == nil)
+        }
+    }
+}
+
+@Suite("Reads racing the writer")
+struct ReadRaceTests {
+    final class Tally: Sendable {
+        let stop = Mutex(false)
+        let reads = Mutex(0)
+        let failures = Mutex<[String]>([])
+    }
+
+    /// Regression: the writer adds index entries for commits a reader's older snapshot cannot
+    /// see; a stream read must ignore them rather than report a missing record.
+    @Test("Stream reads, versions and id lookups stay consistent while 8 writers append")
+    func readsDuringAppends() async throws {
+        try await withLog { log, _ in
+            let first = event()
+            try await log.append([first], to: "hot-1")
+            let tally = Tally()
+            let readers = DispatchGroup()
+            for _ in 0..<3 {
+                readers.enter()
+                Thread {
+                    defer { readers.leave() }
+                    while !tally.stop.withLock({ $0 }) {
+                        do {
+                            let tail = try log.readStream("hot-1", from: .max, direction: .backwards, limit: 5)
+                            let all = try log.readStream("hot-1", from: 1, limit: 100_000)
+                            let version = try log.streamVersion("hot-1")
+                            guard all.map(\.streamVersion) == Array(1...UInt64(all.count)), version >= UInt64(all.count),
+                                  tail.first.map({ $0.streamVersion <= version }) ?? false,
+                                  try log.event(id: first.id)?.position == 1
+                            else { throw EventLogError.storage(CocoaError(.fileReadCorruptFile)) }
+                            tally.reads.withLock { $0 += 1 }
+                        } catch {
+                            tally.failures.withLock { $0.append("\(error)") }
+                        }
+                    }
+                }.start()
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for w in 0..<8 {
+                    group.addTask {
+                        for _ in 0..<400 { try await log.append([event()], to: w % 2 == 0 ? "hot-1" : "other-\(w)") }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            tally.stop.withLock { $0 = true }
+            await withCheckedContinuation { continuation in readers.notify(queue: .global()) { continuation.resume() } }
+            #expect(tally.failures.withLock { $0 }.isEmpty, "\(tally.failures.withLock { $0.prefix(3) })")
+            #expect(tally.reads.withLock { $0 } > 0)
         }
     }
 }

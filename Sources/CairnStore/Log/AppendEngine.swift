@@ -149,6 +149,7 @@ final class AppendEngine: @unchecked Sendable {
                     position: position, stream: append.stream, version: version, id: event.id, subject: event.subject))
                 positions.append(position)
             }
+            guard !append.events.isEmpty else { continue }
             batch.versions[append.stream] = version
             streamVersions[append.stream] = version
         }

@@ -19,8 +19,8 @@ extension EventLog {
         _ stream: String, from version: UInt64 = 1, direction: ReadDirection = .forwards, limit: Int = 1000
     ) throws -> [RecordedEvent] {
         try limits.validate(streamId: stream)
-        return try index.read(env) { txn, overlay, _ in
-            try index.streamPositions(stream, from: version, direction, limit: limit, txn, overlay)
+        return try index.read(env) { txn, overlay, bounds in
+            try index.streamPositions(stream, from: version, direction, limit: limit, txn, overlay, bounds)
         } fetch: { txn, positions in
             try positions.map { try event(at: $0, txn) }
         }
@@ -29,8 +29,8 @@ extension EventLog {
     /// The stream's current version: its number of events, 0 when it does not exist.
     public func streamVersion(_ stream: String) throws -> UInt64 {
         try limits.validate(streamId: stream)
-        return try index.read(env) { txn, overlay, _ in
-            try index.streamVersion(stream, txn, overlay)
+        return try index.read(env) { txn, overlay, bounds in
+            try index.streamVersion(stream, txn, overlay, bounds)
         } fetch: { _, version in version }
     }
 
@@ -75,8 +75,8 @@ extension EventLog {
 
     /// The event with this id.
     public func event(id: UUID) throws -> RecordedEvent? {
-        try index.read(env) { txn, overlay, _ in
-            try index.position(of: id, txn, overlay)
+        try index.read(env) { txn, overlay, bounds in
+            try index.position(of: id, txn, overlay, bounds)
         } fetch: { txn, position in
             try position.map { try event(at: $0, txn) }
         }

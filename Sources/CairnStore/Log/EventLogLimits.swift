@@ -69,9 +69,6 @@ public struct EventLogLimits: Sendable {
             guard appends.count == 1 || streams.insert(append.stream).inserted else {
                 throw EventLogError(.duplicateStream, "stream \(append.stream) appears twice in one append; put its events together", stream: append.stream)
             }
-            guard !append.events.isEmpty else {
-                throw EventLogError(.emptyAppend, "no events for stream \(append.stream)", stream: append.stream)
-            }
             for event in append.events {
                 try validate(eventType: event.type)
                 guard event.schemaVersion >= 1 else {
@@ -92,6 +89,7 @@ public struct EventLogLimits: Sendable {
                 bytes += event.payload.count + 256
             }
         }
+        guard events > 0 else { throw EventLogError(.emptyAppend, "an append needs at least one event") }
         guard events <= maxEventsPerAppend else {
             throw EventLogError(.appendTooLarge, "an append of \(events) events; at most \(maxEventsPerAppend) are allowed")
         }

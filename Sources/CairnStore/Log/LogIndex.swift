@@ -143,22 +143,29 @@ final class LogIndex: Sendable {
 
     // MARK: Queries (the overlay and LMDB combined)
 
-    func streamVersion(_ stream: String, _ txn: borrowing some LMDBReading & ~Copyable, _ overlay: borrowing Overlay) throws -> UInt64 {
-        if let last = overlay.streams[stream]?.last { return last.version }
+    // Every query ignores overlay entries past the snapshot's head: the writer may have added
+    // entries for commits this reader's snapshot cannot see.
+
+    func streamVersion(
+        _ stream: String, _ txn: borrowing some LMDBReading & ~Copyable, _ overlay: borrowing Overlay, _ bounds: Bounds
+    ) throws -> UInt64 {
+        if let last = overlay.streams[stream]?.last(where: { $0.position <= bounds.head }) { return last.version }
         return try txn.get(dbs.heads, Array(stream.utf8)).map { $0.loadBigEndian(at: 0, as: UInt64.self) } ?? 0
     }
 
-    func position(of id: UUID, _ txn: borrowing some LMDBReading & ~Copyable, _ overlay: borrowing Overlay) throws -> UInt64? {
-        if let position = overlay.ids[id] { return position }
+    func position(
+        of id: UUID, _ txn: borrowing some LMDBReading & ~Copyable, _ overlay: borrowing Overlay, _ bounds: Bounds
+    ) throws -> UInt64? {
+        if let position = overlay.ids[id] { return position <= bounds.head ? position : nil }
         return try withUnsafeBytes(of: id.uuid) { try txn.get(dbs.ids, $0) }.map { $0.loadBigEndian(at: 0, as: UInt64.self) }
     }
 
     /// Positions of a stream's events from `version`, forwards or backwards.
     func streamPositions(
         _ stream: String, from version: UInt64, _ direction: ReadDirection, limit: Int,
-        _ txn: borrowing some LMDBReading & ~Copyable, _ overlay: borrowing Overlay
+        _ txn: borrowing some LMDBReading & ~Copyable, _ overlay: borrowing Overlay, _ bounds: Bounds
     ) throws -> [UInt64] {
-        let tail = overlay.streams[stream] ?? []
+        let tail = (overlay.streams[stream] ?? []).prefix { $0.position <= bounds.head }
         let firstInOverlay = tail.first?.version ?? .max
         let name = Array(stream.utf8)
         let prefix = name + [0]
@@ -203,7 +210,9 @@ final class LogIndex: Sendable {
                 entry = try cursor.next()
             }
         }
-        for p in overlay.subjects[subject] ?? [] where p >= position && p > bounds.indexed && out.count < limit { out.append(p) }
+        for p in overlay.subjects[subject] ?? [] where p >= position && p > bounds.indexed && p <= bounds.head && out.count < limit {
+            out.append(p)
+        }
         return out
     }
 

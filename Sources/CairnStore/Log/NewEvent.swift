@@ -68,6 +68,11 @@ public enum ExpectedVersion: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// Events for one stream within an append.
+///
+/// With no events it is a *guard*: the append lands only if that stream is still at the
+/// expected version — how a decision that read a stream without writing to it (a send that
+/// checked the customer's consent) makes sure the stream did not change meanwhile. An append
+/// must carry at least one event in all.
 public struct StreamAppend: Sendable {
     public var stream: String
     public var expectedVersion: ExpectedVersion
