@@ -87,7 +87,10 @@ struct AppendLine {
         } else {
             eventObjects = [object]
         }
-        let events = try eventObjects.map { try Self.event($0, defaultActor: defaultActor, defaults: object) }
+        // With "events", the top level supplies defaults for them all — but never an id.
+        var defaults = object
+        defaults.removeValue(forKey: "id")
+        let events = try eventObjects.map { try Self.event($0, defaultActor: defaultActor, defaults: defaults) }
         append = StreamAppend(stream: stream, expectedVersion: expected, events: events)
     }
 
@@ -106,7 +109,10 @@ struct AppendLine {
                 return .exact(version)
             }
         case let number as NSNumber:
-            guard let version = UInt64(exactly: number.doubleValue) else { throw CLIError("expectedVersion must be a whole number ≥ 0") }
+            // JSON true and false arrive as NSNumbers of type char ("c").
+            guard String(cString: number.objCType) != "c", let version = UInt64(exactly: number.doubleValue) else {
+                throw CLIError("expectedVersion must be any, no_stream, stream_exists or a whole number ≥ 0")
+            }
             return .exact(version)
         default:
             throw CLIError("expectedVersion must be any, no_stream, stream_exists or a number")

@@ -10,13 +10,29 @@ struct LogCommand: AsyncParsableCommand {
     )
 }
 
+/// How a command uses the log.
+enum LogAccess {
+    /// Appends: the log is created when absent.
+    case append
+    /// Writes only bookkeeping (the verified prefix): the log must exist.
+    case maintain
+    /// Reads only, with no writer, so it never takes the write lock of a running service's log.
+    case read
+}
+
 /// Opens the log, runs `body`, and closes the log however `body` ends.
-func withEventLog<T>(_ options: DataOptions, _ body: (EventLog) async throws -> T) async throws -> T {
+func withEventLog<T>(_ options: DataOptions, _ access: LogAccess, _ body: (EventLog) async throws -> T) async throws -> T {
+    let directory = options.logDirectory
+    if access != .append && !FileManager.default.fileExists(atPath: directory + "/data.mdb") {
+        throw CLIError("no log at \(directory) (give --data, or set CAIRN_DATA, to the data directory)")
+    }
+    var logOptions = EventLog.Options()
+    logOptions.readOnly = access == .read
     let log: EventLog
     do {
-        log = try EventLog(directory: options.logDirectory)
+        log = try EventLog(directory: directory, options: logOptions)
     } catch {
-        throw CLIError("cannot open the log in \(options.logDirectory): \(error)")
+        throw CLIError("cannot open the log in \(directory): \(describe(error))")
     }
     do {
         let value = try await body(log)
@@ -26,6 +42,19 @@ func withEventLog<T>(_ options: DataOptions, _ body: (EventLog) async throws -> 
         await log.close()
         throw error
     }
+}
+
+/// One readable line for an error from below the CLI.
+func describe(_ error: any Error) -> String {
+    switch error {
+    case let error as EventLogError: error.message
+    case let error as CocoaError: error.underlying.map { "\($0.localizedDescription)" } ?? error.localizedDescription
+    default: "\(error)"
+    }
+}
+
+extension CocoaError {
+    fileprivate var underlying: (any Error)? { userInfo[NSUnderlyingErrorKey] as? any Error }
 }
 
 /// Writes a line to standard output at once (acknowledgements must not wait in a buffer).
@@ -76,7 +105,7 @@ extension LogCommand {
         }
 
         func run() async throws {
-            try await withEventLog(options) { log in
+            try await withEventLog(options, .append) { log in
                 if let stream, let type {
                     let events = try (payloads.isEmpty ? ["{}"] : payloads).map { text in
                         guard let value = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) else {
@@ -93,28 +122,43 @@ extension LogCommand {
             }
         }
 
+        /// Appends each line, keeping up to `concurrency` in flight. On the first failure it
+        /// stops reading, still acknowledges every append that landed, and then reports the
+        /// failure — so the output names exactly what is stored.
         private func appendStandardInput(_ log: EventLog) async throws {
-            try await withThrowingTaskGroup(of: (StreamAppend, AppendResult).self) { group in
+            typealias Done = (line: Int, append: StreamAppend, result: Result<AppendResult, any Error>)
+            var failure: CLIError?
+            await withTaskGroup(of: Done.self) { group in
                 var inFlight = 0
                 var lineNumber = 0
-                while let line = readLine(strippingNewline: true) {
+                func settle(_ done: Done) {
+                    inFlight -= 1
+                    switch done.result {
+                    case .success(let result): acknowledge(done.append, result)
+                    case .failure(let error):
+                        if failure == nil { failure = CLIError("line \(done.line): \(describe(error))") }
+                    }
+                }
+                while failure == nil, let line = readLine(strippingNewline: true) {
                     lineNumber += 1
                     if line.allSatisfy(\.isWhitespace) { continue }
                     let append: StreamAppend
                     do {
                         append = try AppendLine(json: line, defaultActor: actor).append
                     } catch {
-                        throw CLIError("line \(lineNumber): \(error)")
+                        failure = CLIError("line \(lineNumber): \(error)")
+                        break
                     }
-                    group.addTask { (append, try await log.append([append])) }
+                    let number = lineNumber
+                    group.addTask {
+                        do { return (number, append, .success(try await log.append([append]))) } catch { return (number, append, .failure(error)) }
+                    }
                     inFlight += 1
-                    if inFlight >= concurrency, let (done, result) = try await group.next() {
-                        inFlight -= 1
-                        acknowledge(done, result)
-                    }
+                    if inFlight >= concurrency, let done = await group.next() { settle(done) }
                 }
-                while let (done, result) = try await group.next() { acknowledge(done, result) }
+                while let done = await group.next() { settle(done) }
             }
+            if let failure { throw failure }
         }
 
         private func acknowledge(_ append: StreamAppend, _ result: AppendResult) {
@@ -160,7 +204,7 @@ extension LogCommand {
         var category: String?
 
         func run() async throws {
-            try await withEventLog(options) { log in
+            try await withEventLog(options, .read) { log in
                 if let id {
                     guard let uuid = UUID(uuidString: id) else { throw CLIError("--id must be a UUID, not \(id)") }
                     guard let event = try log.event(id: uuid) else { throw CLIError("no event has id \(id)") }
@@ -208,7 +252,7 @@ extension LogCommand {
         var limit: Int?
 
         func run() async throws {
-            try await withEventLog(options) { log in
+            try await withEventLog(options, .read) { log in
                 var printed = 0
                 // Another process (a running `cairn serve`) may be the writer: look every 100 ms.
                 for try await event in log.subscribe(
@@ -235,7 +279,7 @@ extension LogCommand {
         var json = false
 
         func run() async throws {
-            let report = try await withEventLog(options) { log in try await log.verify(full: full) }
+            let report = try await withEventLog(options, .maintain) { log in try await log.verify(full: full) }
             if json {
                 var out = JSONText()
                 out.raw("{")
@@ -247,6 +291,8 @@ extension LogCommand {
                 if let problem = report.problem { out.key("problem"); out.string(problem) }
                 out.raw("}")
                 emit(out.text)
+            } else if report.isIntact && report.verifiedThrough == 0 {
+                emit("intact: the log is empty")
             } else if report.isIntact {
                 emit("intact: positions 1…\(report.verifiedThrough) verified (\(report.recordsChecked) checked from \(report.checkedFrom))")
             }
@@ -266,7 +312,7 @@ extension LogCommand {
         var json = false
 
         func run() async throws {
-            let stats = try await withEventLog(options) { log in try log.stats() }
+            let stats = try await withEventLog(options, .read) { log in try log.stats() }
             let rows: [(String, String)] = [
                 ("head", String(stats.head)),
                 ("events", String(stats.events)),

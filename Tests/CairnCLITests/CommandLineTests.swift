@@ -57,6 +57,7 @@ struct CommandLineTests {
         (["log", "append"], "not json\n"),
         (["log", "append"], "{\"stream\":\"s-1\",\"type\":\"a.B\",\"expectedVersion\":\"sometimes\"}\n"),
         (["log", "append"], "{\"stream\":\"s-1\",\"type\":\"a.B\",\"expectedVersion\":3}\n"),
+        (["log", "append"], "{\"stream\":\"s-1\",\"type\":\"a.B\",\"expectedVersion\":true}\n"),
         (["log", "read", "--id", "not-a-uuid"], ""),
     ])
     func badInput(arguments: [String], input: String) async throws {
@@ -67,8 +68,37 @@ struct CommandLineTests {
         let lines = result.stderr.split(separator: "\n")
         #expect(lines.count == 1, "stderr: \(result.stderr)")
         #expect(result.stdout.isEmpty)
+        // Nothing written: no log at all, or an empty one.
+        if FileManager.default.fileExists(atPath: data + "/log/data.mdb") {
+            let stats = try await cairn(["log", "stats", "--data", data, "--json"])
+            #expect(stats.stdout.contains(#""head":0"#))
+        }
+    }
+
+    @Test("Commands that read refuse a data directory with no log, rather than creating one", arguments: [
+        ["log", "verify"], ["log", "read"], ["log", "stats"], ["log", "tail"],
+    ])
+    func missingLog(arguments: [String]) async throws {
+        let data = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let result = try await cairn(arguments + ["--data", data + "/typo"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("no log at \(data)/typo/log"))
+        #expect(!FileManager.default.fileExists(atPath: data + "/typo"))
+    }
+
+    @Test("With appends in flight, a failing line still leaves every stored event acknowledged")
+    func failureMidStream() async throws {
+        let data = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        var lines = (0..<200).map { #"{"stream":"s-\#($0 % 7)","type":"a.B","payload":{"i":\#($0)}}"# }
+        lines[100] = #"{"stream":"s-1","type":"a.B","expectedVersion":"no_stream","payload":{}}"#
+        let result = try await cairn(["log", "append", "--data", data, "--concurrency", "64"], input: lines.joined(separator: "\n") + "\n")
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("line 101"))
         let stats = try await cairn(["log", "stats", "--data", data, "--json"])
-        #expect(stats.stdout.contains(#""head":0"#))
+        let object = try JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as? [String: Any]
+        #expect(object?["events"] as? Int == result.lines.count)
     }
 
     @Test("A broken chain makes verify exit non-zero, naming the position")

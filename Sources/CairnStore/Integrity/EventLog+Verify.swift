@@ -19,7 +19,8 @@ extension EventLog {
 
     /// Walks the chain: every record must sit at its own position with no gap, and its hash
     /// must equal SHA-256(previous hash ‖ canonical bytes). Resumes after the prefix verified
-    /// last time unless `full`; remembers how far it got when everything checked out.
+    /// last time unless `full`; remembers how far it got when everything checked out (unless
+    /// the log was opened read-only).
     public func verify(full: Bool = false, progress: (@Sendable (_ checked: UInt64, _ head: UInt64) -> Void)? = nil) async throws -> VerificationReport {
         let head = try self.head()
         var previous = SHA256Digest.zero
@@ -76,7 +77,7 @@ extension EventLog {
             }
             progress?(position, head)
         }
-        if position > 0 {
+        if position > 0 && !isReadOnly {
             let value = [UInt8].bigEndian(position) + previous.bytes
             let dbs = self.dbs
             try await perform { txn in try txn.put(dbs.meta, Self.verifiedKey, value) }

@@ -34,12 +34,15 @@ package final class LMDBEnvironment: @unchecked Sendable {
     /// Read and written only while holding `gate` (shared to read, exclusively to write).
     private var isClosed = false
     package let path: String
+    package let isReadOnly: Bool
     /// Reader slots of dead processes cleared when the environment was opened.
     package let staleReadersCleared: Int32
 
     /// Opens (creating when needed) the environment in directory `path`.
     package init(path: String, options: Options = Options()) throws {
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        if !options.readOnly {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        }
         var raw: OpaquePointer?
         try lmdbCheck(mdb_env_create(&raw))
         let env = raw!
@@ -64,6 +67,7 @@ package final class LMDBEnvironment: @unchecked Sendable {
         }
         self.env = env
         self.path = path
+        self.isReadOnly = options.readOnly
     }
 
     deinit { close() }
@@ -78,13 +82,29 @@ package final class LMDBEnvironment: @unchecked Sendable {
         }
     }
 
-    /// Opens (creating when `create`) a named database. Call once at start-up.
+    /// Opens (creating when `create` and the environment is writable) a named database. Call
+    /// once at start-up.
     package func database(_ name: String, create: Bool = true) throws -> LMDBDatabase {
-        try write { txn in
-            var dbi = MDB_dbi()
-            try lmdbCheck(mdb_dbi_open(txn.handle, name, create ? UInt32(MDB_CREATE) : 0, &dbi))
-            return LMDBDatabase(dbi: dbi)
+        guard isReadOnly else {
+            return try write { txn in
+                var dbi = MDB_dbi()
+                try lmdbCheck(mdb_dbi_open(txn.handle, name, create ? UInt32(MDB_CREATE) : 0, &dbi))
+                return LMDBDatabase(dbi: dbi)
+            }
         }
+        // A handle opened in a read-only transaction survives only if that transaction commits.
+        let handle = try begin(flags: UInt32(MDB_RDONLY))
+        var dbi = MDB_dbi()
+        let rc = mdb_dbi_open(handle, name, 0, &dbi)
+        if rc != 0 {
+            mdb_txn_abort(handle)
+            gate.leave()
+            throw LMDBError(code: rc)
+        }
+        let committed = mdb_txn_commit(handle)
+        gate.leave()
+        try lmdbCheck(committed)
+        return LMDBDatabase(dbi: dbi)
     }
 
     // MARK: Transactions
@@ -153,7 +173,7 @@ package final class LMDBEnvironment: @unchecked Sendable {
     package func grow() throws {
         try gate.exclusively { () in
             guard !isClosed else { throw LMDBError.closed }
-            let current = info.mapSize
+            let current = unguardedInfo.mapSize
             let step = Swift.min(current, 8 << 30)
             try lmdbCheck(mdb_env_set_mapsize(env, current + step))
         }
@@ -171,7 +191,15 @@ package final class LMDBEnvironment: @unchecked Sendable {
         package var usedBytes: Int { (lastPage + 1) * pageSize }
     }
 
-    package var info: Info {
+    /// Map and reader figures; nil once the environment is closed.
+    package var info: Info? {
+        gate.enter()
+        defer { gate.leave() }
+        return isClosed ? nil : unguardedInfo
+    }
+
+    /// Call with the gate held.
+    private var unguardedInfo: Info {
         var i = MDB_envinfo()
         mdb_env_info(env, &i)
         var s = MDB_stat()
@@ -190,6 +218,9 @@ package final class LMDBEnvironment: @unchecked Sendable {
     /// compacting it (free pages omitted) when asked. Safe while writers run.
     package func copy(to directory: String, compact: Bool = true) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        gate.enter()
+        defer { gate.leave() }
+        guard !isClosed else { throw LMDBError.closed }
         try lmdbCheck(mdb_env_copy2(env, directory, compact ? UInt32(MDB_CP_COMPACT) : 0))
     }
 }

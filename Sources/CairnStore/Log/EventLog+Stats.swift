@@ -35,10 +35,11 @@ extension EventLog {
         stats.streams += try index.read(env) { _, overlay, _ in
             overlay.streams.values.filter { $0.first?.version == 1 }.count
         } fetch: { _, count in count }
-        let info = env.info
-        stats.usedBytes = info.usedBytes
-        stats.mapSize = info.mapSize
-        stats.readers = info.readersUsed
+        if let info = env.info {
+            stats.usedBytes = info.usedBytes
+            stats.mapSize = info.mapSize
+            stats.readers = info.readersUsed
+        }
         let attributes = try? FileManager.default.attributesOfItem(atPath: directory + "/data.mdb")
         stats.fileBytes = (attributes?[.size] as? NSNumber)?.intValue ?? 0
         return stats

@@ -30,6 +30,9 @@ public final class EventLog: Sendable {
         public var durability = Durability.full
         public var limits = EventLogLimits()
         public var clock: any WallClock = SystemClock()
+        /// Open without a writer: appends fail with `readOnly`, and closing writes nothing. For
+        /// tools that only read a log another process may be writing.
+        public var readOnly = false
         /// Events indexed in memory before the writer folds their index entries into LMDB (see
         /// ``LogIndex``): larger means fewer, bigger folds and more to scan after a restart.
         public var indexFoldThreshold = 32_768
@@ -43,13 +46,17 @@ public final class EventLog: Sendable {
     let dbs: LogDatabases
     let index: LogIndex
     let watch: HeadWatch
-    private let writer: LogWriter
+    private let writer: LogWriter?
+
+    /// Opened without a writer (see ``Options/readOnly``).
+    public var isReadOnly: Bool { writer == nil }
 
     /// Opens the log in `directory`, creating it when absent.
     public init(directory: String, options: Options = Options()) throws {
         var envOptions = LMDBEnvironment.Options()
         envOptions.mapSize = options.initialMapSize
         envOptions.durability = options.durability == .full ? .full : .noMetaSync
+        envOptions.readOnly = options.readOnly
         let env = try LMDBEnvironment(path: directory, options: envOptions)
         let dbs = try LogDatabases(env)
         let head = try env.read { txn in
@@ -63,15 +70,20 @@ public final class EventLog: Sendable {
         self.dbs = dbs
         self.index = index
         self.watch = watch
-        self.writer = LogWriter(
+        self.writer = options.readOnly ? nil : LogWriter(
             engine: AppendEngine(env: env, dbs: dbs, index: index, clock: options.clock),
             onCommit: { watch.publish($0) })
     }
 
+    /// A log dropped without ``close()`` still lets its writer finish and end.
+    deinit { writer?.requestStop() }
+
     /// Finishes queued appends, ends subscriptions, and closes the environment.
     public func close() async {
-        try? await writer.fold()
-        await writer.stop()
+        if let writer {
+            try? await writer.fold()
+            await writer.stop()
+        }
         watch.close()
         env.close()
     }
@@ -89,6 +101,7 @@ public final class EventLog: Sendable {
     @discardableResult
     public func append(_ appends: [StreamAppend]) async throws -> AppendResult {
         try limits.validate(appends)
+        guard let writer else { throw EventLogError(.readOnly, "the log was opened read-only") }
         return try await writer.append(appends)
     }
 
@@ -106,11 +119,12 @@ public final class EventLog: Sendable {
 
     /// Group commits so far and events they carried (this process only).
     public var commitCounts: (commits: UInt64, events: UInt64) {
-        (writer.commits.load(ordering: .relaxed), writer.appendedEvents.load(ordering: .relaxed))
+        (writer?.commits.load(ordering: .relaxed) ?? 0, writer?.appendedEvents.load(ordering: .relaxed) ?? 0)
     }
 
     /// Runs `body` in a write transaction on the writer thread, ordered with appends.
     func perform(_ body: @escaping @Sendable (borrowing LMDBWriteTransaction) throws -> Void) async throws {
+        guard let writer else { throw EventLogError(.readOnly, "the log was opened read-only") }
         try await writer.perform(body)
     }
 }

@@ -22,6 +22,7 @@ public struct EventLogError: Error, Sendable, CustomStringConvertible {
         public static let idempotencyConflict = Code("idempotency_conflict")
         public static let corruptRecord = Code("corrupt_record")
         public static let closed = Code("closed")
+        public static let readOnly = Code("read_only")
         public static let storage = Code("storage")
     }
 

@@ -83,6 +83,14 @@ final class LogWriter: @unchecked Sendable {
         }
     }
 
+    /// Lets the thread finish what is queued and end, without waiting for it.
+    func requestStop() {
+        condition.lock()
+        closing = true
+        condition.signal()
+        condition.unlock()
+    }
+
     /// Finishes every queued job, then stops the thread.
     func stop() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
@@ -116,12 +124,15 @@ final class LogWriter: @unchecked Sendable {
             condition.unlock()
             let started = ContinuousClock.now
             commit(batch)
+            let duration = ContinuousClock.now - started
+            condition.lock()
             lastBatchJobs = batch.count
-            lastCommitDuration = ContinuousClock.now - started
+            lastCommitDuration = duration
+            condition.unlock()
         }
     }
 
-    /// Jobs in the last batch and how long it took to commit.
+    /// Jobs in the last batch and how long it took to commit (guarded by `condition`).
     private var lastBatchJobs = 0
     private var lastCommitDuration = Duration.zero
 

@@ -135,7 +135,9 @@ struct RecordLayout: Sendable {
         let f0 = try field(), f1 = try field(), f2 = try field(), f3 = try field(), f4 = try field(), f5 = try field()
         starts = (f0.0, f1.0, f2.0, f3.0, f4.0, f5.0)
         counts = (f0.1, f1.1, f2.1, f3.1, f4.1, f5.1)
-        guard offset + 4 <= end else { throw RecordFormatError(description: "payload length runs past the record") }
+        guard offset + 4 <= end, offset + 4 <= Int(UInt16.max) else {
+            throw RecordFormatError(description: "payload length runs past the record")
+        }
         let length = raw.loadBigEndian(at: offset, as: UInt32.self)
         guard offset + 4 + Int(length) == end else {
             throw RecordFormatError(description: "payload length \(length) does not fill the record")
