@@ -27,8 +27,11 @@ public final class CairnService: Sendable {
 
     // MARK: Loading
 
-    /// An aggregate's state folded from its stream, and the version it was folded at.
-    public func load<D: Decider>(_ decider: D.Type, _ stream: StreamName) throws(CommandError) -> (state: D.State, version: UInt64) {
+    /// An aggregate's state folded from its stream (up to version `through`, when given), and
+    /// the version it was folded at.
+    public func load<D: Decider>(
+        _ decider: D.Type, _ stream: StreamName, through: UInt64 = .max
+    ) throws(CommandError) -> (state: D.State, version: UInt64) {
         var state = D.initialState
         var version: UInt64 = 0
         let name = stream.description
@@ -40,6 +43,7 @@ public final class CairnService: Sendable {
                 throw CommandError(kind: .storage, code: "storage.read", message: "reading \(name): \(error)")
             }
             for record in page {
+                if record.streamVersion > through { return (state, version) }
                 do {
                     let event = try record.withPayload { payload in
                         try D.Event.decode(type: record.type, schemaVersion: Int(record.schemaVersion), payload: Array(payload))

@@ -13,6 +13,8 @@ public actor SlaWatcher {
     private var next: UInt64 = 1
     /// Cases that may still miss a deadline.
     private var cases: [CaseID: CaseState] = [:]
+    /// What went wrong in the last ``run(interval:sleep:)`` check, if it failed.
+    public private(set) var lastFailure: String?
 
     public init(service: CairnService) { self.service = service }
 
@@ -45,12 +47,25 @@ public actor SlaWatcher {
             .map { CairnStore.Timestamp(microsecondsSinceEpoch: $0.millisecondsSinceEpoch * 1000) }
     }
 
-    /// Checks until the task is cancelled: at each next deadline, and at least every `interval`
-    /// of `clock` (which sleeps; tests call ``check()`` directly instead).
-    public func run<C: Clock>(clock: C, interval: C.Duration) async {
+    /// Checks until the task is cancelled: when the next deadline falls, and at least every
+    /// `interval` (to see cases opened meanwhile). A failed check is kept in ``lastFailure``
+    /// and tried again at the next wake-up. `sleep` is injectable; tests call ``check()``.
+    public func run(
+        interval: Duration, sleep: @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
+    ) async {
         while !Task.isCancelled {
-            _ = try? await check()
-            try? await clock.sleep(for: interval)
+            do {
+                try await check()
+                lastFailure = nil
+            } catch {
+                lastFailure = "\(error)"
+            }
+            var wait = interval
+            if let next = try? nextDeadline() {
+                let micros = max(0, next.microsecondsSinceEpoch - service.clock.now().microsecondsSinceEpoch)
+                wait = min(interval, .microseconds(micros))
+            }
+            do { try await sleep(wait) } catch { return }
         }
     }
 
@@ -62,7 +77,16 @@ public actor SlaWatcher {
                     try CaseEvent.decode(type: record.type, schemaVersion: Int(record.schemaVersion), payload: Array($0))
                 }
                 guard let stream = StreamName(parsing: record.stream) else { continue }
-                let state = CaseDecider.evolve(cases[stream.id] ?? CaseDecider.initialState, event)
+                let state: CaseState
+                if let known = cases[stream.id] {
+                    state = CaseDecider.evolve(known, event)
+                } else if case .opened = event {
+                    state = CaseDecider.evolve(CaseDecider.initialState, event)
+                } else {
+                    // A case this watcher let go of (closed, nothing left to miss) changed
+                    // again: read it whole rather than fold onto an empty state.
+                    state = try service.load(CaseDecider.self, stream, through: record.streamVersion).state
+                }
                 // A closed case can miss nothing more once its breaches are recorded.
                 if state.status == .closed && SlaEvaluation.unrecordedMissedDeadlines(state, now: .init(millisecondsSinceEpoch: .max)).isEmpty {
                     cases.removeValue(forKey: stream.id)

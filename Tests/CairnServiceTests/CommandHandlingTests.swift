@@ -2,6 +2,7 @@ import CairnDomain
 @testable import CairnService
 import CairnStore
 import Foundation
+import Synchronization
 import Testing
 
 @Suite("Command handling")
@@ -213,6 +214,27 @@ struct CommandHandlingTests {
             #expect(second.flatMap(\.events).map(\.stream) == ["case-k_1"])
             let breaches = try service.log.read(from: 1, filter: EventFilter(typePrefixes: ["service.SlaBreached"])).events
             #expect(breaches.count == 2)
+
+            // A closed case the watcher let go of that changes again is read whole, not folded
+            // onto an empty state.
+            try await service.execute(.resolve(caseId: "k_1", resolution: "Up again"), meta())
+            try await service.execute(.close(caseId: "k_1"), meta())
+            #expect(try await watcher.check().isEmpty)
+            try await service.execute(.recordSatisfaction(caseId: "k_1", score: 4, comment: nil), meta())
+            #expect(try await watcher.check().isEmpty)
+
+            // run(interval:sleep:) sleeps only until the next deadline (k_2's first response).
+            let slept = Mutex<[Duration]>([])
+            let runner = Task {
+                await watcher.run(interval: .seconds(3600 * 24)) { duration in
+                    slept.withLock { $0.append(duration) }
+                    throw CancellationError()
+                }
+            }
+            await runner.value
+            let k2FirstResponse = Duration.seconds(24 * 3600 - (3601 + 8 * 3600))
+            #expect(slept.withLock { $0 } == [k2FirstResponse])
+            #expect(await watcher.lastFailure == nil)
         }
     }
 
