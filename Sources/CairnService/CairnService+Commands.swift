@@ -84,7 +84,14 @@ extension CairnService {
     public func execute(_ command: TaskCommand, _ metadata: CommandMetadata) async throws(CommandError) -> CommandOutcome {
         try await execute(metadata, primary: command.stream, command: command) { d in
             let task = try d.state(TaskDecider.self, command.stream)
-            return try TaskDecider.decide(command, task, d.context).map { StreamedEvent(command.stream, .task($0)) }
+            let events: [TaskEvent]
+            if case .schedule(_, let customerId, _, _, _) = command {
+                let customer = try d.state(CustomerDecider.self, StreamName(.customer, customerId))
+                events = try TaskDecider.decideSchedule(command, task, customer: customer, d.context)
+            } else {
+                events = try TaskDecider.decide(command, task, d.context)
+            }
+            return events.map { StreamedEvent(command.stream, .task($0)) }
         }
     }
 
@@ -92,7 +99,9 @@ extension CairnService {
     public func execute(_ command: OrderCommand, _ metadata: CommandMetadata) async throws(CommandError) -> CommandOutcome {
         try await execute(metadata, primary: command.stream, command: command) { d in
             let order = try d.state(OrderDecider.self, command.stream)
-            return try OrderDecider.decide(command, order, d.context).map { StreamedEvent(command.stream, .order($0)) }
+            guard case .record(_, let customerId, _, _, _, _) = command else { return [] }
+            let customer = try d.state(CustomerDecider.self, StreamName(.customer, customerId))
+            return try OrderDecider.decideRecord(command, order, customer: customer, d.context).map { StreamedEvent(command.stream, .order($0)) }
         }
     }
 
@@ -125,15 +134,37 @@ extension CairnService {
         }
     }
 
-    /// A recipient unsubscribes through a campaign: recorded on both campaign and customer.
+    /// A recipient unsubscribes through a campaign: recorded on both campaign and customer. When
+    /// the customer was merged since the send, the unsubscribe follows them to the survivor (a
+    /// command of its own, through further merges if need be).
     @discardableResult
     public func unsubscribe(campaign campaignId: CampaignID, customer customerId: CustomerID, _ metadata: CommandMetadata) async throws(CommandError) -> CommandOutcome {
         let stream = StreamName(.campaign, campaignId)
-        return try await execute(metadata, primary: stream, command: "unsubscribe \(customerId)") { d in
+        var forward: CustomerCommand?
+        let outcome = try await execute(metadata, primary: stream, command: "unsubscribe \(customerId)") { d in
             let campaign = try d.state(CampaignDecider.self, stream)
             let customer = try d.state(CustomerDecider.self, StreamName(.customer, customerId))
-            return try CampaignDecider.decideUnsubscribe(campaignId: campaignId, customerId: customerId, campaign: campaign, customer: customer, d.context)
+            let plan = try CampaignDecider.planUnsubscribe(campaignId: campaignId, customerId: customerId, campaign: campaign, customer: customer, d.context)
+            forward = plan.forward
+            return plan.events
         }
+        var hop = 0
+        while let command = forward, hop < 8 {
+            hop += 1
+            forward = nil
+            let followUp = CommandMetadata(
+                commandId: "\(metadata.commandId):forward:\(hop)", actor: metadata.actor,
+                correlationId: metadata.correlationId ?? metadata.commandId, causationId: metadata.commandId)
+            do {
+                try await execute(command, followUp)
+            } catch let error where error.code == "customer.alreadyUnsubscribed" {
+                // The survivor had unsubscribed already: nothing left to do.
+            } catch let error where error.code == "customer.merged" {
+                guard let survivor = error.survivorId, case .recordUnsubscribe(_, let channel, let campaign) = command else { throw error }
+                forward = .recordUnsubscribe(customerId: survivor, channel: channel, campaignId: campaign)
+            }
+        }
+        return outcome
     }
 
     /// The result of launching a campaign to its segment.

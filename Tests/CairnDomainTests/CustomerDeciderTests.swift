@@ -204,6 +204,36 @@ struct CustomerMergeTests {
         }
     }
 
+    @Test func mergeIntoAnErasedSurvivorIsRefused() {
+        let erasedSurvivor = CustomerDecider.evolve(survivor, .personalDataErased(.init(customerId: "c_s", requestId: "dsr_1")))
+        let r = expectRejection("customer.erased") {
+            try CustomerDecider.decideMerge(duplicateId: ada, survivorId: "c_s", duplicate: duplicate, survivor: erasedSurvivor, ctx)
+        }
+        #expect(r?.path == "/survivorId")
+    }
+
+    @Test func mergingAnErasedDuplicateIsRefused() {
+        let erasedDuplicate = CustomerDecider.evolve(duplicate, erased)
+        let r = expectRejection("customer.erased") {
+            try CustomerDecider.decideMerge(duplicateId: ada, survivorId: "c_s", duplicate: erasedDuplicate, survivor: survivor, ctx)
+        }
+        #expect(r?.path == "/duplicateId")
+    }
+
+    @Test func linkRefusesErasedParties() {
+        let link = CustomerCommand.linkOrganization(customerId: ada, organizationId: "o_acme", role: "CTO")
+        let org = Fixture.customer([Fixture.org])
+        let erasedOrg = CustomerDecider.evolve(org, .personalDataErased(.init(customerId: "o_acme", requestId: "dsr_1")))
+        let r = expectRejection("customer.erased") { try CustomerDecider.decideLink(link, person: duplicate, organization: erasedOrg, ctx) }
+        #expect(r?.path == "/organizationId")
+        let erasedPerson = CustomerDecider.evolve(duplicate, erased)
+        expectRejection("customer.erased") { try CustomerDecider.decideLink(link, person: erasedPerson, organization: org, ctx) }
+        // The person is checked before the organization: an erased person is refused whatever the organization.
+        expectRejection("customer.erased") {
+            try CustomerDecider.decideLink(link, person: erasedPerson, organization: CustomerState(), ctx)
+        }
+    }
+
     @Test func linkChecksTheOrganization() throws {
         let link = CustomerCommand.linkOrganization(customerId: ada, organizationId: "o_acme", role: "CTO")
         let events = try CustomerDecider.decideLink(link, person: duplicate, organization: Fixture.customer([Fixture.org]), ctx)

@@ -154,6 +154,20 @@ struct DeciderPropertyTests {
         #expect(totalRefusedForConsent > 0)
     }
 
+    /// Whatever `days` an activity rule carries (rules built in code skip validation), matching
+    /// never traps, and a customer with some activity is either active within or inactive for
+    /// that window, never both.
+    @Test func activityRulesAreTotalAndComplementary() async {
+        let customer = Fixture.consenting("c_1")
+        await propertyCheck(count: 500, input: Gen.int(), Gen.int64(in: -400_000_000_000_000...400_000_000_000_000)) { days, offset in
+            let last = Timestamp(millisecondsSinceEpoch: now.millisecondsSinceEpoch + offset)
+            let activity = CustomerActivity(lastActivityAt: last, activityCount: 1)
+            let active = SegmentRule.activeWithinDays(days).matches(customer, activity: activity, now: now)
+            let inactive = SegmentRule.inactiveForDays(days).matches(customer, activity: activity, now: now)
+            #expect(active != inactive, "days \(days), offset \(offset) ms")
+        }
+    }
+
     @Test func slaBreachesAreRecordedOncePerDeadline() async {
         var breaches = 0
         await propertyCheck(count: 300, input: Self.ops) { ops in

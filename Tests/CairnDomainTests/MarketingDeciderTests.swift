@@ -117,6 +117,32 @@ struct MarketingDeciderTests {
         #expect(again.ineligible.map(\.reason.code) == ["campaign.alreadySent", "segment.notMatched", "consent.missing", "campaign.alreadySent"])
     }
 
+    /// The day after the campaign's end date (2026-06-30), UTC.
+    static let afterEnd = CommandContext(now: at("2026-07-01T00:00:00.000Z"), actor: "u_test")
+
+    @Test func noSendAfterTheEndDate() throws {
+        let customer = Fixture.consenting("c_1")
+        expectRejection("campaign.ended") {
+            try CampaignDecider.decideSend(campaignId: k, customerId: "c_1", campaign: Self.running, customer: customer, Self.afterEnd)
+        }
+        // The last day itself still counts, up to its last millisecond (UTC).
+        let lastDay = CommandContext(now: at("2026-06-30T23:59:59.999Z"), actor: "u_test")
+        let events = try CampaignDecider.decideSend(campaignId: k, customerId: "c_1", campaign: Self.running, customer: customer, lastDay)
+        #expect(events.map(\.type) == ["marketing.MessageSent"])
+    }
+
+    @Test func noLaunchToTheSegmentAfterTheEndDate() {
+        let candidates = [CampaignDecider.Candidate(customer: Fixture.consenting("c_1", tags: ["vip"]))]
+        // Already running: continuing the launch is refused too, not only a new launch.
+        expectRejection("campaign.ended") {
+            try CampaignDecider.planLaunch(campaignId: k, campaign: Self.running, candidates: candidates, Self.afterEnd)
+        }
+        let pausedCampaign = CampaignDecider.fold([created, launched, paused])
+        expectRejection("campaign.ended") {
+            try CampaignDecider.planLaunch(campaignId: k, campaign: pausedCampaign, candidates: candidates, Self.afterEnd)
+        }
+    }
+
     @Test func launchNeedsASegment() {
         let noSegment = CampaignDecider.fold([.created(.init(campaignId: k, name: "x", channel: .email, budget: nil, startDate: date("2026-03-01"),
                                                               endDate: date("2026-06-30"), segment: nil))])
@@ -155,6 +181,28 @@ struct MarketingDeciderTests {
         // A fresh marketing consent lifts the unsubscribe.
         let resubscribed = CustomerDecider.evolve(after, Fixture.consent(customer: "c_1"))
         #expect(resubscribed.marketingIneligibility(on: .email) == nil)
+    }
+
+    @Test func unsubscribeOfAMergedRecipientIsRecordedAndForwarded() throws {
+        let campaign = CampaignDecider.fold([created, launched, sent])
+        let merged = CustomerDecider.evolve(Fixture.consenting("c_1"), .merged(.init(customerId: "c_1", survivorId: "c_2")))
+        let out = try CampaignDecider.decideUnsubscribe(campaignId: k, customerId: "c_1", campaign: campaign, customer: merged, ctx)
+        #expect(out.map(\.event.type) == ["marketing.RecipientUnsubscribed"])
+        #expect(out.map(\.stream.description) == ["campaign-cmp_1"])
+
+        let plan = try CampaignDecider.planUnsubscribe(campaignId: k, customerId: "c_1", campaign: campaign, customer: merged, ctx)
+        #expect(plan.events == out)
+        #expect(plan.survivorId == "c_2")
+        let forward = try #require(plan.forward)
+        #expect(forward == .recordUnsubscribe(customerId: "c_2", channel: .email, campaignId: k))
+        // Run on the survivor, the forwarded command does what the click would have done there.
+        let survivorEvents = try CustomerDecider.decide(forward, Fixture.consenting("c_2"), ctx)
+        #expect(survivorEvents.map(\.type) == ["customers.CustomerUnsubscribed", "customers.ConsentWithdrawn"])
+
+        let active = Fixture.consenting("c_1")
+        let unmerged = try CampaignDecider.planUnsubscribe(campaignId: k, customerId: "c_1", campaign: campaign, customer: active, ctx)
+        #expect(unmerged.forward == nil && unmerged.survivorId == nil)
+        #expect(unmerged.events.count == 3)
     }
 }
 
@@ -204,5 +252,31 @@ struct SegmentTests {
         #expect(!Segment(rules: []).matches(closed, now: now))
         #expect(!SegmentRule.activeWithinDays(30).matches(Self.customer, activity: .none, now: now))
         #expect(SegmentRule.inactiveForDays(30).matches(Self.customer, activity: .none, now: now))
+    }
+
+    /// Rules built in code skip validation; whatever `days` they carry, matching must not trap.
+    @Test(arguments: [Int.max, Int.min, 9_007_199_254_740_991, -9_007_199_254_740_991, 106_751_991_167_301, 0, -1])
+    func extremeDaysDoNotTrap(_ days: Int) {
+        let active = SegmentRule.activeWithinDays(days).matches(Self.customer, activity: Self.activity, now: now)
+        let inactive = SegmentRule.inactiveForDays(days).matches(Self.customer, activity: Self.activity, now: now)
+        #expect(active != inactive)
+        #expect(active == (days >= 10), "last activity was 10 days ago")
+    }
+
+    @Test(arguments: [0, 3651, 9_007_199_254_740_991, -1])
+    func storedSegmentWithDaysOutOfRangeFailsToDecode(_ days: Int) {
+        for rule in ["activeWithinDays", "inactiveForDays"] {
+            let payload = #"{"campaignId":"cmp_1","segment":{"match":"all","rules":[{"rule":"\#(rule)","days":\#(days)}]}}"#
+            expectDecodingFailure(nil, path: "/segment/rules/0/days") {
+                try CampaignEvent.decode(type: "marketing.SegmentDefined", schemaVersion: 1, payload: Array(payload.utf8))
+            }
+        }
+    }
+
+    @Test(arguments: [1, 3650])
+    func storedSegmentWithinRangeDecodes(_ days: Int) throws {
+        let payload = #"{"campaignId":"cmp_1","segment":{"match":"all","rules":[{"rule":"inactiveForDays","days":\#(days)}]}}"#
+        let event = try CampaignEvent.decode(type: "marketing.SegmentDefined", schemaVersion: 1, payload: Array(payload.utf8))
+        #expect(event == .segmentDefined(.init(campaignId: "cmp_1", segment: Segment(rules: [.inactiveForDays(days)]))))
     }
 }

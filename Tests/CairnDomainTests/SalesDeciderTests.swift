@@ -7,6 +7,8 @@ fileprivate typealias OppRow = DeciderCase<OpportunityDecider>
 fileprivate typealias TaskRow = DeciderCase<TaskDecider>
 fileprivate typealias ActivityRow = DeciderCase<ActivityDecider>
 fileprivate typealias OrderRow = DeciderCase<OrderDecider>
+fileprivate typealias CustomerOrderRow = CustomerCheckedCase<OrderDecider>
+fileprivate typealias CustomerTaskRow = CustomerCheckedCase<TaskDecider>
 
 private let capture = LeadCommand.Capture(
     leadId: "l_1", source: "webinar", campaignId: "cmp_1", personName: PersonName(given: "Grace", family: "Hopper"),
@@ -28,6 +30,15 @@ private let scheduled: TaskEvent = .scheduled(.init(taskId: "t_1", customerId: "
 private let loggedCall = ActivityEvent.Logged(activityId: "a_1", customerId: "c_1", kind: .call, direction: .inbound, channel: .phone,
                                             occurredAt: at("2026-04-01T11:00:00.000Z"), durationSeconds: 300, outcome: "ok", participants: ["u_sam"])
 private let line = OrderLine(sku: "A", description: "Widget", quantity: 3, unitPrice: 2)
+
+private let ada = Fixture.ada
+private let adaMerged: CustomerEvent = .merged(.init(customerId: ada, survivorId: "c_s"))
+private let adaClosed: CustomerEvent = .closed(.init(customerId: ada, reason: nil))
+private let adaErased: CustomerEvent = .personalDataErased(.init(customerId: ada, requestId: "dsr_1"))
+private let adaOrder = OrderCommand.record(orderId: "o_1", customerId: ada, opportunityId: nil, lines: [line], currency: "EUR",
+                                           orderDate: date("2026-04-01"))
+private let adaRegistered = Fixture.adaRegistered
+private let adaTask = TaskCommand.schedule(taskId: "t_1", customerId: ada, title: "Call", dueAt: now, assigneeId: "u_sam")
 
 @Suite("Sales deciders")
 struct SalesDeciderTests {
@@ -121,6 +132,59 @@ struct SalesDeciderTests {
                  .rejected("order.dateInFuture")),
     ]
 
+    fileprivate static let customerOrderRows: [CustomerOrderRow] = [
+        CustomerOrderRow("record for an active customer", customer: [adaRegistered], adaOrder, .events(["sales.OrderRecorded"])),
+        CustomerOrderRow("record for an unknown customer", customer: [], adaOrder, .rejected("customer.notFound")),
+        CustomerOrderRow("record for a merged customer", customer: [adaRegistered, adaMerged], adaOrder, .rejected("customer.merged")),
+        CustomerOrderRow("record for a closed customer", customer: [adaRegistered, adaClosed], adaOrder, .rejected("customer.closed")),
+        CustomerOrderRow("record for an erased customer", customer: [adaRegistered, adaErased], adaOrder, .rejected("customer.erased")),
+        CustomerOrderRow("shape is checked before the customer", customer: [],
+                         .record(orderId: "o_1", customerId: ada, opportunityId: nil, lines: [], currency: "EUR",
+                                 orderDate: date("2026-04-01")),
+                         .rejected("validation.failed")),
+        CustomerOrderRow("record twice", customer: [adaRegistered],
+                         given: [.recorded(.init(orderId: "o_1", customerId: ada, opportunityId: nil, lines: [line], currency: "EUR",
+                                                 total: 6, orderDate: date("2026-04-01")))],
+                         adaOrder, .rejected("order.alreadyExists")),
+    ]
+
+    fileprivate static let customerTaskRows: [CustomerTaskRow] = [
+        CustomerTaskRow("schedule for an active customer", customer: [adaRegistered], adaTask, .events(["sales.TaskScheduled"])),
+        CustomerTaskRow("schedule for an unknown customer", customer: [], adaTask, .rejected("customer.notFound")),
+        CustomerTaskRow("schedule for a merged customer", customer: [adaRegistered, adaMerged], adaTask, .rejected("customer.merged")),
+        CustomerTaskRow("schedule for a closed customer", customer: [adaRegistered, adaClosed], adaTask, .rejected("customer.closed")),
+        CustomerTaskRow("schedule for an erased customer", customer: [adaRegistered, adaErased], adaTask, .rejected("customer.erased")),
+        CustomerTaskRow("shape is checked before the customer", customer: [],
+                        .schedule(taskId: "t_1", customerId: ada, title: "", dueAt: now, assigneeId: "u_sam"),
+                        .rejected("validation.failed")),
+        CustomerTaskRow("other commands do not read the customer", customer: [], given: [scheduled],
+                        .complete(taskId: "t_1", outcome: "done"), .events(["sales.TaskCompleted"])),
+    ]
+
+    @Test(arguments: customerOrderRows) fileprivate func orderForCustomer(_ row: CustomerOrderRow) {
+        row.check { command, state, customer throws(Rejection) in try OrderDecider.decideRecord(command, state, customer: customer, ctx) }
+    }
+
+    @Test(arguments: customerTaskRows) fileprivate func taskForCustomer(_ row: CustomerTaskRow) {
+        row.check { command, state, customer throws(Rejection) in try TaskDecider.decideSchedule(command, state, customer: customer, ctx) }
+    }
+
+    @Test func orderAndTaskForAMergedCustomerPointAtTheSurvivor() throws {
+        let merged = Fixture.customer([adaRegistered, adaMerged])
+        let order = try #require(expectRejection("customer.merged") {
+            try OrderDecider.decideRecord(adaOrder, OrderState(), customer: merged, ctx)
+        })
+        #expect(order.survivorId == "c_s" && order.kind == .conflict && order.path == "/customerId")
+        let task = try #require(expectRejection("customer.merged") {
+            try TaskDecider.decideSchedule(adaTask, TaskState(), customer: merged, ctx)
+        })
+        #expect(task.survivorId == "c_s")
+        let unknown = expectRejection("customer.notFound") {
+            try OrderDecider.decideRecord(adaOrder, OrderState(), customer: CustomerState(), ctx)
+        }
+        #expect(unknown?.kind == .notFound)
+    }
+
     @Test(arguments: leadRows) fileprivate func lead(_ row: LeadRow) { row.check() }
     @Test(arguments: opportunityRows) fileprivate func opportunity(_ row: OppRow) { row.check() }
     @Test(arguments: taskRows) fileprivate func task(_ row: TaskRow) { row.check() }
@@ -148,6 +212,11 @@ struct SalesDeciderTests {
         var o = opening
         o.customerId = Fixture.ada
         expectRejection("customer.closed") { try OpportunityDecider.decideOpen(o, opportunity: OpportunityState(), customer: closedCustomer, ctx) }
+        let erasedCustomer = Fixture.customer([adaRegistered, adaErased])
+        let r = expectRejection("customer.erased") {
+            try OpportunityDecider.decideOpen(o, opportunity: OpportunityState(), customer: erasedCustomer, ctx)
+        }
+        #expect(r?.path == "/customerId")
     }
 
     @Test func activityLogChecksTheCustomer() {
@@ -188,6 +257,43 @@ struct LeadConversionTests {
         let again = try LeadDecider.decideConversion(Self.conversion(.link(existingCustomerId: Fixture.ada)), lead: captured,
                                                      customer: consenting, opportunity: OpportunityState(), ctx)
         #expect(again.map(\.event.type) == ["sales.OpportunityOpened", "sales.LeadConverted"])
+    }
+
+    /// Consents that `decideConversion` grants to the linked customer `history`, for a lead captured with `consents`.
+    static func grantedOnLink(_ history: [CustomerEvent], leadConsents consents: [ConsentGrant]? = nil) throws -> [ConsentKey] {
+        var lead = captured
+        if let consents {
+            var c = capture
+            c.consents = consents
+            lead = LeadDecider.fold(try LeadDecider.decide(.capture(c), LeadState(), ctx))
+        }
+        let out = try LeadDecider.decideConversion(Self.conversion(.link(existingCustomerId: Fixture.ada)), lead: lead,
+                                                   customer: Fixture.customer(history), opportunity: OpportunityState(), ctx)
+        return out.compactMap { if case .customer(.consentGranted(let g)) = $0.event { ConsentKey(g.channel, g.purpose) } else { nil } }
+    }
+
+    @Test func linkingDoesNotOverrideAWithdrawal() throws {
+        let withdrawn: CustomerEvent = .consentWithdrawn(.init(
+            customerId: Fixture.ada, channel: .email, purpose: .marketing, source: "call", withdrawnAt: now))
+        #expect(try Self.grantedOnLink([Fixture.adaRegistered, Fixture.consent(), withdrawn]).isEmpty)
+    }
+
+    @Test func linkingDoesNotOverrideAnUnsubscribe() throws {
+        // Unsubscribed without ever consenting: there is no consent record, but the opt-out stands.
+        let unsubscribed: CustomerEvent = .unsubscribed(.init(customerId: Fixture.ada, channel: .email, campaignId: nil))
+        #expect(try Self.grantedOnLink([Fixture.adaRegistered, unsubscribed]).isEmpty)
+        // Nor for another purpose on that channel.
+        let service = ConsentGrant(channel: .email, purpose: .service, legalBasis: .contract, source: "webinar")
+        #expect(try Self.grantedOnLink([Fixture.adaRegistered, unsubscribed], leadConsents: [service]).isEmpty)
+    }
+
+    @Test func linkingGrantsOnlyConsentsWithoutARecord() throws {
+        let emailMarketing = ConsentGrant(channel: .email, purpose: .marketing, legalBasis: .consent, source: "webinar")
+        let smsMarketing = ConsentGrant(channel: .sms, purpose: .marketing, legalBasis: .consent, source: "webinar")
+        let history = [Fixture.adaRegistered, Fixture.consent(.email, .service)]
+        // The customer's email/service record does not cover email/marketing; a repeated lead consent is granted once.
+        #expect(try Self.grantedOnLink(history, leadConsents: [emailMarketing, smsMarketing, emailMarketing])
+                == [ConsentKey(.email, .marketing), ConsentKey(.sms, .marketing)])
     }
 
     @Test func conversionRules() {

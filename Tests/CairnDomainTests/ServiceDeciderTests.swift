@@ -134,4 +134,14 @@ struct ServiceDeciderTests {
         let merged = Fixture.customer([Fixture.adaRegistered, .merged(.init(customerId: Fixture.ada, survivorId: "c_s"))])
         expectRejection("customer.merged") { try CaseDecider.decideOpen(command, CaseState(), customer: merged, ctx) }
     }
+
+    @Test func openingForAnErasedCustomerIsRefused() throws {
+        let command = CaseCommand.open(caseId: cs, customerId: Fixture.ada, channel: .web, priority: .low, subject: "s", description: "d")
+        let erased = Fixture.customer([Fixture.adaRegistered, .personalDataErased(.init(customerId: Fixture.ada, requestId: "dsr_1"))])
+        let r = expectRejection("customer.erased") { try CaseDecider.decideOpen(command, CaseState(), customer: erased, ctx) }
+        #expect(r?.path == "/customerId")
+        // A closed (not erased) customer may still open a case.
+        let closed = Fixture.customer([Fixture.adaRegistered, .closed(.init(customerId: Fixture.ada, reason: nil))])
+        #expect(try CaseDecider.decideOpen(command, CaseState(), customer: closed, ctx).map(\.type) == ["service.CaseOpened"])
+    }
 }

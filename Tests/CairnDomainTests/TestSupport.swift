@@ -56,6 +56,26 @@ struct DeciderCase<D: Decider>: Sendable, CustomTestStringConvertible where D.Co
     }
 }
 
+/// A decider row for a decision that also reads the customer's state (`decideRecord`,
+/// `decideSchedule`, …): `customer` is the customer's history.
+struct CustomerCheckedCase<D: Decider>: Sendable, CustomTestStringConvertible where D.Command: Sendable {
+    let row: DeciderCase<D>
+    let customer: [CustomerEvent]
+
+    init(_ name: String, customer: [CustomerEvent], given: [D.Event] = [], _ command: D.Command, _ expected: Expected) {
+        row = DeciderCase(name, given: given, command, expected)
+        self.customer = customer
+    }
+
+    var testDescription: String { row.testDescription }
+
+    func check(sourceLocation: SourceLocation = #_sourceLocation,
+               _ decide: (D.Command, D.State, CustomerState) throws(Rejection) -> [D.Event]) {
+        let outcome = Result { try decide(row.command, D.fold(row.given), CustomerDecider.fold(customer)) }
+        row.check(outcome: outcome.map { $0.map(\.type) }, sourceLocation: sourceLocation)
+    }
+}
+
 extension Result where Failure == Rejection {
     init(_ body: () throws -> Success) {
         do { self = .success(try body()) } catch let error as Rejection { self = .failure(error) } catch {

@@ -59,6 +59,17 @@ struct ValueTests {
         #expect(Timestamp(rfc3339: text) == nil)
     }
 
+    @Test func addingSecondsSaturatesInsteadOfTrapping() {
+        let earliest = Timestamp(millisecondsSinceEpoch: .min), latest = Timestamp(millisecondsSinceEpoch: .max)
+        #expect(now.adding(seconds: .max) == latest)
+        #expect(now.adding(seconds: .min) == earliest)
+        #expect(latest.adding(seconds: 1) == latest)
+        #expect(earliest.adding(seconds: -1) == earliest)
+        #expect(now.adding(seconds: -86_400) == at("2026-03-31T12:00:00.000Z"))
+        // The extremes still print (years far outside RFC 3339, but no trap).
+        #expect(!earliest.description.isEmpty && !latest.description.isEmpty)
+    }
+
     @Test func timestampMatchesFoundationDate() {
         let t = Timestamp(millisecondsSinceEpoch: 1_773_480_413_589)
         #expect(Timestamp(t.date) == t)

@@ -173,6 +173,46 @@ struct CommandHandlingTests {
         }
     }
 
+    @Test("An unsubscribe from a customer merged since the send follows them to the survivor")
+    func unsubscribeAfterMerge() async throws {
+        try await withService { service, _ in
+            for id in ["c_old", "c_new"] {
+                try await service.execute(Fixture.registration(id), meta())
+                try await service.execute(Fixture.marketingConsent(id), meta())
+            }
+            try await service.execute(.create(
+                campaignId: "k_1", name: "Spring", channel: .email, budget: nil, startDate: CalendarDate(iso8601: "2026-03-01")!,
+                endDate: CalendarDate(iso8601: "2026-05-01")!, segment: nil), meta())
+            try await service.execute(.launch(campaignId: "k_1"), meta())
+            try await service.send(campaign: "k_1", to: "c_old", meta())
+            try await service.mergeCustomer("c_old", into: "c_new", meta())
+            try await service.unsubscribe(campaign: "k_1", customer: "c_old", meta())
+            let survivor = try service.load(CustomerDecider.self, StreamName(.customer, "c_new")).state
+            #expect(!survivor.hasConsent(.email, for: .marketing))
+            let refused = try #require(await commandError { _ = try await service.send(campaign: "k_1", to: "c_new", meta()) })
+            #expect(refused.kind == .rejected)
+        }
+    }
+
+    @Test("Orders and tasks need a live customer")
+    func ordersAndTasksCheckTheCustomer() async throws {
+        try await withService { service, _ in
+            let order = OrderCommand.record(
+                orderId: "or_1", customerId: "c_none", opportunityId: nil,
+                lines: [OrderLine(sku: "SKU-1", description: "Widget", quantity: 2, unitPrice: Decimal(10))], currency: "EUR",
+                orderDate: CalendarDate(iso8601: "2026-04-01")!)
+            #expect(await commandError { _ = try await service.execute(order, meta()) }?.code == "customer.notFound")
+            let task = TaskCommand.schedule(taskId: "t_1", customerId: "c_none", title: "Call back", dueAt: CairnDomain.Timestamp(millisecondsSinceEpoch: 1_800_000_000_000), assigneeId: "u_sam")
+            #expect(await commandError { _ = try await service.execute(task, meta()) }?.code == "customer.notFound")
+            try await service.execute(Fixture.registration("c_1"), meta())
+            try await service.execute(.record(
+                orderId: "or_1", customerId: "c_1", opportunityId: nil,
+                lines: [OrderLine(sku: "SKU-1", description: "Widget", quantity: 2, unitPrice: Decimal(10))], currency: "EUR",
+                orderDate: CalendarDate(iso8601: "2026-04-01")!), meta())
+            try await service.execute(.schedule(taskId: "t_1", customerId: "c_1", title: "Call back", dueAt: CairnDomain.Timestamp(millisecondsSinceEpoch: 1_800_000_000_000), assigneeId: "u_sam"), meta())
+        }
+    }
+
     @Test("Cases refuse messages after close")
     func cases() async throws {
         try await withService { service, _ in

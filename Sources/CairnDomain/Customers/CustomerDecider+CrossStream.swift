@@ -4,6 +4,9 @@ extension CustomerDecider {
     /// (`customers.CustomerMerged`); the survivor's stream records what it took over
     /// (`customers.DuplicateAbsorbed`). Both histories stay; the duplicate refuses later commands
     /// with `customer.merged` and the survivor's id.
+    ///
+    /// Refused with `customer.erased` when either side was erased: an erased survivor must not
+    /// take on personal data again, and an erased duplicate has nothing left to merge.
     public static func decideMerge(
         duplicateId: CustomerID, survivorId: CustomerID,
         duplicate: CustomerState, survivor: CustomerState, _ context: CommandContext
@@ -16,6 +19,7 @@ extension CustomerDecider {
             throw .rule("customer.mergeIntoSelf", "A customer cannot be merged into itself.", path: "/survivorId")
         }
         try requireReachable(duplicate, duplicateId)
+        if duplicate.erased { throw erasedRejection(duplicateId, path: "/duplicateId") }
         switch survivor.status {
         case .notRegistered: throw .notFound("customer", survivorId)
         case .merged(let further):
@@ -25,6 +29,7 @@ extension CustomerDecider {
         case .closed: throw .rule("customer.closed", "Customer \(survivorId) is closed; reopen it first.", path: "/survivorId")
         case .active: break
         }
+        if survivor.erased { throw erasedRejection(survivorId, path: "/survivorId") }
         guard duplicate.kind == survivor.kind else {
             throw .rule("customer.mergeKindMismatch", "A \(duplicate.kind.rawValue) cannot be merged into a \(survivor.kind.rawValue).")
         }
@@ -39,13 +44,14 @@ extension CustomerDecider {
         ]
     }
 
-    /// Links a person to an organization after checking the organization exists, is an
-    /// organization and is not closed or merged.
+    /// Links a person to an organization after checking the person can be changed and the
+    /// organization exists, is an organization and is not closed, merged or erased.
     public static func decideLink(
         _ command: CustomerCommand, person: CustomerState, organization: CustomerState, _ context: CommandContext
     ) throws(Rejection) -> [CustomerEvent] {
-        guard case .linkOrganization(_, let orgId, _) = command else { return try decide(command, person, context) }
+        guard case .linkOrganization(let personId, let orgId, _) = command else { return try decide(command, person, context) }
         try FieldValidator.finish(command.validate())
+        try requireActive(person, personId)
         switch organization.status {
         case .notRegistered: throw .notFound("customer", orgId)
         case .merged(let survivor):
@@ -54,6 +60,7 @@ extension CustomerDecider {
         case .closed: throw .rule("customer.closed", "Organization \(orgId) is closed.", path: "/organizationId")
         case .active: break
         }
+        if organization.erased { throw erasedRejection(orgId, path: "/organizationId") }
         guard organization.kind == .organization else {
             throw .rule("customer.notAnOrganization", "Customer \(orgId) is not an organization.", path: "/organizationId")
         }
@@ -72,6 +79,10 @@ extension CustomerDecider {
         case .closed: throw .rule("customer.closed", "Customer \(id) is closed.", path: path)
         case .active: break
         }
-        if state.erased { throw .rule("customer.erased", "Customer \(id)'s personal data was erased.", path: path) }
+        if state.erased { throw erasedRejection(id, path: path) }
+    }
+
+    static func erasedRejection(_ id: CustomerID, path: String? = nil) -> Rejection {
+        .rule("customer.erased", "Customer \(id)'s personal data was erased.", path: path)
     }
 }

@@ -1,8 +1,9 @@
 /// Campaign decisions that need customer state.
 extension CampaignDecider {
-    /// Records one send. Refused unless the campaign is running, the customer has not been sent
-    /// this campaign yet, and the customer has marketing consent on the campaign's channel, has not
-    /// unsubscribed from it, is not erased, closed or merged, and has a valid contact point.
+    /// Records one send. Refused unless the campaign is running and has not passed its end date,
+    /// the customer has not been sent this campaign yet, and the customer has marketing consent on
+    /// the campaign's channel, has not unsubscribed from it, is not erased, closed or merged, and
+    /// has a valid contact point.
     public static func decideSend(
         campaignId: CampaignID, customerId: CustomerID, campaign: CampaignState, customer: CustomerState, _ context: CommandContext
     ) throws(Rejection) -> [CampaignEvent] {
@@ -11,6 +12,7 @@ extension CampaignDecider {
         v.id(customerId, "/customerId")
         try v.finish()
         try requireRunning(campaign, campaignId)
+        try requireNotEnded(campaign, context)
         return [try sendEvent(campaign, customerId: customerId, customer: customer, context)]
     }
 
@@ -63,7 +65,8 @@ extension CampaignDecider {
         }
     }
 
-    /// Launches (or continues) the campaign to its segment over the given candidates.
+    /// Launches (or continues) the campaign to its segment over the given candidates. Refused
+    /// with `campaign.ended` after the campaign's end date, whether or not it is running.
     public static func planLaunch(
         campaignId: CampaignID, campaign: CampaignState, candidates: [Candidate], _ context: CommandContext
     ) throws(Rejection) -> LaunchPlan {
@@ -72,6 +75,8 @@ extension CampaignDecider {
         if campaign.status != .running {
             events = try decide(.launch(campaignId: campaignId), campaign, context)
             state = events.reduce(state, evolve)
+        } else {
+            try requireNotEnded(campaign, context)
         }
         guard let segment = state.segment else {
             throw .rule("campaign.noSegment", "Campaign \(campaignId) has no audience segment.", path: "/segment")
@@ -117,9 +122,37 @@ extension CampaignDecider {
     /// A recipient unsubscribes through a campaign message: recorded on the campaign, and on the
     /// customer as `customers.CustomerUnsubscribed` plus the withdrawal of marketing consent on the
     /// campaign's channel.
+    ///
+    /// If the customer was merged after the send, only the campaign event is returned; use
+    /// `planUnsubscribe` to learn the survivor the unsubscribe must be forwarded to.
     public static func decideUnsubscribe(
         campaignId: CampaignID, customerId: CustomerID, campaign: CampaignState, customer: CustomerState, _ context: CommandContext
     ) throws(Rejection) -> [StreamedEvent] {
+        try planUnsubscribe(campaignId: campaignId, customerId: customerId, campaign: campaign, customer: customer, context).events
+    }
+
+    /// What an unsubscribe click decides: the events to append now and, when the recipient was
+    /// merged into another customer after the send, the unsubscribe still owed to that survivor.
+    public struct UnsubscribePlan: Sendable, Hashable {
+        /// `marketing.RecipientUnsubscribed` on the campaign, then the recipient's customer events
+        /// (none when the recipient was merged away).
+        public var events: [StreamedEvent]
+        /// For a merged recipient: `recordUnsubscribe` for the survivor, to run as a command of
+        /// its own once `events` are appended (this decision did not read the survivor's stream).
+        /// The survivor may refuse it with `customer.alreadyUnsubscribed` — nothing left to do —
+        /// or `customer.merged` when it was merged again: forward to that `survivorId`.
+        public var forward: CustomerCommand?
+
+        /// The customer a merged recipient now lives on.
+        public var survivorId: CustomerID? { forward?.customerId }
+    }
+
+    /// Decides an unsubscribe click like `decideUnsubscribe`, and also reports where the
+    /// unsubscribe must be forwarded when the recipient was merged after the send: the click
+    /// happened, so the campaign records it either way.
+    public static func planUnsubscribe(
+        campaignId: CampaignID, customerId: CustomerID, campaign: CampaignState, customer: CustomerState, _ context: CommandContext
+    ) throws(Rejection) -> UnsubscribePlan {
         var v = FieldValidator()
         v.id(campaignId, "/campaignId")
         v.id(customerId, "/customerId")
@@ -133,12 +166,23 @@ extension CampaignDecider {
         }
         var out = [StreamedEvent(StreamName(.campaign, campaignId), .campaign(.recipientUnsubscribed(.init(
             campaignId: campaignId, customerId: customerId, channel: campaign.channel, at: context.now))))]
+        if case .merged(let survivorId) = customer.status {
+            let forward = CustomerCommand.recordUnsubscribe(customerId: survivorId, channel: campaign.channel, campaignId: campaignId)
+            return UnsubscribePlan(events: out, forward: forward)
+        }
         let command = CustomerCommand.recordUnsubscribe(customerId: customerId, channel: campaign.channel, campaignId: campaignId)
         do {
             out += try CustomerDecider.decide(command, customer, context).map { StreamedEvent(StreamName(.customer, customerId), .customer($0)) }
         } catch where error.code == "customer.alreadyUnsubscribed" {
             // Unsubscribed elsewhere already: the campaign still records the click.
         }
-        return out
+        return UnsubscribePlan(events: out, forward: nil)
+    }
+
+    /// Nothing is launched or sent after the campaign's last day (UTC).
+    static func requireNotEnded(_ campaign: CampaignState, _ context: CommandContext) throws(Rejection) {
+        guard context.now.utcDate <= campaign.endDate else {
+            throw .rule("campaign.ended", "Campaign \(campaign.id) ended on \(campaign.endDate).")
+        }
     }
 }

@@ -28,9 +28,7 @@ public enum CampaignDecider: Decider {
             return [.segmentDefined(.init(campaignId: id, segment: segment))]
         case .launch:
             guard state.status != .running else { throw .rule("campaign.alreadyRunning", "Campaign \(id) is already running.") }
-            guard context.now.utcDate <= state.endDate else {
-                throw .rule("campaign.ended", "Campaign \(id) ended on \(state.endDate).")
-            }
+            try requireNotEnded(state, context)
             return [.launched(.init(campaignId: id, launchedAt: context.now))]
         case .pause(_, let reason):
             guard state.status == .running else { throw .rule("campaign.notRunning", "Campaign \(id) is not running.") }

@@ -51,10 +51,14 @@ public enum SegmentRule: Sendable, Hashable {
     case lacksTag(String)
     case hasConsent(ContactChannel, ConsentPurpose)
     case kind(CustomerKind)
-    /// Some activity within the last `days` days.
+    /// Some activity within the last `days` days (`dayRange`).
     case activeWithinDays(Int)
     /// No activity within the last `days` days (including never).
     case inactiveForDays(Int)
+
+    /// The look-back windows a rule may have, in days: validated on commands, enforced on decode
+    /// (as the published schema says).
+    static let dayRange = 1...3650
 
     public func matches(_ c: CustomerState, activity: CustomerActivity, now: Timestamp) -> Bool {
         switch self {
@@ -68,10 +72,10 @@ public enum SegmentRule: Sendable, Hashable {
         case .kind(let kind): return c.kind == kind
         case .activeWithinDays(let days):
             guard let last = activity.lastActivityAt else { return false }
-            return last >= now.adding(seconds: -days * 86_400)
+            return last >= now.subtracting(days: days)
         case .inactiveForDays(let days):
             guard let last = activity.lastActivityAt else { return true }
-            return last < now.adding(seconds: -days * 86_400)
+            return last < now.subtracting(days: days)
         }
     }
 
@@ -102,7 +106,8 @@ public enum SegmentRule: Sendable, Hashable {
         case .attributeExists(let key): v.check(AttributeKey.isValid(key), "\(path)/key", "is not a valid attribute key")
         case .hasTag(let tag), .lacksTag(let tag): v.text(tag, "\(path)/tag", max: 64)
         case .hasConsent, .kind: break
-        case .activeWithinDays(let d), .inactiveForDays(let d): v.check((1...3650).contains(d), "\(path)/days", "must be 1–3650")
+        case .activeWithinDays(let d), .inactiveForDays(let d):
+            v.check(Self.dayRange.contains(d), "\(path)/days", "must be \(Self.dayRange.lowerBound)–\(Self.dayRange.upperBound)")
         }
     }
 }
@@ -143,9 +148,18 @@ extension SegmentRule: JSONObjectCodable {
         case "lacksTag": self = .lacksTag(try r.required("tag"))
         case "hasConsent": self = .hasConsent(try r.required("channel"), try r.required("purpose"))
         case "kind": self = .kind(try r.required("kind"))
-        case "activeWithinDays": self = .activeWithinDays(try r.required("days"))
-        case "inactiveForDays": self = .inactiveForDays(try r.required("days"))
+        case "activeWithinDays": self = .activeWithinDays(try Self.days(&r))
+        case "inactiveForDays": self = .inactiveForDays(try Self.days(&r))
         default: throw EventDecodingError(path: "\(r.path)/rule", reason: .invalidValue("unknown segment rule '\(rule)'"))
         }
+    }
+
+    private static func days(_ r: inout PayloadReader) throws(EventDecodingError) -> Int {
+        let days: Int = try r.required("days")
+        guard dayRange.contains(days) else {
+            let reason = "\(days) is outside \(dayRange.lowerBound)–\(dayRange.upperBound) days"
+            throw EventDecodingError(path: "\(r.path)/days", reason: .invalidValue(reason))
+        }
+        return days
     }
 }

@@ -26,7 +26,7 @@ public enum ActivityDecider: Decider {
         try FieldValidator.finish(command.validate())
         guard case .log(let a) = command else { return [] }
         try CustomerDecider.requireReachable(customer, a.customerId)
-        if customer.erased { throw .rule("customer.erased", "Customer \(a.customerId)'s personal data was erased.", path: "/customerId") }
+        if customer.erased { throw CustomerDecider.erasedRejection(a.customerId, path: "/customerId") }
         return try decide(command, state, context)
     }
 

@@ -37,7 +37,7 @@ public enum LeadDecider: Decider {
 
     /// Converts a lead atomically: `sales.LeadConverted` on the lead, `customers.CustomerRegistered`
     /// (+ the lead's consents) on a new customer — or, for an existing customer, only the lead's
-    /// consents that customer does not have yet — and
+    /// consents for which that customer has no decision on record (see `carriesOver`) — and
     /// `sales.OpportunityOpened` on the new opportunity, attributed to the lead's campaign.
     ///
     /// - Parameters:
@@ -71,10 +71,12 @@ public enum LeadDecider: Decider {
             }
         case .link(let existingId):
             try CustomerDecider.requireActive(customer, existingId, path: "/customer/existingCustomerId")
-            // Consents given with the lead carry over to the customer it turned out to be.
-            for consent in lead.consents where !customer.hasConsent(consent.channel, for: consent.purpose) {
-                for event in try CustomerDecider.decide(.grantConsent(customerId: existingId, consent: consent, at: nil), customer, context) {
+            var current = customer
+            for consent in lead.consents where carriesOver(consent, to: current) {
+                let grant = CustomerCommand.grantConsent(customerId: existingId, consent: consent, at: nil)
+                for event in try CustomerDecider.decide(grant, current, context) {
                     out.append(StreamedEvent(customerStream, .customer(event)))
+                    current = CustomerDecider.evolve(current, event)
                 }
             }
         }
@@ -90,6 +92,15 @@ public enum LeadDecider: Decider {
             leadId: lead.id, customerId: conversion.customerId, opportunityId: conversion.opportunityId,
             customerCreated: conversion.customer.isRegister)))))
         return out
+    }
+
+    /// Whether a consent given with the lead is granted to the existing customer it turned out to
+    /// be: only where the customer has no decision on record for that channel and purpose, and
+    /// never on a channel they unsubscribed from. The lead must not override the customer's own
+    /// choice — a withdrawal, or an unsubscribe that a new marketing consent would lift.
+    static func carriesOver(_ consent: ConsentGrant, to customer: CustomerState) -> Bool {
+        customer.consents[ConsentKey(consent.channel, consent.purpose)] == nil
+            && !customer.unsubscribedChannels.contains(consent.channel)
     }
 }
 

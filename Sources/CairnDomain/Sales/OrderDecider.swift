@@ -22,6 +22,19 @@ public enum OrderDecider: Decider {
         }
     }
 
+    /// Records an order after checking its customer exists and is not merged away, closed or
+    /// erased (`customer.merged` carries the survivor's id).
+    public static func decideRecord(
+        _ command: OrderCommand, _ state: OrderState, customer: CustomerState, _ context: CommandContext
+    ) throws(Rejection) -> [OrderEvent] {
+        try FieldValidator.finish(command.validate())
+        switch command {
+        case .record(_, let customerId, _, _, _, _):
+            try CustomerDecider.requireActive(customer, customerId, path: "/customerId")
+        }
+        return try decide(command, state, context)
+    }
+
     public static func evolve(_ state: OrderState, _ event: OrderEvent) -> OrderState {
         var s = state
         switch event { case .recorded(let e): s.recorded = e }

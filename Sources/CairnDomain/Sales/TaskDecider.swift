@@ -33,6 +33,19 @@ public enum TaskDecider: Decider {
         }
     }
 
+    /// Schedules a task after checking its customer exists and is not merged away, closed or
+    /// erased (`customer.merged` carries the survivor's id). Other task commands do not involve
+    /// the customer and are decided as by `decide`.
+    public static func decideSchedule(
+        _ command: TaskCommand, _ state: TaskState, customer: CustomerState, _ context: CommandContext
+    ) throws(Rejection) -> [TaskEvent] {
+        try FieldValidator.finish(command.validate())
+        if case .schedule(_, let customerId, _, _, _) = command {
+            try CustomerDecider.requireActive(customer, customerId, path: "/customerId")
+        }
+        return try decide(command, state, context)
+    }
+
     public static func evolve(_ state: TaskState, _ event: TaskEvent) -> TaskState {
         var s = state
         switch event {

@@ -84,12 +84,14 @@ public enum CaseDecider: Decider {
         return .priorityChanged(.init(caseId: state.id, customerId: state.customerId, priority: priority, deadlines: deadlines))
     }
 
-    /// Opens a case after checking the customer exists and is not merged away.
+    /// Opens a case after checking the customer exists and is neither merged away nor erased
+    /// (a closed customer may still open one).
     public static func decideOpen(_ command: CaseCommand, _ state: CaseState, customer: CustomerState, _ context: CommandContext,
                                   policy: SlaPolicy = .standard) throws(Rejection) -> [CaseEvent] {
         try FieldValidator.finish(command.validate())
         if case .open(_, let customerId, _, _, _, _) = command {
             try CustomerDecider.requireReachable(customer, customerId)
+            if customer.erased { throw CustomerDecider.erasedRejection(customerId, path: "/customerId") }
         }
         return try decide(command, state, context, policy: policy)
     }

@@ -16,8 +16,20 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
     public static func < (a: Timestamp, b: Timestamp) -> Bool { a.millisecondsSinceEpoch < b.millisecondsSinceEpoch }
 
+    /// `seconds` later (earlier when negative). Saturates at the ends of the representable range
+    /// instead of trapping, so no stored duration, however large, can crash a decision.
     public func adding(seconds: Int) -> Timestamp {
-        Timestamp(millisecondsSinceEpoch: millisecondsSinceEpoch + Int64(seconds) * 1000)
+        let (delta, overflowed) = Int64(seconds).multipliedReportingOverflow(by: 1000)
+        let (sum, sumOverflowed) = millisecondsSinceEpoch.addingReportingOverflow(delta)
+        guard !overflowed, !sumOverflowed else { return Timestamp(millisecondsSinceEpoch: seconds < 0 ? .min : .max) }
+        return Timestamp(millisecondsSinceEpoch: sum)
+    }
+
+    /// `days` whole days earlier, saturating like `adding(seconds:)`.
+    func subtracting(days: Int) -> Timestamp {
+        let (seconds, overflowed) = days.multipliedReportingOverflow(by: -86_400)
+        guard !overflowed else { return Timestamp(millisecondsSinceEpoch: days > 0 ? .min : .max) }
+        return adding(seconds: seconds)
     }
 
     /// The calendar day (UTC) this instant falls on.
@@ -31,7 +43,8 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     public var description: String {
         let ms = millisecondsSinceEpoch
         let days = Int(ms.floorDiv(86_400_000))
-        let inDay = Int(ms - Int64(days) * 86_400_000)
+        let remainder = ms % 86_400_000  // not `ms - days * 86_400_000`, which overflows near Int64.min
+        let inDay = Int(remainder < 0 ? remainder + 86_400_000 : remainder)
         let (y, m, d) = CalendarDate.civil(fromDays: days)
         let h = inDay / 3_600_000, mi = inDay / 60_000 % 60, s = inDay / 1000 % 60, f = inDay % 1000
         return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(h, 2)):\(pad(mi, 2)):\(pad(s, 2)).\(pad(f, 3))Z"
