@@ -42,26 +42,27 @@ extension EventLog {
     ) throws -> LogPage {
         let matcher = FilterMatcher(filter)
         return try env.read { txn in
-            var events: [RecordedEvent] = []
-            events.reserveCapacity(min(limit, 4096))
+            var packer = RecordPacker(expected: min(limit, 4096))
+            var matched = 0
             var next = max(position, 1)
             var scanned = 0
             let cursor = try txn.cursor(dbs.events)
             var entry = try cursor.seek(atLeast: next)
-            while let current = entry, events.count < limit, scanned < maxScanned {
+            while let current = entry, matched < limit, scanned < maxScanned {
                 let at = current.key.loadBigEndian(at: 0, as: UInt64.self)
                 let layout: RecordLayout
                 do { layout = try RecordLayout(current.value) } catch {
                     throw EventLogError(.corruptRecord, "record at position \(at): \(error)", position: at)
                 }
                 if matcher.matches(current.value, layout) {
-                    events.append(RecordedEvent(record: Array(current.value), layout: layout))
+                    packer.add(current.value, layout)
+                    matched += 1
                 }
                 scanned += 1
                 next = at + 1
                 entry = try cursor.next()
             }
-            return LogPage(events: events, next: next)
+            return LogPage(events: packer.finish(), next: next)
         }
     }
 

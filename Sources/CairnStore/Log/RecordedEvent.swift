@@ -5,68 +5,105 @@ public import Foundation
 /// It keeps the stored record's bytes and decodes text fields when they are read, so scanning
 /// and tailing the log costs one copy per event rather than one allocation per field.
 public struct RecordedEvent: Sendable {
-    /// The stored record: canonical bytes followed by the 32-byte chain hash.
-    let record: [UInt8]
+    /// Bytes holding the stored record — canonical bytes, then the 32-byte chain hash — at
+    /// `base`; a page read shares one buffer among many events (one allocation, not one each).
+    private let storage: [UInt8]
+    private let base: Int
+    private let length: Int
     private let layout: RecordLayout
 
     init(record: [UInt8]) throws {
         self.layout = try record.withUnsafeBytes { try RecordLayout($0) }
-        self.record = record
+        self.storage = record
+        self.base = 0
+        self.length = record.count
     }
 
-    init(record: [UInt8], layout: RecordLayout) {
-        self.record = record
+    init(storage: [UInt8], base: Int, length: Int, layout: RecordLayout) {
+        self.storage = storage
+        self.base = base
+        self.length = length
         self.layout = layout
     }
 
     /// Gapless global position, in commit order, from 1.
-    public var position: UInt64 { record.loadBigEndian(at: RecordLayout.positionOffset) }
+    public var position: UInt64 { load(RecordLayout.positionOffset) }
     public var stream: String { string(layout.stream) }
     /// The event's version within its stream, from 1.
-    public var streamVersion: UInt64 { record.loadBigEndian(at: RecordLayout.versionOffset) }
+    public var streamVersion: UInt64 { load(RecordLayout.versionOffset) }
     public var id: UUID {
-        record.withUnsafeBytes { raw in
-            UUID(uuid: raw.loadUnaligned(fromByteOffset: RecordLayout.idOffset, as: uuid_t.self))
+        storage.withUnsafeBytes { raw in
+            UUID(uuid: raw.loadUnaligned(fromByteOffset: base + RecordLayout.idOffset, as: uuid_t.self))
         }
     }
     public var type: String { string(layout.type) }
-    public var schemaVersion: UInt32 { record.loadBigEndian(at: RecordLayout.schemaVersionOffset) }
+    public var schemaVersion: UInt32 { load(RecordLayout.schemaVersionOffset) }
     /// Server time of the append; never decreases along positions.
-    public var recordedAt: Timestamp {
-        Timestamp(microsecondsSinceEpoch: record.loadBigEndian(at: RecordLayout.recordedAtOffset))
-    }
+    public var recordedAt: Timestamp { Timestamp(microsecondsSinceEpoch: load(RecordLayout.recordedAtOffset)) }
     public var occurredAt: Timestamp? {
-        let micros: Int64 = record.loadBigEndian(at: RecordLayout.occurredAtOffset)
+        let micros: Int64 = load(RecordLayout.occurredAtOffset)
         return micros == RecordLayout.absentTime ? nil : Timestamp(microsecondsSinceEpoch: micros)
     }
     public var actor: String { string(layout.actor) }
     public var correlationId: String? { optionalString(layout.correlationId) }
     public var causationId: String? { optionalString(layout.causationId) }
     public var subject: String? { optionalString(layout.subject) }
-    public var payload: [UInt8] { Array(record[layout.payload]) }
+    public var payload: [UInt8] { Array(storage[shifted(layout.payload)]) }
     /// The stream's category: its id up to the first `-`.
     public var category: String {
-        let bytes = record[layout.stream]
+        let bytes = storage[shifted(layout.stream)]
         let end = bytes.firstIndex(of: UInt8(ascii: "-")) ?? bytes.endIndex
         return String(decoding: bytes[..<end], as: UTF8.self)
     }
     /// SHA-256 over the previous record's hash and this record's canonical bytes.
     public var hash: SHA256Digest {
-        record.withUnsafeBytes { SHA256Digest(bytes: UnsafeRawBufferPointer(rebasing: $0[(record.count - 32)...])) }
+        storage.withUnsafeBytes { SHA256Digest(bytes: UnsafeRawBufferPointer(rebasing: $0[(base + length - 32)..<(base + length)])) }
     }
 
     /// Reads the payload without copying it.
     public func withPayload<T>(_ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
-        try record.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[layout.payload])) }
+        try storage.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[shifted(layout.payload)])) }
     }
 
     /// The bytes the chain hash covers (everything stored but the hash itself).
     public func withCanonicalBytes<T>(_ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
-        try record.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[..<(record.count - 32)])) }
+        try storage.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[base..<(base + length - 32)])) }
     }
 
-    private func string(_ range: Range<Int>) -> String { String(decoding: record[range], as: UTF8.self) }
+    @inline(__always) private func load<T: FixedWidthInteger>(_ offset: Int) -> T { storage.loadBigEndian(at: base + offset) }
+    @inline(__always) private func shifted(_ range: Range<Int>) -> Range<Int> { (range.lowerBound + base)..<(range.upperBound + base) }
+    private func string(_ range: Range<Int>) -> String { String(decoding: storage[shifted(range)], as: UTF8.self) }
     private func optionalString(_ range: Range<Int>) -> String? { range.isEmpty ? nil : string(range) }
+}
+
+/// Copies records into shared buffers of about 128 KiB, so a page of events costs a handful
+/// of allocations. An event keeps its buffer alive, so a caller that holds on to a few events
+/// of a large read for long should copy what it needs.
+struct RecordPacker {
+    private static let chunkSize = 128 << 10
+    private var chunk: [UInt8] = []
+    private var pending: [(base: Int, length: Int, layout: RecordLayout)] = []
+    private(set) var events: [RecordedEvent] = []
+
+    init(expected: Int) { events.reserveCapacity(expected) }
+
+    mutating func add(_ record: UnsafeRawBufferPointer, _ layout: RecordLayout) {
+        if chunk.count + record.count > Self.chunkSize && !pending.isEmpty { seal() }
+        if chunk.isEmpty { chunk.reserveCapacity(max(Self.chunkSize, record.count)) }
+        pending.append((chunk.count, record.count, layout))
+        chunk.append(contentsOf: record)
+    }
+
+    private mutating func seal() {
+        for item in pending { events.append(RecordedEvent(storage: chunk, base: item.base, length: item.length, layout: item.layout)) }
+        pending.removeAll(keepingCapacity: true)
+        chunk = []
+    }
+
+    mutating func finish() -> [RecordedEvent] {
+        seal()
+        return events
+    }
 }
 
 struct RecordFormatError: Error, CustomStringConvertible {
