@@ -66,11 +66,15 @@ final class AppendEngine: @unchecked Sendable {
         var entries: [LogIndex.Entry] = []
     }
 
-    /// Applies every job in one transaction and commits it with one sync. Returns each job's
-    /// outcome; throws only when the transaction itself failed, in which case nothing changed.
-    func commit(_ jobs: [LogWriter.Job]) throws -> [Result<AppendResult?, any Error>] {
-        let fold = jobs.contains { if case .fold = $0 { true } else { false } }
+    /// Applies `jobs` — and those `joining` hands over while the transaction is open — in one
+    /// transaction, and commits it with one sync. On return `jobs` holds every job applied, in
+    /// order, matching the outcomes. Throws only when the transaction itself failed, in which
+    /// case nothing changed.
+    func commit(
+        _ jobs: inout [LogWriter.Job], joining: (_ taken: Int, _ events: Int, _ bytes: Int) -> [LogWriter.Job]
+    ) throws -> [Result<AppendResult?, any Error>] {
         let (results, batch, start) = try env.write { txn in
+            let fold = jobs.contains { if case .fold = $0 { true } else { false } }
             let bounds = try index.prepareWrite(txn, fold: fold)
             var batch = Batch(head: bounds.head, hash: .zero, recordedAt: Timestamp(microsecondsSinceEpoch: 0))
             if let last = try txn.cursor(dbs.events).last() {
@@ -82,20 +86,31 @@ final class AppendEngine: @unchecked Sendable {
             let now = max(clock.now(), batch.recordedAt)
             var results: [Result<AppendResult?, any Error>] = []
             results.reserveCapacity(jobs.count)
-            for job in jobs {
-                switch job {
-                case .append(let appends, _):
-                    do {
-                        results.append(.success(try apply(appends, txn, &batch, now)))
-                    } catch let error as EventLogError {
-                        results.append(.failure(error))
+            var weight = (events: 0, bytes: 0)
+            var next = 0
+            while true {
+                while next < jobs.count {
+                    let job = jobs[next]
+                    next += 1
+                    weight.events += job.weight.events
+                    weight.bytes += job.weight.bytes
+                    switch job {
+                    case .append(let appends, _):
+                        do {
+                            results.append(.success(try apply(appends, txn, &batch, now)))
+                        } catch let error as EventLogError {
+                            results.append(.failure(error))
+                        }
+                    case .perform(let body, _):
+                        try body(txn)
+                        results.append(.success(nil))
+                    case .fold:
+                        results.append(.success(nil))
                     }
-                case .perform(let body, _):
-                    try body(txn)
-                    results.append(.success(nil))
-                case .fold:
-                    results.append(.success(nil))
                 }
+                let joined = joining(jobs.count, weight.events, weight.bytes)
+                if joined.isEmpty { break }
+                jobs += joined
             }
             return (results, batch, bounds.head)
         }

@@ -119,14 +119,17 @@ final class LogWriter: @unchecked Sendable {
                 for waiter in waiters { waiter.resume() }
                 return
             }
-            linger()
-            let batch = takeBatch()
+            let batch = takeBatch(events: 0, bytes: 0)
+            let expected = lastBatchJobs
+            let lingerUntil = ContinuousClock.now + min(lastCommitDuration / 2, .milliseconds(1))
             condition.unlock()
             let started = ContinuousClock.now
-            commit(batch)
+            let jobs = commit(batch) { [self] taken, events, bytes in
+                join(taken: taken, expected: expected, until: lingerUntil, events: events, bytes: bytes)
+            }
             let duration = ContinuousClock.now - started
             condition.lock()
-            lastBatchJobs = batch.count
+            lastBatchJobs = jobs
             lastCommitDuration = duration
             condition.unlock()
         }
@@ -136,28 +139,38 @@ final class LogWriter: @unchecked Sendable {
     private var lastBatchJobs = 0
     private var lastCommitDuration = Duration.zero
 
-    /// Callers resumed by the last commit re-submit over the next few hundred microseconds; a
-    /// writer that took only the first of them would commit half batches forever, alternating.
-    /// So when fewer jobs wait than the last batch held, wait a little — at most half the last
-    /// commit's duration and 1 ms — for the rest. Under light load this adds nothing: a single
-    /// caller's batch is complete as soon as it arrives. Called with the lock held.
-    private func linger() {
-        guard lastBatchJobs > 1, queue.count < lastBatchJobs, !closing else { return }
-        let wait = min(lastCommitDuration / 2, .milliseconds(1))
-        let deadline = Date(timeIntervalSinceNow: Double(wait.components.attoseconds) / 1e18 + Double(wait.components.seconds))
-        while queue.count < lastBatchJobs && !closing {
-            if !condition.wait(until: deadline) { break }
+    /// Jobs that arrive while a transaction is being built join it before it commits.
+    ///
+    /// Callers resumed by the last commit re-submit over the next few hundred microseconds. The
+    /// writer starts on the first of them at once and takes the rest as they come, so applying
+    /// them overlaps their arrival. While fewer jobs have joined than the last batch held, it
+    /// waits for more — until `until`, at most half the last commit's duration and 1 ms;
+    /// without that, 64 appenders would commit in two alternating half batches. A lone caller's
+    /// batch is complete as soon as it arrives, so light load adds no delay.
+    private func join(taken: Int, expected: Int, until deadline: ContinuousClock.Instant, events: Int, bytes: Int) -> [Job] {
+        condition.lock()
+        defer { condition.unlock() }
+        while queue.isEmpty && taken < expected && !closing {
+            let remaining = deadline - ContinuousClock.now
+            guard remaining > .zero else { break }
+            let seconds = Double(remaining.components.seconds) + Double(remaining.components.attoseconds) / 1e18
+            if !condition.wait(until: Date(timeIntervalSinceNow: seconds)) { break }
         }
+        guard !queue.isEmpty, events < Self.maxBatchEvents, bytes < Self.maxBatchBytes else { return [] }
+        return takeBatch(events: events, bytes: bytes, atLeastOne: false)
     }
 
-    /// Takes queued jobs up to the batch bounds (always at least one). Called with the lock held.
-    private func takeBatch() -> [Job] {
-        var events = 0
-        var bytes = 0
+    /// Takes queued jobs while the transaction stays within the batch bounds, counting what it
+    /// already holds (the first take always gets at least one). Called with the lock held.
+    private func takeBatch(events: Int, bytes: Int, atLeastOne: Bool = true) -> [Job] {
+        var events = events
+        var bytes = bytes
         var count = 0
         for job in queue {
+            // A fold decides how its transaction starts, so it never joins one under way.
+            if !atLeastOne, case .fold = job { break }
             let w = job.weight
-            if count > 0 && (events + w.events > Self.maxBatchEvents || bytes + w.bytes > Self.maxBatchBytes) { break }
+            if (count > 0 || !atLeastOne) && (events + w.events > Self.maxBatchEvents || bytes + w.bytes > Self.maxBatchBytes) { break }
             events += w.events
             bytes += w.bytes
             count += 1
@@ -167,25 +180,28 @@ final class LogWriter: @unchecked Sendable {
         return batch
     }
 
-    private func commit(_ batch: [Job]) {
+    /// Commits `batch` and whatever joins it; returns how many jobs the transaction held.
+    @discardableResult
+    private func commit(_ batch: [Job], joining: (_ taken: Int, _ events: Int, _ bytes: Int) -> [Job] = { _, _, _ in [] }) -> Int {
+        var jobs = batch
         let outcome: [Result<AppendResult?, any Error>]
         do {
-            outcome = try engine.commit(batch)
+            outcome = try engine.commit(&jobs, joining: joining)
         } catch {
             // The whole transaction failed (an LMDB error other than a full map, which the
             // environment absorbs). Give each job its own transaction so one oversized append
             // cannot fail its neighbours.
-            if batch.count > 1 {
-                for job in batch { commit([job]) }
+            if jobs.count > 1 {
+                for job in jobs { commit([job]) }
             } else {
-                fail(batch[0], EventLogError.storage(error))
+                fail(jobs[0], EventLogError.storage(error))
             }
-            return
+            return jobs.count
         }
         commits.add(1, ordering: .relaxed)
         appendedEvents.add(engine.lastCommitEvents, ordering: .relaxed)
         onCommit(engine.head)
-        for (job, result) in zip(batch, outcome) {
+        for (job, result) in zip(jobs, outcome) {
             switch (job, result) {
             case (.append(_, let continuation), .success(let value)): continuation.resume(returning: value!)
             case (.append(_, let continuation), .failure(let error)): continuation.resume(throwing: error)
@@ -194,6 +210,7 @@ final class LogWriter: @unchecked Sendable {
                 continuation.resume(throwing: error)
             }
         }
+        return jobs.count
     }
 
     private func fail(_ job: Job, _ error: any Error) {
