@@ -73,6 +73,14 @@ private func hexValue(_ c: UInt8) -> UInt8? {
     }
 }
 
+/// SHA-256 fetched from OpenSSL's provider once: `EVP_sha256()` makes OpenSSL 3 look the
+/// algorithm up by name on every initialisation, a measurable cost per record.
+/// An EVP_MD is immutable once fetched and OpenSSL documents it as safe to share across threads.
+private nonisolated(unsafe) let sha256Algorithm: OpaquePointer = {
+    guard let md = EVP_MD_fetch(nil, "SHA256", nil) else { fatalError("OpenSSL: SHA-256 is unavailable") }
+    return md
+}()
+
 /// An OpenSSL SHA-256 context reused across digests. Not thread-safe: one per thread of work.
 struct SHA256Hasher: ~Copyable {
     private let context: OpaquePointer
@@ -86,7 +94,7 @@ struct SHA256Hasher: ~Copyable {
 
     /// SHA-256 of the concatenation of `parts`.
     func digest(_ parts: UnsafeRawBufferPointer...) -> SHA256Digest {
-        precondition(EVP_DigestInit_ex(context, EVP_sha256(), nil) == 1, "OpenSSL: SHA-256 init failed")
+        precondition(EVP_DigestInit_ex2(context, sha256Algorithm, nil) == 1, "OpenSSL: SHA-256 init failed")
         for part in parts where part.count > 0 {
             precondition(EVP_DigestUpdate(context, part.baseAddress, part.count) == 1, "OpenSSL: SHA-256 update failed")
         }
