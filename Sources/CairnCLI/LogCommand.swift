@@ -18,16 +18,27 @@ enum LogAccess {
     case maintain
     /// Reads only, with no writer, so it never takes the write lock of a running service's log.
     case read
+    /// Reads only, but creates an empty log first when there is none — for following a log
+    /// that a service about to start will write (like `tail -F`).
+    case follow
 }
 
 /// Opens the log, runs `body`, and closes the log however `body` ends.
 func withEventLog<T>(_ options: DataOptions, _ access: LogAccess, _ body: (EventLog) async throws -> T) async throws -> T {
     let directory = options.logDirectory
-    if access != .append && !FileManager.default.fileExists(atPath: directory + "/data.mdb") {
+    let exists = FileManager.default.fileExists(atPath: directory + "/data.mdb")
+    if !exists && access == .follow {
+        do {
+            try await EventLog(directory: directory).close()
+        } catch {
+            throw CLIError("cannot create a log in \(directory): \(describe(error))")
+        }
+        FileHandle.standardError.write(Data("cairn: following a new, empty log in \(directory)\n".utf8))
+    } else if !exists && access != .append {
         throw CLIError("no log at \(directory) (give --data, or set CAIRN_DATA, to the data directory)")
     }
     var logOptions = EventLog.Options()
-    logOptions.readOnly = access == .read
+    logOptions.readOnly = access == .read || access == .follow
     let log: EventLog
     do {
         log = try EventLog(directory: directory, options: logOptions)
@@ -252,7 +263,7 @@ extension LogCommand {
         var limit: Int?
 
         func run() async throws {
-            try await withEventLog(options, .read) { log in
+            try await withEventLog(options, .follow) { log in
                 var printed = 0
                 // Another process (a running `cairn serve`) may be the writer: look every 100 ms.
                 for try await event in log.subscribe(

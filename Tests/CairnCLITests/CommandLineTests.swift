@@ -76,7 +76,7 @@ struct CommandLineTests {
     }
 
     @Test("Commands that read refuse a data directory with no log, rather than creating one", arguments: [
-        ["log", "verify"], ["log", "read"], ["log", "stats"], ["log", "tail"],
+        ["log", "verify"], ["log", "read"], ["log", "stats"],
     ])
     func missingLog(arguments: [String]) async throws {
         let data = try temporaryDirectory()
@@ -85,6 +85,17 @@ struct CommandLineTests {
         #expect(result.status != 0)
         #expect(result.stderr.contains("no log at \(data)/typo/log"))
         #expect(!FileManager.default.fileExists(atPath: data + "/typo"))
+    }
+
+    @Test("tail follows a log that does not exist yet, as the service will create it")
+    func tailCreates() async throws {
+        let data = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let appender = Task { try await cairn(["log", "append", "--data", data, "--stream", "s-1", "--type", "a.B", "{}", "{}"]) }
+        let tail = try await cairn(["log", "tail", "--data", data, "--limit", "2"])
+        #expect(tail.status == 0, "\(tail.stderr)")
+        #expect(tail.lines.count == 2)
+        _ = try await appender.value
     }
 
     @Test("With appends in flight, a failing line still leaves every stored event acknowledged")
