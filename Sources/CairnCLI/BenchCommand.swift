@@ -84,37 +84,50 @@ struct LogBench: AsyncParsableCommand {
 
         var figures: [BenchFigure] = []
         func selected(_ key: String) -> Bool { only.map { key.hasPrefix($0) } ?? true }
-        for (concurrency, events, target) in [(1, 2_000.0, nil), (16, 40_000, nil), (64, 100_000, 100_000.0), (256, 100_000, nil)] as [(Int, Double, Double?)] {
+        for (concurrency, events, target) in [(1, 2_000.0, nil), (16, 40_000, nil), (64, 100_000, 100_000.0), (256, 100_000, nil)]
+            as [(Int, Double, Double?)]
+        {
             guard selected("append_c\(concurrency)") else { continue }
             let rate = try await appendRate(log, concurrency: concurrency, events: count(events))
-            figures.append(BenchFigure(
-                key: "append_c\(concurrency)", value: rate, unit: "events/s", target: target,
-                note: "durable single-event appends, \(concurrency) concurrent appenders"))
+            figures.append(
+                BenchFigure(
+                    key: "append_c\(concurrency)", value: rate, unit: "events/s", target: target,
+                    note: "durable single-event appends, \(concurrency) concurrent appenders"))
         }
         if selected("append_batch1000") {
             let batchRate = try await batchRate(log, batches: count(300))
-            figures.append(BenchFigure(
-                key: "append_batch1000", value: batchRate, unit: "events/s", target: 1_000_000,
-                note: "durable appends of 1,000-event batches, 2 appenders"))
+            figures.append(
+                BenchFigure(
+                    key: "append_batch1000", value: batchRate, unit: "events/s", target: 1_000_000,
+                    note: "durable appends of 1,000-event batches, 2 appenders"))
         }
         let head = try log.head()
-        figures.append(BenchFigure(key: "scan", value: try scanRate(log, head: head), unit: "events/s", target: 3_000_000, note: "full read of the log, pages of 4,096"))
-        figures.append(BenchFigure(key: "subscribe_catchup", value: try await catchUpRate(log, head: head), unit: "events/s", target: 2_000_000, note: "subscription from position 1 to the head"))
+        figures.append(
+            BenchFigure(
+                key: "scan", value: try scanRate(log, head: head), unit: "events/s", target: 3_000_000,
+                note: "full read of the log, pages of 4,096"))
+        figures.append(
+            BenchFigure(
+                key: "subscribe_catchup", value: try await catchUpRate(log, head: head), unit: "events/s", target: 2_000_000,
+                note: "subscription from position 1 to the head"))
         let stats = try log.stats()
         figures.append(BenchFigure(key: "events", value: Double(stats.events), unit: "events", target: nil, note: "log size after the run"))
         figures.append(BenchFigure(key: "log_bytes", value: Double(stats.usedBytes), unit: "bytes", target: nil, note: "map pages in use"))
         let (commits, appended) = log.commitCounts
         await log.close()
-        printFigures("cairn bench log", figures, json: json, context: [
-            ("machine", "\(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB"),
-            ("commits", "\(commits) group commits for \(appended) events"),
-            ("date", Timestamp(Date()).rfc3339),
-            ("durability", noMetaSync ? "MDB_NOMETASYNC (opt-in)" : "full sync at every commit"),
-        ])
+        printFigures(
+            "cairn bench log", figures, json: json,
+            context: [
+                ("machine", "\(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB"),
+                ("commits", "\(commits) group commits for \(appended) events"),
+                ("date", Timestamp(Date()).rfc3339),
+                ("durability", noMetaSync ? "MDB_NOMETASYNC (opt-in)" : "full sync at every commit"),
+            ])
     }
 
     static let payload: [UInt8] = {
-        let text = #"{"name":{"given":"Ada","family":"Lovelace"},"emails":["ada.lovelace@example.org"],"phones":["+442071234567"],"address":{"street":"12 St James's Square","city":"London","postalCode":"SW1Y 4JH","country":"GB"},"owner":"user-0042","source":"web-form","attributes":{"segment":"enterprise","employees":1250,"newsletter":true,"since":"2019-04-01"},"tags":["vip","analytics","early-adopter"],"note":"Met at the analytical engine conference; follow up on Q3 pricing."}"#
+        let text =
+            #"{"name":{"given":"Ada","family":"Lovelace"},"emails":["ada.lovelace@example.org"],"phones":["+442071234567"],"address":{"street":"12 St James's Square","city":"London","postalCode":"SW1Y 4JH","country":"GB"},"owner":"user-0042","source":"web-form","attributes":{"segment":"enterprise","employees":1250,"newsletter":true,"since":"2019-04-01"},"tags":["vip","analytics","early-adopter"],"note":"Met at the analytical engine conference; follow up on Q3 pricing."}"#
         return Array(text.utf8)
     }()
 

@@ -19,8 +19,10 @@ public struct CairnCommand: AsyncParsableCommand {
 
 /// Options every command that touches data shares.
 struct DataOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp(
-        "Data directory (default: $CAIRN_DATA, else ./cairn-data).", valueName: "dir"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Data directory (default: $CAIRN_DATA, else ./cairn-data).", valueName: "dir"))
     var data: String?
 
     var dataDirectory: String {

@@ -162,7 +162,9 @@ extension LogCommand {
                     }
                     let number = lineNumber
                     group.addTask {
-                        do { return (number, append, .success(try await log.append([append]))) } catch { return (number, append, .failure(error)) }
+                        do { return (number, append, .success(try await log.append([append]))) } catch {
+                            return (number, append, .failure(error))
+                        }
                     }
                     inFlight += 1
                     if inFlight >= concurrency, let done = await group.next() { settle(done) }
@@ -341,7 +343,13 @@ extension LogCommand {
                 out.raw("{")
                 for (index, (key, value)) in rows.enumerated() {
                     out.key(key, first: index == 0)
-                    if let number = Int(value) { out.raw(String(number)) } else if value == "-" { out.raw("null") } else { out.string(value) }
+                    if let number = Int(value) {
+                        out.raw(String(number))
+                    } else if value == "-" {
+                        out.raw("null")
+                    } else {
+                        out.string(value)
+                    }
                 }
                 out.raw("}")
                 emit(out.text)

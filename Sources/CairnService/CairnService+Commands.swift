@@ -23,12 +23,15 @@ extension CairnService {
 
     /// Merges `duplicateId` into `survivorId`: both streams change in one append.
     @discardableResult
-    public func mergeCustomer(_ duplicateId: CustomerID, into survivorId: CustomerID, _ metadata: CommandMetadata) async throws(CommandError) -> CommandOutcome {
+    public func mergeCustomer(
+        _ duplicateId: CustomerID, into survivorId: CustomerID, _ metadata: CommandMetadata
+    ) async throws(CommandError) -> CommandOutcome {
         let duplicateStream = StreamName(.customer, duplicateId)
         return try await execute(metadata, primary: duplicateStream, command: "merge into \(survivorId)") { d in
             let duplicate = try d.state(CustomerDecider.self, duplicateStream)
             let survivor = try d.state(CustomerDecider.self, StreamName(.customer, survivorId))
-            return try CustomerDecider.decideMerge(duplicateId: duplicateId, survivorId: survivorId, duplicate: duplicate, survivor: survivor, d.context)
+            return try CustomerDecider.decideMerge(
+                duplicateId: duplicateId, survivorId: survivorId, duplicate: duplicate, survivor: survivor, d.context)
         }
     }
 
@@ -101,7 +104,9 @@ extension CairnService {
             let order = try d.state(OrderDecider.self, command.stream)
             guard case .record(_, let customerId, _, _, _, _) = command else { return [] }
             let customer = try d.state(CustomerDecider.self, StreamName(.customer, customerId))
-            return try OrderDecider.decideRecord(command, order, customer: customer, d.context).map { StreamedEvent(command.stream, .order($0)) }
+            return try OrderDecider.decideRecord(command, order, customer: customer, d.context).map {
+                StreamedEvent(command.stream, .order($0))
+            }
         }
     }
 
@@ -122,15 +127,19 @@ extension CairnService {
 
     /// Records one send — refused without marketing consent on the campaign's channel.
     @discardableResult
-    public func send(campaign campaignId: CampaignID, to customerId: CustomerID, _ metadata: CommandMetadata) async throws(CommandError) -> CommandOutcome {
+    public func send(
+        campaign campaignId: CampaignID, to customerId: CustomerID, _ metadata: CommandMetadata
+    ) async throws(CommandError) -> CommandOutcome {
         let stream = StreamName(.campaign, campaignId)
         return try await execute(metadata, primary: stream, command: "send to \(customerId)") { d in
             let campaign = try d.state(CampaignDecider.self, stream)
             // Reading the customer pins its version: a consent withdrawn meanwhile makes the
             // append conflict and the decision run again.
             let customer = try d.state(CustomerDecider.self, StreamName(.customer, customerId))
-            return try CampaignDecider.decideSend(campaignId: campaignId, customerId: customerId, campaign: campaign, customer: customer, d.context)
-                .map { StreamedEvent(stream, .campaign($0)) }
+            return try CampaignDecider.decideSend(
+                campaignId: campaignId, customerId: customerId, campaign: campaign, customer: customer, d.context
+            )
+            .map { StreamedEvent(stream, .campaign($0)) }
         }
     }
 
@@ -138,13 +147,16 @@ extension CairnService {
     /// the customer was merged since the send, the unsubscribe follows them to the survivor (a
     /// command of its own, through further merges if need be).
     @discardableResult
-    public func unsubscribe(campaign campaignId: CampaignID, customer customerId: CustomerID, _ metadata: CommandMetadata) async throws(CommandError) -> CommandOutcome {
+    public func unsubscribe(
+        campaign campaignId: CampaignID, customer customerId: CustomerID, _ metadata: CommandMetadata
+    ) async throws(CommandError) -> CommandOutcome {
         let stream = StreamName(.campaign, campaignId)
         var forward: CustomerCommand?
         let outcome = try await execute(metadata, primary: stream, command: "unsubscribe \(customerId)") { d in
             let campaign = try d.state(CampaignDecider.self, stream)
             let customer = try d.state(CustomerDecider.self, StreamName(.customer, customerId))
-            let plan = try CampaignDecider.planUnsubscribe(campaignId: campaignId, customerId: customerId, campaign: campaign, customer: customer, d.context)
+            let plan = try CampaignDecider.planUnsubscribe(
+                campaignId: campaignId, customerId: customerId, campaign: campaign, customer: customer, d.context)
             forward = plan.forward
             return plan.events
         }
@@ -178,7 +190,9 @@ extension CairnService {
     /// customer, and a report of the others with the reason. Customers' states and activity are
     /// read from the log.
     @discardableResult
-    public func launch(campaign campaignId: CampaignID, audience: [CustomerID], _ metadata: CommandMetadata) async throws(CommandError) -> LaunchOutcome {
+    public func launch(
+        campaign campaignId: CampaignID, audience: [CustomerID], _ metadata: CommandMetadata
+    ) async throws(CommandError) -> LaunchOutcome {
         let stream = StreamName(.campaign, campaignId)
         var ineligible: [(CustomerID, String, String)] = []
         let outcome = try await execute(metadata, primary: stream, command: "launch to \(audience.count) candidates") { d in
@@ -203,7 +217,9 @@ extension CairnService {
             for position in try log.positions(subject: customerId) {
                 guard let event = try log.event(at: position), event.type == "sales.ActivityLogged" else { continue }
                 count += 1
-                let decoded = try event.withPayload { try ActivityEvent.decode(type: event.type, schemaVersion: Int(event.schemaVersion), payload: Array($0)) }
+                let decoded = try event.withPayload {
+                    try ActivityEvent.decode(type: event.type, schemaVersion: Int(event.schemaVersion), payload: Array($0))
+                }
                 if case .logged(let logged) = decoded { last = max(last ?? logged.occurredAt, logged.occurredAt) }
             }
             return CustomerActivity(lastActivityAt: last, activityCount: count)

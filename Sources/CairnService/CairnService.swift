@@ -50,8 +50,9 @@ public final class CairnService: Sendable {
                     }
                     state = D.evolve(state, event)
                 } catch {
-                    throw CommandError(kind: .storage, code: "storage.undecodable",
-                                       message: "event at position \(record.position) of \(name) cannot be decoded: \(error)")
+                    throw CommandError(
+                        kind: .storage, code: "storage.undecodable",
+                        message: "event at position \(record.position) of \(name) cannot be decoded: \(error)")
                 }
                 version = record.streamVersion
             }
@@ -94,7 +95,8 @@ public final class CairnService: Sendable {
             let now = clock.now()
             var decision = Decision(
                 service: self,
-                context: CommandContext(now: CairnDomain.Timestamp(millisecondsSinceEpoch: now.microsecondsSinceEpoch / 1000), actor: metadata.actor))
+                context: CommandContext(
+                    now: CairnDomain.Timestamp(millisecondsSinceEpoch: now.microsecondsSinceEpoch / 1000), actor: metadata.actor))
             let streamed: [StreamedEvent]
             do {
                 streamed = try decide(&decision)
@@ -108,12 +110,14 @@ public final class CairnService: Sendable {
             if let expected = metadata.expectedVersion {
                 let actual = decision.versions[primary.description] ?? 0
                 guard actual == expected else {
-                    throw CommandError(kind: .versionConflict, code: "version.conflict",
-                                       message: "\(primary) is at version \(actual), not \(expected)")
+                    throw CommandError(
+                        kind: .versionConflict, code: "version.conflict",
+                        message: "\(primary) is at version \(actual), not \(expected)")
                 }
             }
             guard !streamed.isEmpty else {
-                return CommandOutcome(commandId: metadata.commandId, events: [], streamVersions: [:], position: log.committedThrough, isReplay: false)
+                return CommandOutcome(
+                    commandId: metadata.commandId, events: [], streamVersions: [:], position: log.committedThrough, isReplay: false)
             }
             let appends = appendsFor(streamed, decision.versions, metadata, key)
             do {
@@ -124,8 +128,9 @@ public final class CairnService: Sendable {
                     throw CommandError(kind: .versionConflict, code: "version.conflict", message: error.message)
                 }
                 if attempt == maxAttempts {
-                    throw CommandError(kind: .versionConflict, code: "version.conflict",
-                                       message: "\(error.message); still changing after \(maxAttempts) attempts")
+                    throw CommandError(
+                        kind: .versionConflict, code: "version.conflict",
+                        message: "\(error.message); still changing after \(maxAttempts) attempts")
                 }
             } catch let error as EventLogError where error.code == .idempotencyConflict {
                 // The same command ran concurrently and landed first, deciding on other state.
@@ -189,9 +194,10 @@ public final class CairnService: Sendable {
         for append in appends where !append.events.isEmpty {
             let last = result.streamVersions[append.stream] ?? 0
             for (offset, event) in append.events.enumerated() {
-                recorded.append(CommandOutcome.Recorded(
-                    stream: append.stream, type: event.type, position: positions.next() ?? 0,
-                    version: last - UInt64(append.events.count - 1 - offset)))
+                recorded.append(
+                    CommandOutcome.Recorded(
+                        stream: append.stream, type: event.type, position: positions.next() ?? 0,
+                        version: last - UInt64(append.events.count - 1 - offset)))
             }
         }
         return CommandOutcome(
@@ -204,7 +210,8 @@ public final class CairnService: Sendable {
         var events: [CommandOutcome.Recorded] = []
         do {
             while let event = try log.event(id: Self.eventId(key, events.count)) {
-                events.append(CommandOutcome.Recorded(stream: event.stream, type: event.type, position: event.position, version: event.streamVersion))
+                events.append(
+                    CommandOutcome.Recorded(stream: event.stream, type: event.type, position: event.position, version: event.streamVersion))
             }
         } catch {
             throw CommandError(kind: .storage, code: "storage.read", message: "\(error)")
@@ -213,18 +220,21 @@ public final class CairnService: Sendable {
         events.sort { $0.position < $1.position }
         var versions: [String: UInt64] = [:]
         for event in events { versions[event.stream] = max(versions[event.stream] ?? 0, event.version) }
-        return CommandOutcome(commandId: commandId, events: events, streamVersions: versions, position: events.last!.position, isReplay: true)
+        return CommandOutcome(
+            commandId: commandId, events: events, streamVersions: versions, position: events.last!.position, isReplay: true)
     }
 }
 
 extension CommandError {
     init(_ rejection: Rejection) {
-        let kind: Kind = switch rejection.kind {
-        case .invalid: .invalid
-        case .notFound: .notFound
-        case .conflict: .rejected
-        }
-        self.init(kind: kind, code: rejection.code, message: rejection.message, path: rejection.path,
-                  issues: rejection.issues.map { ($0.path, $0.message) }, survivorId: rejection.survivorId)
+        let kind: Kind =
+            switch rejection.kind {
+            case .invalid: .invalid
+            case .notFound: .notFound
+            case .conflict: .rejected
+            }
+        self.init(
+            kind: kind, code: rejection.code, message: rejection.message, path: rejection.path,
+            issues: rejection.issues.map { ($0.path, $0.message) }, survivorId: rejection.survivorId)
     }
 }

@@ -75,8 +75,10 @@ public struct CommandError: Error, Sendable, CustomStringConvertible {
     /// For `customer.merged`: where the customer lives now.
     public var survivorId: String?
 
-    public init(kind: Kind, code: String, message: String, path: String? = nil,
-                issues: [(path: String, message: String)] = [], survivorId: String? = nil) {
+    public init(
+        kind: Kind, code: String, message: String, path: String? = nil,
+        issues: [(path: String, message: String)] = [], survivorId: String? = nil
+    ) {
         self.kind = kind
         self.code = code
         self.message = message

@@ -88,7 +88,9 @@ public actor SlaWatcher {
                     state = try service.load(CaseDecider.self, stream, through: record.streamVersion).state
                 }
                 // A closed case can miss nothing more once its breaches are recorded.
-                if state.status == .closed && SlaEvaluation.unrecordedMissedDeadlines(state, now: .init(millisecondsSinceEpoch: .max)).isEmpty {
+                if state.status == .closed
+                    && SlaEvaluation.unrecordedMissedDeadlines(state, now: .init(millisecondsSinceEpoch: .max)).isEmpty
+                {
                     cases.removeValue(forKey: stream.id)
                 } else {
                     cases[stream.id] = state

@@ -1,6 +1,7 @@
-@testable import CairnStore
 import Foundation
 import Testing
+
+@testable import CairnStore
 
 @Suite("The cairn command line")
 struct CommandLineTests {
@@ -8,7 +9,10 @@ struct CommandLineTests {
     func roundTrip() async throws {
         let data = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: data) }
-        let appended = try await cairn(["log", "append", "--data", data, "--stream", "customer-1", "--type", "customers.CustomerRegistered", #"{"name":"Ada"}"#, #"{"name":"Grace"}"#])
+        let appended = try await cairn([
+            "log", "append", "--data", data, "--stream", "customer-1", "--type", "customers.CustomerRegistered", #"{"name":"Ada"}"#,
+            #"{"name":"Grace"}"#,
+        ])
         #expect(appended.status == 0, "\(appended.stderr)")
         #expect(appended.lines.count == 2)
         #expect(appended.lines[0].contains(#""position":1"#))
@@ -49,17 +53,19 @@ struct CommandLineTests {
         #expect(object?["streams"] as? Int == 2)
     }
 
-    @Test("Bad input: a non-zero exit, one readable line, nothing written", arguments: [
-        (["log", "append", "--stream", "bad id", "--type", "a.B", "{}"], ""),
-        (["log", "append", "--stream", "s-1", "--type", "NoDot", "{}"], ""),
-        (["log", "append", "--stream", "s-1", "--type", "a.B", "{not json"], ""),
-        (["log", "append"], "{\"stream\":\"s-1\"}\n"),
-        (["log", "append"], "not json\n"),
-        (["log", "append"], "{\"stream\":\"s-1\",\"type\":\"a.B\",\"expectedVersion\":\"sometimes\"}\n"),
-        (["log", "append"], "{\"stream\":\"s-1\",\"type\":\"a.B\",\"expectedVersion\":3}\n"),
-        (["log", "append"], "{\"stream\":\"s-1\",\"type\":\"a.B\",\"expectedVersion\":true}\n"),
-        (["log", "read", "--id", "not-a-uuid"], ""),
-    ])
+    @Test(
+        "Bad input: a non-zero exit, one readable line, nothing written",
+        arguments: [
+            (["log", "append", "--stream", "bad id", "--type", "a.B", "{}"], ""),
+            (["log", "append", "--stream", "s-1", "--type", "NoDot", "{}"], ""),
+            (["log", "append", "--stream", "s-1", "--type", "a.B", "{not json"], ""),
+            (["log", "append"], "{\"stream\":\"s-1\"}\n"),
+            (["log", "append"], "not json\n"),
+            (["log", "append"], "{\"stream\":\"s-1\",\"type\":\"a.B\",\"expectedVersion\":\"sometimes\"}\n"),
+            (["log", "append"], "{\"stream\":\"s-1\",\"type\":\"a.B\",\"expectedVersion\":3}\n"),
+            (["log", "append"], "{\"stream\":\"s-1\",\"type\":\"a.B\",\"expectedVersion\":true}\n"),
+            (["log", "read", "--id", "not-a-uuid"], ""),
+        ])
     func badInput(arguments: [String], input: String) async throws {
         let data = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: data) }
@@ -75,9 +81,11 @@ struct CommandLineTests {
         }
     }
 
-    @Test("Commands that read refuse a data directory with no log, rather than creating one", arguments: [
-        ["log", "verify"], ["log", "read"], ["log", "stats"],
-    ])
+    @Test(
+        "Commands that read refuse a data directory with no log, rather than creating one",
+        arguments: [
+            ["log", "verify"], ["log", "read"], ["log", "stats"],
+        ])
     func missingLog(arguments: [String]) async throws {
         let data = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: data) }
@@ -151,7 +159,9 @@ struct TwoProcessTests {
         let read = try await cairn(["log", "read", "--data", data, "--stream", "shared-1"])
         #expect(read.lines.count == 20)
 
-        let appended = try await cairn(["log", "append", "--data", data, "--stream", "shared-1", "--type", "a.C", "--expected-version", "20", "{}"])
+        let appended = try await cairn([
+            "log", "append", "--data", data, "--stream", "shared-1", "--type", "a.C", "--expected-version", "20", "{}",
+        ])
         #expect(appended.status == 0, "\(appended.stderr)")
         #expect(appended.lines.first?.contains(#""position":21,"stream":"shared-1","version":21"#) == true)
 

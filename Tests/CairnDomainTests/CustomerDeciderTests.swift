@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CairnDomain
 
 fileprivate typealias Row = DeciderCase<CustomerDecider>
@@ -14,76 +15,138 @@ struct CustomerDeciderTests {
     fileprivate static let rows: [Row] = [
         // register
         Row("register a person", .register(Fixture.adaRegistration), .events(["customers.CustomerRegistered"])),
-        Row("register with consent", .register({ var r = Fixture.adaRegistration; r.consents = [emailConsent]; return r }()),
+        Row(
+            "register with consent",
+            .register(
+                {
+                    var r = Fixture.adaRegistration; r.consents = [emailConsent]; return r
+                }()),
             .events(["customers.CustomerRegistered", "customers.ConsentGranted"])),
-        Row("register an organization", .register(.init(customerId: "o_1", kind: .organization, organizationName: "Acme")),
+        Row(
+            "register an organization", .register(.init(customerId: "o_1", kind: .organization, organizationName: "Acme")),
             .events(["customers.CustomerRegistered"])),
         Row("register twice", given: [reg], .register(Fixture.adaRegistration), .rejected("customer.alreadyExists")),
         Row("register over a merged id", given: [reg, merged], .register(Fixture.adaRegistration), .rejected("customer.merged")),
-        Row("register with a bad email", .register({ var r = Fixture.adaRegistration; r.emails = ["nope"]; return r }()),
+        Row(
+            "register with a bad email",
+            .register(
+                {
+                    var r = Fixture.adaRegistration; r.emails = ["nope"]; return r
+                }()),
             .rejected("validation.failed")),
         Row("register a person without name", .register(.init(customerId: "c_x", kind: .person)), .rejected("validation.failed")),
         // profile
-        Row("update profile", given: [reg], .updateProfile(.init(customerId: ada, ownerId: "u_kim")), .events(["customers.CustomerProfileUpdated"])),
+        Row(
+            "update profile", given: [reg], .updateProfile(.init(customerId: ada, ownerId: "u_kim")),
+            .events(["customers.CustomerProfileUpdated"])),
         Row("update profile to same values", given: [reg], .updateProfile(.init(customerId: ada, ownerId: "u_sam")), .events([])),
-        Row("organization name on a person", given: [reg], .updateProfile(.init(customerId: ada, organizationName: "X")),
+        Row(
+            "organization name on a person", given: [reg], .updateProfile(.init(customerId: ada, organizationName: "X")),
             .rejected("customer.notAnOrganization")),
         Row("update unknown customer", .updateProfile(.init(customerId: ada, ownerId: "u_kim")), .rejected("customer.notFound")),
-        Row("update closed customer", given: [reg, closed], .updateProfile(.init(customerId: ada, ownerId: "u_kim")), .rejected("customer.closed")),
-        Row("update merged customer", given: [reg, merged], .updateProfile(.init(customerId: ada, ownerId: "u_kim")), .rejected("customer.merged")),
+        Row(
+            "update closed customer", given: [reg, closed], .updateProfile(.init(customerId: ada, ownerId: "u_kim")),
+            .rejected("customer.closed")),
+        Row(
+            "update merged customer", given: [reg, merged], .updateProfile(.init(customerId: ada, ownerId: "u_kim")),
+            .rejected("customer.merged")),
         // emails
         Row("add email", given: [reg], .addEmail(customerId: ada, email: "Ada@Work.example"), .events(["customers.EmailAdded"])),
-        Row("add existing email (case-insensitive)", given: [reg], .addEmail(customerId: ada, email: "ADA@example.com"), .rejected("customer.emailExists")),
+        Row(
+            "add existing email (case-insensitive)", given: [reg], .addEmail(customerId: ada, email: "ADA@example.com"),
+            .rejected("customer.emailExists")),
         Row("add invalid email", given: [reg], .addEmail(customerId: ada, email: "ada@"), .rejected("validation.failed")),
         Row("remove email", given: [reg], .removeEmail(customerId: ada, email: "ada@example.com"), .events(["customers.EmailRemoved"])),
-        Row("remove unknown email", given: [reg], .removeEmail(customerId: ada, email: "x@example.com"), .rejected("customer.emailNotFound")),
-        Row("add email to erased customer", given: [reg, erased], .addEmail(customerId: ada, email: "a@b.example"), .rejected("customer.erased")),
+        Row(
+            "remove unknown email", given: [reg], .removeEmail(customerId: ada, email: "x@example.com"), .rejected("customer.emailNotFound")
+        ),
+        Row(
+            "add email to erased customer", given: [reg, erased], .addEmail(customerId: ada, email: "a@b.example"),
+            .rejected("customer.erased")),
         // phones
         Row("add phone", given: [reg], .addPhone(customerId: ada, phone: "+14155550123"), .events(["customers.PhoneAdded"])),
         Row("add existing phone", given: [reg], .addPhone(customerId: ada, phone: "+447700900123"), .rejected("customer.phoneExists")),
         Row("add non-E.164 phone", given: [reg], .addPhone(customerId: ada, phone: "0044 7700 900123"), .rejected("validation.failed")),
         Row("remove phone", given: [reg], .removePhone(customerId: ada, phone: "+447700900123"), .events(["customers.PhoneRemoved"])),
-        Row("remove unknown phone", given: [reg], .removePhone(customerId: ada, phone: "+14155550123"), .rejected("customer.phoneNotFound")),
+        Row(
+            "remove unknown phone", given: [reg], .removePhone(customerId: ada, phone: "+14155550123"), .rejected("customer.phoneNotFound")),
         // addresses
-        Row("add address", given: [reg], .addAddress(customerId: ada, address: .init(addressId: "work", lines: ["2 Side St"], city: "Leeds", country: "GB")),
+        Row(
+            "add address", given: [reg],
+            .addAddress(customerId: ada, address: .init(addressId: "work", lines: ["2 Side St"], city: "Leeds", country: "GB")),
             .events(["customers.AddressAdded"])),
-        Row("add address with existing id", given: [reg], .addAddress(customerId: ada, address: Fixture.home), .rejected("customer.addressExists")),
-        Row("add address with bad country", given: [reg], .addAddress(customerId: ada, address: .init(addressId: "w", lines: ["x"], city: "y", country: "gb")),
+        Row(
+            "add address with existing id", given: [reg], .addAddress(customerId: ada, address: Fixture.home),
+            .rejected("customer.addressExists")),
+        Row(
+            "add address with bad country", given: [reg],
+            .addAddress(customerId: ada, address: .init(addressId: "w", lines: ["x"], city: "y", country: "gb")),
             .rejected("validation.failed")),
         Row("remove address", given: [reg], .removeAddress(customerId: ada, addressId: "home"), .events(["customers.AddressRemoved"])),
-        Row("remove unknown address", given: [reg], .removeAddress(customerId: ada, addressId: "work"), .rejected("customer.addressNotFound")),
+        Row(
+            "remove unknown address", given: [reg], .removeAddress(customerId: ada, addressId: "work"),
+            .rejected("customer.addressNotFound")),
         // attributes
-        Row("set attribute", given: [reg], .setAttribute(customerId: ada, key: "since", value: .date(date("2020-01-31"))), .events(["customers.CustomAttributeSet"])),
+        Row(
+            "set attribute", given: [reg], .setAttribute(customerId: ada, key: "since", value: .date(date("2020-01-31"))),
+            .events(["customers.CustomAttributeSet"])),
         Row("set attribute to same value", given: [reg], .setAttribute(customerId: ada, key: "tier", value: .string("gold")), .events([])),
-        Row("set attribute with bad key", given: [reg], .setAttribute(customerId: ada, key: "a b", value: .boolean(true)), .rejected("validation.failed")),
-        Row("set non-finite number", given: [reg], .setAttribute(customerId: ada, key: "x", value: .number(.infinity)), .rejected("validation.failed")),
+        Row(
+            "set attribute with bad key", given: [reg], .setAttribute(customerId: ada, key: "a b", value: .boolean(true)),
+            .rejected("validation.failed")),
+        Row(
+            "set non-finite number", given: [reg], .setAttribute(customerId: ada, key: "x", value: .number(.infinity)),
+            .rejected("validation.failed")),
         Row("unset attribute", given: [reg], .unsetAttribute(customerId: ada, key: "tier"), .events(["customers.CustomAttributeUnset"])),
-        Row("unset missing attribute", given: [reg], .unsetAttribute(customerId: ada, key: "nope"), .rejected("customer.attributeNotFound")),
+        Row(
+            "unset missing attribute", given: [reg], .unsetAttribute(customerId: ada, key: "nope"), .rejected("customer.attributeNotFound")),
         // organizations
-        Row("link to organization", given: [reg], .linkOrganization(customerId: ada, organizationId: "o_acme", role: "CTO"), .events(["customers.OrganizationLinked"])),
-        Row("link to self", given: [reg], .linkOrganization(customerId: ada, organizationId: ada, role: "CTO"), .rejected("customer.linkToSelf")),
-        Row("link twice with same role", given: [reg, .organizationLinked(.init(customerId: ada, organizationId: "o_acme", role: "CTO"))],
+        Row(
+            "link to organization", given: [reg], .linkOrganization(customerId: ada, organizationId: "o_acme", role: "CTO"),
+            .events(["customers.OrganizationLinked"])),
+        Row(
+            "link to self", given: [reg], .linkOrganization(customerId: ada, organizationId: ada, role: "CTO"),
+            .rejected("customer.linkToSelf")),
+        Row(
+            "link twice with same role", given: [reg, .organizationLinked(.init(customerId: ada, organizationId: "o_acme", role: "CTO"))],
             .linkOrganization(customerId: ada, organizationId: "o_acme", role: "CTO"), .rejected("customer.alreadyLinked")),
-        Row("link an organization", given: [Fixture.org], .linkOrganization(customerId: "o_acme", organizationId: "o_x", role: "parent"),
+        Row(
+            "link an organization", given: [Fixture.org], .linkOrganization(customerId: "o_acme", organizationId: "o_x", role: "parent"),
             .rejected("customer.notAPerson")),
-        Row("unlink", given: [reg, .organizationLinked(.init(customerId: ada, organizationId: "o_acme", role: "CTO"))],
+        Row(
+            "unlink", given: [reg, .organizationLinked(.init(customerId: ada, organizationId: "o_acme", role: "CTO"))],
             .unlinkOrganization(customerId: ada, organizationId: "o_acme"), .events(["customers.OrganizationUnlinked"])),
-        Row("unlink when not linked", given: [reg], .unlinkOrganization(customerId: ada, organizationId: "o_acme"), .rejected("customer.notLinked")),
+        Row(
+            "unlink when not linked", given: [reg], .unlinkOrganization(customerId: ada, organizationId: "o_acme"),
+            .rejected("customer.notLinked")),
         // consent
-        Row("grant consent", given: [reg], .grantConsent(customerId: ada, consent: emailConsent, at: nil), .events(["customers.ConsentGranted"])),
-        Row("grant consent with empty source", given: [reg],
+        Row(
+            "grant consent", given: [reg], .grantConsent(customerId: ada, consent: emailConsent, at: nil),
+            .events(["customers.ConsentGranted"])),
+        Row(
+            "grant consent with empty source", given: [reg],
             .grantConsent(customerId: ada, consent: .init(channel: .sms, purpose: .service, legalBasis: .contract, source: " "), at: nil),
             .rejected("validation.failed")),
-        Row("withdraw consent", given: [reg, Fixture.consent()], .withdrawConsent(customerId: ada, channel: .email, purpose: .marketing, source: "call", at: nil),
+        Row(
+            "withdraw consent", given: [reg, Fixture.consent()],
+            .withdrawConsent(customerId: ada, channel: .email, purpose: .marketing, source: "call", at: nil),
             .events(["customers.ConsentWithdrawn"])),
-        Row("withdraw consent on a closed account", given: [reg, Fixture.consent(), closed],
-            .withdrawConsent(customerId: ada, channel: .email, purpose: .marketing, source: "call", at: nil), .events(["customers.ConsentWithdrawn"])),
-        Row("withdraw consent never given", given: [reg], .withdrawConsent(customerId: ada, channel: .post, purpose: .marketing, source: "call", at: nil),
+        Row(
+            "withdraw consent on a closed account", given: [reg, Fixture.consent(), closed],
+            .withdrawConsent(customerId: ada, channel: .email, purpose: .marketing, source: "call", at: nil),
+            .events(["customers.ConsentWithdrawn"])),
+        Row(
+            "withdraw consent never given", given: [reg],
+            .withdrawConsent(customerId: ada, channel: .post, purpose: .marketing, source: "call", at: nil),
             .rejected("customer.consentNotGranted")),
         // tags
         Row("tag", given: [reg], .tag(customerId: ada, tag: "vip"), .events(["customers.CustomerTagged"])),
-        Row("tag twice", given: [reg, .tagged(.init(customerId: ada, tag: "vip"))], .tag(customerId: ada, tag: "vip"), .rejected("customer.alreadyTagged")),
-        Row("untag", given: [reg, .tagged(.init(customerId: ada, tag: "vip"))], .untag(customerId: ada, tag: "vip"), .events(["customers.CustomerUntagged"])),
+        Row(
+            "tag twice", given: [reg, .tagged(.init(customerId: ada, tag: "vip"))], .tag(customerId: ada, tag: "vip"),
+            .rejected("customer.alreadyTagged")),
+        Row(
+            "untag", given: [reg, .tagged(.init(customerId: ada, tag: "vip"))], .untag(customerId: ada, tag: "vip"),
+            .events(["customers.CustomerUntagged"])),
         Row("untag missing", given: [reg], .untag(customerId: ada, tag: "vip"), .rejected("customer.notTagged")),
         // close / reopen
         Row("close", given: [reg], .close(customerId: ada, reason: "asked"), .events(["customers.CustomerClosed"])),
@@ -92,20 +155,32 @@ struct CustomerDeciderTests {
         Row("reopen an active account", given: [reg], .reopen(customerId: ada), .rejected("customer.notClosed")),
         Row("reopen unknown", .reopen(customerId: ada), .rejected("customer.notFound")),
         // contact points, unsubscribe, erasure
-        Row("invalidate email", given: [reg], .invalidateContactPoint(customerId: ada, channel: .email, value: "ada@example.com", reason: "bounce"),
+        Row(
+            "invalidate email", given: [reg],
+            .invalidateContactPoint(customerId: ada, channel: .email, value: "ada@example.com", reason: "bounce"),
             .events(["customers.ContactPointInvalidated"])),
-        Row("invalidate unknown email", given: [reg], .invalidateContactPoint(customerId: ada, channel: .email, value: "x@example.com", reason: "bounce"),
+        Row(
+            "invalidate unknown email", given: [reg],
+            .invalidateContactPoint(customerId: ada, channel: .email, value: "x@example.com", reason: "bounce"),
             .rejected("customer.contactPointNotFound")),
-        Row("invalidate twice", given: [reg, .contactPointInvalidated(.init(customerId: ada, channel: .email, value: "ada@example.com", reason: "b"))],
-            .invalidateContactPoint(customerId: ada, channel: .email, value: "ada@example.com", reason: "bounce"), .rejected("customer.contactPointAlreadyInvalid")),
-        Row("unsubscribe withdraws consent", given: [reg, Fixture.consent()], .recordUnsubscribe(customerId: ada, channel: .email, campaignId: "cmp_1"),
+        Row(
+            "invalidate twice",
+            given: [reg, .contactPointInvalidated(.init(customerId: ada, channel: .email, value: "ada@example.com", reason: "b"))],
+            .invalidateContactPoint(customerId: ada, channel: .email, value: "ada@example.com", reason: "bounce"),
+            .rejected("customer.contactPointAlreadyInvalid")),
+        Row(
+            "unsubscribe withdraws consent", given: [reg, Fixture.consent()],
+            .recordUnsubscribe(customerId: ada, channel: .email, campaignId: "cmp_1"),
             .events(["customers.CustomerUnsubscribed", "customers.ConsentWithdrawn"])),
-        Row("unsubscribe without consent", given: [reg], .recordUnsubscribe(customerId: ada, channel: .email, campaignId: nil),
+        Row(
+            "unsubscribe without consent", given: [reg], .recordUnsubscribe(customerId: ada, channel: .email, campaignId: nil),
             .events(["customers.CustomerUnsubscribed"])),
-        Row("unsubscribe twice", given: [reg, .unsubscribed(.init(customerId: ada, channel: .email, campaignId: nil))],
+        Row(
+            "unsubscribe twice", given: [reg, .unsubscribed(.init(customerId: ada, channel: .email, campaignId: nil))],
             .recordUnsubscribe(customerId: ada, channel: .email, campaignId: nil), .rejected("customer.alreadyUnsubscribed")),
         Row("record erasure", given: [reg], .recordErasure(customerId: ada, requestId: "dsr_1"), .events(["customers.PersonalDataErased"])),
-        Row("record erasure twice", given: [reg, erased], .recordErasure(customerId: ada, requestId: "dsr_2"), .rejected("customer.erased")),
+        Row(
+            "record erasure twice", given: [reg, erased], .recordErasure(customerId: ada, requestId: "dsr_2"), .rejected("customer.erased")),
         Row("erase unknown", .recordErasure(customerId: ada, requestId: "dsr_2"), .rejected("customer.notFound")),
     ]
 
@@ -114,7 +189,8 @@ struct CustomerDeciderTests {
 
     @Test func commandToMergedCustomerPointsAtSurvivor() throws {
         let state = Fixture.customer([reg, merged])
-        let rejection = try #require(expectRejection("customer.merged") { try CustomerDecider.decide(.tag(customerId: ada, tag: "x"), state, ctx) })
+        let rejection = try #require(
+            expectRejection("customer.merged") { try CustomerDecider.decide(.tag(customerId: ada, tag: "x"), state, ctx) })
         #expect(rejection.survivorId == "c_survivor")
         #expect(rejection.kind == .conflict)
     }
@@ -136,7 +212,8 @@ struct CustomerDeciderTests {
 
     @Test func consentTimeDefaultsToNowAndCanBeGiven() throws {
         let given = at("2026-01-01T00:00:00.000Z")
-        let events = try CustomerDecider.decide(.grantConsent(customerId: ada, consent: emailConsent, at: given), Fixture.customer([reg]), ctx)
+        let events = try CustomerDecider.decide(
+            .grantConsent(customerId: ada, consent: emailConsent, at: given), Fixture.customer([reg]), ctx)
         guard case .consentGranted(let e) = events.first else { Issue.record("no consent"); return }
         #expect(e.grantedAt == given)
         #expect(e.legalBasis == .consent)
@@ -153,9 +230,12 @@ struct CustomerDeciderTests {
 
 @Suite("Customer merge and links")
 struct CustomerMergeTests {
-    let survivor = Fixture.customer([.registered(.init(
-        customerId: "c_s", kind: .person, personName: PersonName(given: "A", family: "L"), organizationName: nil,
-        emails: ["a@l.example"], phones: [], addresses: [], ownerId: nil, source: nil, attributes: [:]))])
+    let survivor = Fixture.customer([
+        .registered(
+            .init(
+                customerId: "c_s", kind: .person, personName: PersonName(given: "A", family: "L"), organizationName: nil,
+                emails: ["a@l.example"], phones: [], addresses: [], ownerId: nil, source: nil, attributes: [:]))
+    ])
     let duplicate = Fixture.customer([reg, .tagged(.init(customerId: ada, tag: "vip"))])
 
     @Test func mergeWritesBothStreams() throws {
@@ -200,7 +280,8 @@ struct CustomerMergeTests {
             try CustomerDecider.decideMerge(duplicateId: ada, survivorId: "c_s", duplicate: duplicate, survivor: CustomerState(), ctx)
         }
         expectRejection("customer.mergeKindMismatch") {
-            try CustomerDecider.decideMerge(duplicateId: ada, survivorId: "o_acme", duplicate: duplicate, survivor: Fixture.customer([Fixture.org]), ctx)
+            try CustomerDecider.decideMerge(
+                duplicateId: ada, survivorId: "o_acme", duplicate: duplicate, survivor: Fixture.customer([Fixture.org]), ctx)
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import PropertyBased
 import Testing
+
 @testable import CairnDomain
 
 /// Random command sequences driven through the deciders; invariants are checked on the folded
@@ -29,16 +30,21 @@ struct DeciderPropertyTests {
                 clock = clock.adding(seconds: 60)
                 let p = op / 9
                 let stage = OpportunityStage.allCases[p % 4]
-                let command: OpportunityCommand = switch op % 9 {
-                case 0: .open(.init(opportunityId: "op", customerId: "c", name: "Deal", amount: money("\(p)"), expectedCloseDate: date("2026-12-31"), ownerId: "u"))
-                case 1, 2: .moveToStage(opportunityId: "op", stage: stage, probability: p % 3 == 0 ? p % 101 : nil)
-                case 3: .changeAmount(opportunityId: "op", amount: money("\(p % 50).\(p % 100)", p % 2 == 0 ? "EUR" : "USD"))
-                case 4: .win(opportunityId: "op")
-                case 5: .lose(opportunityId: "op", reason: "r\(p)")
-                case 6: .reopen(opportunityId: "op", stage: stage)
-                case 7: .changeOwner(opportunityId: "op", ownerId: "u\(p % 3)")
-                default: .changeCloseDate(opportunityId: "op", expectedCloseDate: date("2026-12-\(10 + p % 19)"))
-                }
+                let command: OpportunityCommand =
+                    switch op % 9 {
+                    case 0:
+                        .open(
+                            .init(
+                                opportunityId: "op", customerId: "c", name: "Deal", amount: money("\(p)"),
+                                expectedCloseDate: date("2026-12-31"), ownerId: "u"))
+                    case 1, 2: .moveToStage(opportunityId: "op", stage: stage, probability: p % 3 == 0 ? p % 101 : nil)
+                    case 3: .changeAmount(opportunityId: "op", amount: money("\(p % 50).\(p % 100)", p % 2 == 0 ? "EUR" : "USD"))
+                    case 4: .win(opportunityId: "op")
+                    case 5: .lose(opportunityId: "op", reason: "r\(p)")
+                    case 6: .reopen(opportunityId: "op", stage: stage)
+                    case 7: .changeOwner(opportunityId: "op", ownerId: "u\(p % 3)")
+                    default: .changeCloseDate(opportunityId: "op", expectedCloseDate: date("2026-12-\(10 + p % 19)"))
+                    }
                 do {
                     let events = try OpportunityDecider.decide(command, state, CommandContext(now: clock, actor: "u"))
                     events.forEach(Self.expectRoundTrip)
@@ -79,8 +85,12 @@ struct DeciderPropertyTests {
         var totalSends = 0, totalRefusedForConsent = 0
         await propertyCheck(count: 300, input: Self.ops) { ops in
             var people: [CustomerID: CustomerState] = [:]
-            var campaign = CampaignDecider.fold([.created(.init(campaignId: "k", name: "K", channel: .email, budget: nil, startDate: date("2026-01-01"),
-                                                                endDate: date("2026-12-31"), segment: Segment(rules: [.hasTag("vip")])))])
+            var campaign = CampaignDecider.fold([
+                .created(
+                    .init(
+                        campaignId: "k", name: "K", channel: .email, budget: nil, startDate: date("2026-01-01"),
+                        endDate: date("2026-12-31"), segment: Segment(rules: [.hasTag("vip")])))
+            ])
             var sends = 0
             for op in ops {
                 let id = customers[(op / 11) % customers.count]
@@ -90,32 +100,54 @@ struct DeciderPropertyTests {
                     var streamed: [StreamedEvent] = []
                     switch op % 11 {
                     case 0:
-                        streamed = try CustomerDecider.decide(.register(.init(customerId: id, kind: .person, personName: PersonName(given: "G", family: id),
-                                                                              emails: ["\(id)@example.com"])), customer, c).map { StreamedEvent(StreamName(.customer, id), .customer($0)) }
+                        streamed = try CustomerDecider.decide(
+                            .register(
+                                .init(
+                                    customerId: id, kind: .person, personName: PersonName(given: "G", family: id),
+                                    emails: ["\(id)@example.com"])), customer, c
+                        ).map { StreamedEvent(StreamName(.customer, id), .customer($0)) }
                     case 1, 2:
-                        streamed = try CustomerDecider.decide(.grantConsent(customerId: id, consent: .init(channel: (op / 33) % 2 == 0 ? .email : .sms, purpose: .marketing,
-                                                                                                           legalBasis: .consent, source: "form"), at: nil), customer, c)
-                            .map { StreamedEvent(StreamName(.customer, id), .customer($0)) }
+                        streamed = try CustomerDecider.decide(
+                            .grantConsent(
+                                customerId: id,
+                                consent: .init(
+                                    channel: (op / 33) % 2 == 0 ? .email : .sms, purpose: .marketing,
+                                    legalBasis: .consent, source: "form"), at: nil), customer, c
+                        )
+                        .map { StreamedEvent(StreamName(.customer, id), .customer($0)) }
                     case 3:
-                        streamed = try CustomerDecider.decide(.withdrawConsent(customerId: id, channel: .email, purpose: .marketing, source: "call", at: nil), customer, c)
-                            .map { StreamedEvent(StreamName(.customer, id), .customer($0)) }
+                        streamed = try CustomerDecider.decide(
+                            .withdrawConsent(customerId: id, channel: .email, purpose: .marketing, source: "call", at: nil), customer, c
+                        )
+                        .map { StreamedEvent(StreamName(.customer, id), .customer($0)) }
                     case 4:
-                        streamed = try CampaignDecider.decideUnsubscribe(campaignId: "k", customerId: id, campaign: campaign, customer: customer, c)
+                        streamed = try CampaignDecider.decideUnsubscribe(
+                            campaignId: "k", customerId: id, campaign: campaign, customer: customer, c)
                     case 5, 6:
-                        streamed = try CampaignDecider.decideSend(campaignId: "k", customerId: id, campaign: campaign, customer: customer, c)
-                            .map { StreamedEvent(StreamName(.campaign, "k"), .campaign($0)) }
+                        streamed = try CampaignDecider.decideSend(
+                            campaignId: "k", customerId: id, campaign: campaign, customer: customer, c
+                        )
+                        .map { StreamedEvent(StreamName(.campaign, "k"), .campaign($0)) }
                     case 7:
-                        streamed = try CampaignDecider.decide(op % 2 == 0 ? .launch(campaignId: "k") : .pause(campaignId: "k", reason: nil), campaign, c)
-                            .map { StreamedEvent(StreamName(.campaign, "k"), .campaign($0)) }
+                        streamed = try CampaignDecider.decide(
+                            op % 2 == 0 ? .launch(campaignId: "k") : .pause(campaignId: "k", reason: nil), campaign, c
+                        )
+                        .map { StreamedEvent(StreamName(.campaign, "k"), .campaign($0)) }
                     case 8:
-                        streamed = try CustomerDecider.decide(op % 3 == 0 ? .recordErasure(customerId: id, requestId: "r") : .tag(customerId: id, tag: "vip"), customer, c)
-                            .map { StreamedEvent(StreamName(.customer, id), .customer($0)) }
+                        streamed = try CustomerDecider.decide(
+                            op % 3 == 0 ? .recordErasure(customerId: id, requestId: "r") : .tag(customerId: id, tag: "vip"), customer, c
+                        )
+                        .map { StreamedEvent(StreamName(.customer, id), .customer($0)) }
                     case 9:
-                        streamed = try CampaignDecider.decideResponse(.recordResponse(campaignId: "k", customerId: id, response: .bounced(.hard, reason: "550"), at: nil),
-                                                                      campaign: campaign, customer: customer, c)
+                        streamed = try CampaignDecider.decideResponse(
+                            .recordResponse(campaignId: "k", customerId: id, response: .bounced(.hard, reason: "550"), at: nil),
+                            campaign: campaign, customer: customer, c)
                     default:
-                        let plan = try CampaignDecider.planLaunch(campaignId: "k", campaign: campaign, candidates: people.values.sorted { $0.id < $1.id }.map {
-                            CampaignDecider.Candidate(customer: $0) }, c)
+                        let plan = try CampaignDecider.planLaunch(
+                            campaignId: "k", campaign: campaign,
+                            candidates: people.values.sorted { $0.id < $1.id }.map {
+                                CampaignDecider.Candidate(customer: $0)
+                            }, c)
                         streamed = plan.events.map { StreamedEvent(StreamName(.campaign, "k"), .campaign($0)) }
                         for ineligible in plan.ineligible { #expect(ineligible.reason.code != "validation.failed") }
                     }
@@ -128,7 +160,8 @@ struct DeciderPropertyTests {
                                 // The invariant: consent existed (and nothing barred marketing) right before the send.
                                 let recipient = people[sent.customerId] ?? CustomerState()
                                 #expect(recipient.hasConsent(.email, for: .marketing))
-                                #expect(!recipient.unsubscribedChannels.contains(.email) && !recipient.erased && recipient.status == .active)
+                                #expect(
+                                    !recipient.unsubscribedChannels.contains(.email) && !recipient.erased && recipient.status == .active)
                                 #expect(recipient.emails.contains(sent.address) && !recipient.invalidContactPoints.contains(sent.address))
                                 sends += 1
                             }
@@ -179,17 +212,23 @@ struct DeciderPropertyTests {
                 clock = clock.adding(seconds: (op % 7) * 1800)
                 let p = op / 10
                 messageNumber += 1
-                let command: CaseCommand = switch op % 10 {
-                case 0: .open(caseId: "cs", customerId: "c", channel: .email, priority: CasePriority.allCases[p % 4], subject: "s", description: "d")
-                case 1: .recordMessage(caseId: "cs", messageId: "m\(messageNumber)", author: p % 2 == 0 ? .agent : .customer, authorId: "u", body: "b")
-                case 2: .changePriority(caseId: "cs", priority: CasePriority.allCases[p % 4])
-                case 3: .resolve(caseId: "cs", resolution: "r")
-                case 4: .reopen(caseId: "cs", reason: nil)
-                case 5: .close(caseId: "cs")
-                case 6: .recordSatisfaction(caseId: "cs", score: 1 + p % 5, comment: nil)
-                case 7: .escalate(caseId: "cs", reason: "e", priority: CasePriority.allCases[p % 4])
-                default: .recordSlaBreaches(caseId: "cs")
-                }
+                let command: CaseCommand =
+                    switch op % 10 {
+                    case 0:
+                        .open(
+                            caseId: "cs", customerId: "c", channel: .email, priority: CasePriority.allCases[p % 4], subject: "s",
+                            description: "d")
+                    case 1:
+                        .recordMessage(
+                            caseId: "cs", messageId: "m\(messageNumber)", author: p % 2 == 0 ? .agent : .customer, authorId: "u", body: "b")
+                    case 2: .changePriority(caseId: "cs", priority: CasePriority.allCases[p % 4])
+                    case 3: .resolve(caseId: "cs", resolution: "r")
+                    case 4: .reopen(caseId: "cs", reason: nil)
+                    case 5: .close(caseId: "cs")
+                    case 6: .recordSatisfaction(caseId: "cs", score: 1 + p % 5, comment: nil)
+                    case 7: .escalate(caseId: "cs", reason: "e", priority: CasePriority.allCases[p % 4])
+                    default: .recordSlaBreaches(caseId: "cs")
+                    }
                 let wasClosed = state.status == .closed
                 do {
                     let events = try CaseDecider.decide(command, state, CommandContext(now: clock, actor: "u"))

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CairnDomain
 
 @Suite("Event codec")
@@ -49,11 +50,14 @@ struct EventCodecTests {
 
     @Test func activityLoggedV1IsUpcastToV2() throws {
         // Literal bytes as stored by schema version 1 (duration in minutes).
-        let stored = Array(#"{"activityId":"a_7","customerId":"c_9","kind":"call","direction":"outbound","channel":"phone","occurredAt":"2025-10-01T08:30:00.000Z","durationMinutes":3,"participants":[]}"#.utf8)
+        let stored = Array(
+            #"{"activityId":"a_7","customerId":"c_9","kind":"call","direction":"outbound","channel":"phone","occurredAt":"2025-10-01T08:30:00.000Z","durationMinutes":3,"participants":[]}"#
+                .utf8)
         let event = try EventCatalogue.decode(type: "sales.ActivityLogged", schemaVersion: 1, payload: stored)
-        let expected = ActivityEvent.logged(.init(
-            activityId: "a_7", customerId: "c_9", kind: .call, direction: .outbound, channel: .phone,
-            occurredAt: at("2025-10-01T08:30:00.000Z"), durationSeconds: 180))
+        let expected = ActivityEvent.logged(
+            .init(
+                activityId: "a_7", customerId: "c_9", kind: .call, direction: .outbound, channel: .phone,
+                occurredAt: at("2025-10-01T08:30:00.000Z"), durationSeconds: 180))
         #expect(event == .activity(expected))
         // Re-encoding writes the current version.
         let reencoded = event.encoded()
@@ -74,27 +78,35 @@ struct EventCodecTests {
             try EventCatalogue.decode(type: "customers.CustomerTagged", schemaVersion: 2, payload: Array(good.utf8))
         }
         expectDecodingFailure(.unexpectedField, path: "/color") {
-            try CustomerEvent.decode(type: "customers.CustomerTagged", schemaVersion: 1, payload: Array(#"{"customerId":"c_1","tag":"vip","color":"red"}"#.utf8))
+            try CustomerEvent.decode(
+                type: "customers.CustomerTagged", schemaVersion: 1, payload: Array(#"{"customerId":"c_1","tag":"vip","color":"red"}"#.utf8))
         }
         expectDecodingFailure(.missingField, path: "/tag") {
             try CustomerEvent.decode(type: "customers.CustomerTagged", schemaVersion: 1, payload: Array(#"{"customerId":"c_1"}"#.utf8))
         }
         expectDecodingFailure(.wrongType(expected: "string"), path: "/tag") {
-            try CustomerEvent.decode(type: "customers.CustomerTagged", schemaVersion: 1, payload: Array(#"{"customerId":"c_1","tag":7}"#.utf8))
+            try CustomerEvent.decode(
+                type: "customers.CustomerTagged", schemaVersion: 1, payload: Array(#"{"customerId":"c_1","tag":7}"#.utf8))
         }
         expectDecodingFailure(nil, path: "/channel") {
-            try CustomerEvent.decode(type: "customers.CustomerUnsubscribed", schemaVersion: 1, payload: Array(#"{"customerId":"c_1","channel":"pigeon"}"#.utf8))
+            try CustomerEvent.decode(
+                type: "customers.CustomerUnsubscribed", schemaVersion: 1, payload: Array(#"{"customerId":"c_1","channel":"pigeon"}"#.utf8))
         }
         expectDecodingFailure(nil, path: "/grantedAt") {
-            try CustomerEvent.decode(type: "customers.ConsentGranted", schemaVersion: 1,
-                                     payload: Array(#"{"customerId":"c","channel":"email","purpose":"marketing","legalBasis":"consent","source":"s","grantedAt":"yesterday"}"#.utf8))
+            try CustomerEvent.decode(
+                type: "customers.ConsentGranted", schemaVersion: 1,
+                payload: Array(
+                    #"{"customerId":"c","channel":"email","purpose":"marketing","legalBasis":"consent","source":"s","grantedAt":"yesterday"}"#
+                        .utf8))
         }
         expectDecodingFailure(nil, path: "") {
-            try CustomerEvent.decode(type: "customers.CustomerTagged", schemaVersion: 1, payload: Array(#"{"customerId":"c_1","tag":"vip""#.utf8))
+            try CustomerEvent.decode(
+                type: "customers.CustomerTagged", schemaVersion: 1, payload: Array(#"{"customerId":"c_1","tag":"vip""#.utf8))
         }
         expectDecodingFailure(nil, path: "/amount/amount") {
-            try OpportunityEvent.decode(type: "sales.OpportunityAmountChanged", schemaVersion: 1,
-                                        payload: Array(#"{"opportunityId":"o","customerId":"c","amount":{"amount":"1e3","currency":"EUR"}}"#.utf8))
+            try OpportunityEvent.decode(
+                type: "sales.OpportunityAmountChanged", schemaVersion: 1,
+                payload: Array(#"{"opportunityId":"o","customerId":"c","amount":{"amount":"1e3","currency":"EUR"}}"#.utf8))
         }
         // Wrong aggregate for the type.
         expectDecodingFailure(.unknownEventType, path: "") {
@@ -113,16 +125,22 @@ struct EventCodecTests {
     }
 
     @Test func payloadBytesAreSortedAndCompact() {
-        let event = CustomerEvent.consentGranted(.init(customerId: "c_1", channel: .sms, purpose: .service, legalBasis: .legitimateInterests,
-                                                       source: "call \"centre\"", grantedAt: at("2026-01-02T03:04:05.006Z")))
-        #expect(String(decoding: event.encoded().payload, as: UTF8.self) ==
-                #"{"channel":"sms","customerId":"c_1","grantedAt":"2026-01-02T03:04:05.006Z","legalBasis":"legitimate_interests","purpose":"service","source":"call \"centre\""}"#)
+        let event = CustomerEvent.consentGranted(
+            .init(
+                customerId: "c_1", channel: .sms, purpose: .service, legalBasis: .legitimateInterests,
+                source: "call \"centre\"", grantedAt: at("2026-01-02T03:04:05.006Z")))
+        #expect(
+            String(decoding: event.encoded().payload, as: UTF8.self)
+                == #"{"channel":"sms","customerId":"c_1","grantedAt":"2026-01-02T03:04:05.006Z","legalBasis":"legitimate_interests","purpose":"service","source":"call \"centre\""}"#
+        )
         #expect(event.encoded().subject == "c_1")
     }
 }
 
-func expectDecodingFailure(_ reason: EventDecodingError.Reason?, path: String, sourceLocation: SourceLocation = #_sourceLocation,
-                           _ body: () throws -> some Any) {
+func expectDecodingFailure(
+    _ reason: EventDecodingError.Reason?, path: String, sourceLocation: SourceLocation = #_sourceLocation,
+    _ body: () throws -> some Any
+) {
     do {
         let value = try body()
         Issue.record("decoded \(value)", sourceLocation: sourceLocation)

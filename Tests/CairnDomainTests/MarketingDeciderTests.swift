@@ -1,15 +1,19 @@
 import Testing
+
 @testable import CairnDomain
 
 fileprivate typealias Row = DeciderCase<CampaignDecider>
 private let k = "cmp_1"
 private let vipSegment = Segment(match: .all, rules: [.hasTag("vip")])
-private let created: CampaignEvent = .created(.init(campaignId: k, name: "Spring", channel: .email, budget: money("100"),
-                                                    startDate: date("2026-03-01"), endDate: date("2026-06-30"), segment: vipSegment))
+private let created: CampaignEvent = .created(
+    .init(
+        campaignId: k, name: "Spring", channel: .email, budget: money("100"),
+        startDate: date("2026-03-01"), endDate: date("2026-06-30"), segment: vipSegment))
 private let launched: CampaignEvent = .launched(.init(campaignId: k, launchedAt: now))
 private let paused: CampaignEvent = .paused(.init(campaignId: k, reason: nil))
 private let completed: CampaignEvent = .completed(.init(campaignId: k, completedAt: now))
-private let sent: CampaignEvent = .messageSent(.init(campaignId: k, customerId: "c_1", channel: .email, address: "c_1@example.com", sentAt: now))
+private let sent: CampaignEvent = .messageSent(
+    .init(campaignId: k, customerId: "c_1", channel: .email, address: "c_1@example.com", sentAt: now))
 private let delivered: CampaignEvent = .delivered(.init(campaignId: k, customerId: "c_1", at: now))
 
 private func respond(_ r: CampaignResponse, to customer: CustomerID = "c_1") -> CampaignCommand {
@@ -19,40 +23,73 @@ private func respond(_ r: CampaignResponse, to customer: CustomerID = "c_1") -> 
 @Suite("Marketing decider")
 struct MarketingDeciderTests {
     fileprivate static let rows: [Row] = [
-        Row("create", .create(campaignId: k, name: "Spring", channel: .email, budget: money("100"), startDate: date("2026-03-01"),
-                              endDate: date("2026-06-30"), segment: nil), .events(["marketing.CampaignCreated"])),
-        Row("create twice", given: [created], .create(campaignId: k, name: "S", channel: .sms, budget: nil, startDate: date("2026-03-01"),
-                                                      endDate: date("2026-06-30"), segment: nil), .rejected("campaign.alreadyExists")),
-        Row("create ending before it starts", .create(campaignId: k, name: "S", channel: .sms, budget: nil, startDate: date("2026-03-01"),
-                                                      endDate: date("2026-02-01"), segment: nil), .rejected("validation.failed")),
-        Row("create with bad budget", .create(campaignId: k, name: "S", channel: .sms, budget: money("-1", "ABC"), startDate: date("2026-03-01"),
-                                              endDate: date("2026-04-01"), segment: nil), .rejected("validation.failed")),
-        Row("define segment", given: [created], .defineSegment(campaignId: k, segment: Segment(rules: [.activeWithinDays(30)])),
+        Row(
+            "create",
+            .create(
+                campaignId: k, name: "Spring", channel: .email, budget: money("100"), startDate: date("2026-03-01"),
+                endDate: date("2026-06-30"), segment: nil), .events(["marketing.CampaignCreated"])),
+        Row(
+            "create twice", given: [created],
+            .create(
+                campaignId: k, name: "S", channel: .sms, budget: nil, startDate: date("2026-03-01"),
+                endDate: date("2026-06-30"), segment: nil), .rejected("campaign.alreadyExists")),
+        Row(
+            "create ending before it starts",
+            .create(
+                campaignId: k, name: "S", channel: .sms, budget: nil, startDate: date("2026-03-01"),
+                endDate: date("2026-02-01"), segment: nil), .rejected("validation.failed")),
+        Row(
+            "create with bad budget",
+            .create(
+                campaignId: k, name: "S", channel: .sms, budget: money("-1", "ABC"), startDate: date("2026-03-01"),
+                endDate: date("2026-04-01"), segment: nil), .rejected("validation.failed")),
+        Row(
+            "define segment", given: [created], .defineSegment(campaignId: k, segment: Segment(rules: [.activeWithinDays(30)])),
             .events(["marketing.SegmentDefined"])),
-        Row("define invalid segment", given: [created], .defineSegment(campaignId: k, segment: Segment(rules: [.activeWithinDays(0)])),
+        Row(
+            "define invalid segment", given: [created], .defineSegment(campaignId: k, segment: Segment(rules: [.activeWithinDays(0)])),
             .rejected("validation.failed")),
         Row("define segment on unknown", .defineSegment(campaignId: k, segment: vipSegment), .rejected("campaign.notFound")),
         Row("launch", given: [created], .launch(campaignId: k), .events(["marketing.CampaignLaunched"])),
-        Row("resume a paused campaign", given: [created, launched, paused], .launch(campaignId: k), .events(["marketing.CampaignLaunched"])),
+        Row(
+            "resume a paused campaign", given: [created, launched, paused], .launch(campaignId: k), .events(["marketing.CampaignLaunched"])),
         Row("launch twice", given: [created, launched], .launch(campaignId: k), .rejected("campaign.alreadyRunning")),
         Row("launch completed", given: [created, launched, completed], .launch(campaignId: k), .rejected("campaign.completed")),
-        Row("launch after end date", given: [.created(.init(campaignId: k, name: "Old", channel: .email, budget: nil, startDate: date("2025-01-01"),
-                                                            endDate: date("2025-02-01"), segment: nil))], .launch(campaignId: k), .rejected("campaign.ended")),
+        Row(
+            "launch after end date",
+            given: [
+                .created(
+                    .init(
+                        campaignId: k, name: "Old", channel: .email, budget: nil, startDate: date("2025-01-01"),
+                        endDate: date("2025-02-01"), segment: nil))
+            ], .launch(campaignId: k), .rejected("campaign.ended")),
         Row("pause", given: [created, launched], .pause(campaignId: k, reason: "review"), .events(["marketing.CampaignPaused"])),
         Row("pause a draft", given: [created], .pause(campaignId: k, reason: nil), .rejected("campaign.notRunning")),
         Row("complete", given: [created, launched], .complete(campaignId: k), .events(["marketing.CampaignCompleted"])),
         Row("complete a draft", given: [created], .complete(campaignId: k), .rejected("campaign.notLaunched")),
         Row("complete twice", given: [created, launched, completed], .complete(campaignId: k), .rejected("campaign.completed")),
         Row("delivered", given: [created, launched, sent], respond(.delivered), .events(["marketing.MessageDelivered"])),
-        Row("delivered twice", given: [created, launched, sent, delivered], respond(.delivered), .rejected("campaign.responseAlreadyRecorded")),
+        Row(
+            "delivered twice", given: [created, launched, sent, delivered], respond(.delivered),
+            .rejected("campaign.responseAlreadyRecorded")),
         Row("opened", given: [created, launched, sent], respond(.opened), .events(["marketing.MessageOpened"])),
-        Row("clicked (repeatable)", given: [created, launched, sent, .clicked(.init(campaignId: k, customerId: "c_1", url: "https://x.example", at: now))],
+        Row(
+            "clicked (repeatable)",
+            given: [created, launched, sent, .clicked(.init(campaignId: k, customerId: "c_1", url: "https://x.example", at: now))],
             respond(.clicked(url: "https://x.example")), .events(["marketing.MessageClicked"])),
-        Row("clicked bad url", given: [created, launched, sent], respond(.clicked(url: "javascript:alert(1)")), .rejected("validation.failed")),
+        Row(
+            "clicked bad url", given: [created, launched, sent], respond(.clicked(url: "javascript:alert(1)")),
+            .rejected("validation.failed")),
         Row("replied", given: [created, launched, sent], respond(.replied), .events(["marketing.MessageReplied"])),
-        Row("bounced", given: [created, launched, sent], respond(.bounced(.soft, reason: "mailbox full")), .events(["marketing.MessageBounced"])),
-        Row("converted", given: [created, launched, sent], respond(.converted(opportunityId: "op_1", orderId: nil)), .events(["marketing.RecipientConverted"])),
-        Row("converted after completion", given: [created, launched, sent, completed], respond(.converted(opportunityId: nil, orderId: "o_1")),
+        Row(
+            "bounced", given: [created, launched, sent], respond(.bounced(.soft, reason: "mailbox full")),
+            .events(["marketing.MessageBounced"])),
+        Row(
+            "converted", given: [created, launched, sent], respond(.converted(opportunityId: "op_1", orderId: nil)),
+            .events(["marketing.RecipientConverted"])),
+        Row(
+            "converted after completion", given: [created, launched, sent, completed],
+            respond(.converted(opportunityId: nil, orderId: "o_1")),
             .events(["marketing.RecipientConverted"])),
         Row("response without send", given: [created, launched], respond(.opened, to: "c_2"), .rejected("campaign.sendNotFound")),
     ]
@@ -62,46 +99,72 @@ struct MarketingDeciderTests {
     static let running = CampaignDecider.fold([created, launched])
 
     @Test func sendRequiresMarketingConsent() throws {
-        let events = try CampaignDecider.decideSend(campaignId: k, customerId: "c_1", campaign: Self.running, customer: Fixture.consenting("c_1"), ctx)
+        let events = try CampaignDecider.decideSend(
+            campaignId: k, customerId: "c_1", campaign: Self.running, customer: Fixture.consenting("c_1"), ctx)
         #expect(events == [.messageSent(.init(campaignId: k, customerId: "c_1", channel: .email, address: "c_1@example.com", sentAt: now))])
         #expect(events.first?.subject == "c_1")
 
         let noConsent = Fixture.customer([Fixture.adaRegistered])
-        expectRejection("consent.missing") { try CampaignDecider.decideSend(campaignId: k, customerId: Fixture.ada, campaign: Self.running, customer: noConsent, ctx) }
+        expectRejection("consent.missing") {
+            try CampaignDecider.decideSend(campaignId: k, customerId: Fixture.ada, campaign: Self.running, customer: noConsent, ctx)
+        }
         let serviceOnly = Fixture.customer([Fixture.adaRegistered, Fixture.consent(.email, .service)])
-        expectRejection("consent.missing") { try CampaignDecider.decideSend(campaignId: k, customerId: Fixture.ada, campaign: Self.running, customer: serviceOnly, ctx) }
+        expectRejection("consent.missing") {
+            try CampaignDecider.decideSend(campaignId: k, customerId: Fixture.ada, campaign: Self.running, customer: serviceOnly, ctx)
+        }
         let smsOnly = Fixture.customer([Fixture.adaRegistered, Fixture.consent(.sms)])
-        expectRejection("consent.missing") { try CampaignDecider.decideSend(campaignId: k, customerId: Fixture.ada, campaign: Self.running, customer: smsOnly, ctx) }
+        expectRejection("consent.missing") {
+            try CampaignDecider.decideSend(campaignId: k, customerId: Fixture.ada, campaign: Self.running, customer: smsOnly, ctx)
+        }
     }
 
     @Test func sendRules() {
         let ok = Fixture.consenting("c_1")
         let unsubscribed = CustomerDecider.evolve(ok, .unsubscribed(.init(customerId: "c_1", channel: .email, campaignId: nil)))
-        expectRejection("customer.unsubscribed") { try CampaignDecider.decideSend(campaignId: k, customerId: "c_1", campaign: Self.running, customer: unsubscribed, ctx) }
+        expectRejection("customer.unsubscribed") {
+            try CampaignDecider.decideSend(campaignId: k, customerId: "c_1", campaign: Self.running, customer: unsubscribed, ctx)
+        }
         let erased = CustomerDecider.evolve(ok, .personalDataErased(.init(customerId: "c_1", requestId: "r")))
-        expectRejection("customer.erased") { try CampaignDecider.decideSend(campaignId: k, customerId: "c_1", campaign: Self.running, customer: erased, ctx) }
-        let bounced = CustomerDecider.evolve(ok, .contactPointInvalidated(.init(customerId: "c_1", channel: .email, value: "c_1@example.com", reason: "b")))
-        expectRejection("customer.noContactPoint") { try CampaignDecider.decideSend(campaignId: k, customerId: "c_1", campaign: Self.running, customer: bounced, ctx) }
-        expectRejection("customer.notFound") { try CampaignDecider.decideSend(campaignId: k, customerId: "c_1", campaign: Self.running, customer: CustomerState(), ctx) }
+        expectRejection("customer.erased") {
+            try CampaignDecider.decideSend(campaignId: k, customerId: "c_1", campaign: Self.running, customer: erased, ctx)
+        }
+        let bounced = CustomerDecider.evolve(
+            ok, .contactPointInvalidated(.init(customerId: "c_1", channel: .email, value: "c_1@example.com", reason: "b")))
+        expectRejection("customer.noContactPoint") {
+            try CampaignDecider.decideSend(campaignId: k, customerId: "c_1", campaign: Self.running, customer: bounced, ctx)
+        }
+        expectRejection("customer.notFound") {
+            try CampaignDecider.decideSend(campaignId: k, customerId: "c_1", campaign: Self.running, customer: CustomerState(), ctx)
+        }
         let merged = CustomerDecider.evolve(ok, .merged(.init(customerId: "c_1", survivorId: "c_2")))
-        let r = expectRejection("customer.merged") { try CampaignDecider.decideSend(campaignId: k, customerId: "c_1", campaign: Self.running, customer: merged, ctx) }
+        let r = expectRejection("customer.merged") {
+            try CampaignDecider.decideSend(campaignId: k, customerId: "c_1", campaign: Self.running, customer: merged, ctx)
+        }
         #expect(r?.survivorId == "c_2")
         let alreadySent = CampaignDecider.evolve(Self.running, sent)
-        expectRejection("campaign.alreadySent") { try CampaignDecider.decideSend(campaignId: k, customerId: "c_1", campaign: alreadySent, customer: ok, ctx) }
+        expectRejection("campaign.alreadySent") {
+            try CampaignDecider.decideSend(campaignId: k, customerId: "c_1", campaign: alreadySent, customer: ok, ctx)
+        }
         expectRejection("campaign.notRunning") {
             try CampaignDecider.decideSend(campaignId: k, customerId: "c_1", campaign: CampaignDecider.fold([created]), customer: ok, ctx)
         }
-        expectRejection("campaign.notFound") { try CampaignDecider.decideSend(campaignId: k, customerId: "c_1", campaign: CampaignState(), customer: ok, ctx) }
+        expectRejection("campaign.notFound") {
+            try CampaignDecider.decideSend(campaignId: k, customerId: "c_1", campaign: CampaignState(), customer: ok, ctx)
+        }
     }
 
     @Test func launchToSegmentSendsToEligibleMembersAndReportsTheRest() throws {
         let candidates = [
             CampaignDecider.Candidate(customer: Fixture.consenting("c_1", tags: ["vip"])),
             CampaignDecider.Candidate(customer: Fixture.consenting("c_2")),  // not in segment
-            CampaignDecider.Candidate(customer: Fixture.customer([.registered(.init(
-                customerId: "c_3", kind: .person, personName: PersonName(given: "N", family: "C"), organizationName: nil,
-                emails: ["c3@example.com"], phones: [], addresses: [], ownerId: nil, source: nil, attributes: [:])),
-                .tagged(.init(customerId: "c_3", tag: "vip"))])),  // no consent
+            CampaignDecider.Candidate(
+                customer: Fixture.customer([
+                    .registered(
+                        .init(
+                            customerId: "c_3", kind: .person, personName: PersonName(given: "N", family: "C"), organizationName: nil,
+                            emails: ["c3@example.com"], phones: [], addresses: [], ownerId: nil, source: nil, attributes: [:])),
+                    .tagged(.init(customerId: "c_3", tag: "vip")),
+                ])),  // no consent
             CampaignDecider.Candidate(customer: Fixture.consenting("c_4", tags: ["vip"])),
         ]
         let plan = try CampaignDecider.planLaunch(campaignId: k, campaign: CampaignDecider.fold([created]), candidates: candidates, ctx)
@@ -114,7 +177,10 @@ struct MarketingDeciderTests {
         let afterFirst = CampaignDecider.fold(plan.events + [paused], from: CampaignDecider.fold([created]))
         let again = try CampaignDecider.planLaunch(campaignId: k, campaign: afterFirst, candidates: candidates, ctx)
         #expect(again.sends.isEmpty)
-        #expect(again.ineligible.map(\.reason.code) == ["campaign.alreadySent", "segment.notMatched", "consent.missing", "campaign.alreadySent"])
+        #expect(
+            again.ineligible.map(\.reason.code) == [
+                "campaign.alreadySent", "segment.notMatched", "consent.missing", "campaign.alreadySent",
+            ])
     }
 
     /// The day after the campaign's end date (2026-06-30), UTC.
@@ -144,21 +210,27 @@ struct MarketingDeciderTests {
     }
 
     @Test func launchNeedsASegment() {
-        let noSegment = CampaignDecider.fold([.created(.init(campaignId: k, name: "x", channel: .email, budget: nil, startDate: date("2026-03-01"),
-                                                              endDate: date("2026-06-30"), segment: nil))])
+        let noSegment = CampaignDecider.fold([
+            .created(
+                .init(
+                    campaignId: k, name: "x", channel: .email, budget: nil, startDate: date("2026-03-01"),
+                    endDate: date("2026-06-30"), segment: nil))
+        ])
         expectRejection("campaign.noSegment") { try CampaignDecider.planLaunch(campaignId: k, campaign: noSegment, candidates: [], ctx) }
     }
 
     @Test func hardBounceInvalidatesTheAddressOnTheCustomer() throws {
         let campaign = CampaignDecider.fold([created, launched, sent])
         let customer = Fixture.consenting("c_1")
-        let out = try CampaignDecider.decideResponse(respond(.bounced(.hard, reason: "550 user unknown")), campaign: campaign, customer: customer, ctx)
+        let out = try CampaignDecider.decideResponse(
+            respond(.bounced(.hard, reason: "550 user unknown")), campaign: campaign, customer: customer, ctx)
         #expect(out.map(\.stream.description) == ["campaign-cmp_1", "customer-c_1"])
         #expect(out.map(\.event.type) == ["marketing.MessageBounced", "customers.ContactPointInvalidated"])
         let soft = try CampaignDecider.decideResponse(respond(.bounced(.soft, reason: "full")), campaign: campaign, customer: customer, ctx)
         #expect(soft.map(\.event.type) == ["marketing.MessageBounced"])
         // Already invalid: the bounce is still recorded on the campaign.
-        let invalid = CustomerDecider.evolve(customer, .contactPointInvalidated(.init(customerId: "c_1", channel: .email, value: "c_1@example.com", reason: "x")))
+        let invalid = CustomerDecider.evolve(
+            customer, .contactPointInvalidated(.init(customerId: "c_1", channel: .email, value: "c_1@example.com", reason: "x")))
         let again = try CampaignDecider.decideResponse(respond(.bounced(.hard, reason: "550")), campaign: campaign, customer: invalid, ctx)
         #expect(again.map(\.event.type) == ["marketing.MessageBounced"])
     }
@@ -167,7 +239,8 @@ struct MarketingDeciderTests {
         let campaign = CampaignDecider.fold([created, launched, sent])
         let customer = Fixture.consenting("c_1")
         let out = try CampaignDecider.decideUnsubscribe(campaignId: k, customerId: "c_1", campaign: campaign, customer: customer, ctx)
-        #expect(out.map(\.event.type) == ["marketing.RecipientUnsubscribed", "customers.CustomerUnsubscribed", "customers.ConsentWithdrawn"])
+        #expect(
+            out.map(\.event.type) == ["marketing.RecipientUnsubscribed", "customers.CustomerUnsubscribed", "customers.ConsentWithdrawn"])
         let after = CustomerDecider.fold(out.compactMap { if case .customer(let e) = $0.event { e } else { nil } }, from: customer)
         #expect(!after.hasConsent(.email, for: .marketing))
         #expect(after.marketingIneligibility(on: .email)?.code == "customer.unsubscribed")

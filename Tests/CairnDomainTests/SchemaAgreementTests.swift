@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CairnDomain
 
 /// The published JSON Schemas and the Swift codec agree: every catalogued sample validates
@@ -7,7 +8,8 @@ import Testing
 /// schema, and both sides declare the same personal-data paths.
 @Suite("Schemas agree with the codec")
 struct SchemaAgreementTests {
-    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
     static let schemasDir = repoRoot.appendingPathComponent("Schemas/events")
 
     @Test func samplesValidateAgainstSchemas() throws {
@@ -19,7 +21,9 @@ struct SchemaAgreementTests {
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Self.repoRoot.appendingPathComponent("Tools/validate-event-schemas.py").path, samples.path, Self.schemasDir.path]
+        process.arguments = [
+            "python3", Self.repoRoot.appendingPathComponent("Tools/validate-event-schemas.py").path, samples.path, Self.schemasDir.path,
+        ]
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
@@ -50,8 +54,9 @@ struct SchemaAgreementTests {
         let url = Self.schemasDir.appendingPathComponent("\(entry.type).v\(entry.schemaVersion).schema.json")
         let schema = try JSONValue.parse(Array(try Data(contentsOf: url)))
         guard case .object(let properties)? = schema.resolve(pointer: "/properties"),
-              case .array(let requiredList)? = schema.resolve(pointer: "/required"),
-              case .object(let sample) = try JSONValue.parse(entry.samplePayload) else {
+            case .array(let requiredList)? = schema.resolve(pointer: "/required"),
+            case .object(let sample) = try JSONValue.parse(entry.samplePayload)
+        else {
             Issue.record("\(url.lastPathComponent) has no properties/required")
             return
         }
@@ -66,7 +71,10 @@ struct SchemaAgreementTests {
             reduced[key] = nil
             let bytes = JSONValue.object(reduced).serializedBytes
             let decodes = (try? EventCatalogue.decode(type: entry.type, schemaVersion: entry.schemaVersion, payload: bytes)) != nil
-            #expect(decodes == !required.contains(key), "\(entry.type) v\(entry.schemaVersion): '\(key)' required by schema: \(required.contains(key)), decoder accepts it missing: \(decodes)")
+            #expect(
+                decodes == !required.contains(key),
+                "\(entry.type) v\(entry.schemaVersion): '\(key)' required by schema: \(required.contains(key)), decoder accepts it missing: \(decodes)"
+            )
         }
     }
 
@@ -78,14 +86,17 @@ struct SchemaAgreementTests {
         try fm.createDirectory(at: schemas, withIntermediateDirectories: true)
         defer { try? fm.removeItem(at: dir) }
         // A sample with an extra field, a sample with no schema, a schema with no sample.
-        try Data(#"{"customerId":"c","tag":"x","extra":1}"#.utf8).write(to: samples.appendingPathComponent("customers.CustomerTagged.v1.json"))
+        try Data(#"{"customerId":"c","tag":"x","extra":1}"#.utf8).write(
+            to: samples.appendingPathComponent("customers.CustomerTagged.v1.json"))
         try Data(#"{"customerId":"c"}"#.utf8).write(to: samples.appendingPathComponent("customers.CustomerReopened.v1.json"))
         for name in ["customers.CustomerTagged.v1.schema.json", "customers.CustomerUntagged.v1.schema.json"] {
             try fm.copyItem(at: Self.schemasDir.appendingPathComponent(name), to: schemas.appendingPathComponent(name))
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Self.repoRoot.appendingPathComponent("Tools/validate-event-schemas.py").path, samples.path, schemas.path]
+        process.arguments = [
+            "python3", Self.repoRoot.appendingPathComponent("Tools/validate-event-schemas.py").path, samples.path, schemas.path,
+        ]
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CairnDomain
 
 let now = Timestamp(rfc3339: "2026-04-01T12:00:00.000Z")!
@@ -69,8 +70,10 @@ struct CustomerCheckedCase<D: Decider>: Sendable, CustomTestStringConvertible wh
 
     var testDescription: String { row.testDescription }
 
-    func check(sourceLocation: SourceLocation = #_sourceLocation,
-               _ decide: (D.Command, D.State, CustomerState) throws(Rejection) -> [D.Event]) {
+    func check(
+        sourceLocation: SourceLocation = #_sourceLocation,
+        _ decide: (D.Command, D.State, CustomerState) throws(Rejection) -> [D.Event]
+    ) {
         let outcome = Result { try decide(row.command, D.fold(row.given), CustomerDecider.fold(customer)) }
         row.check(outcome: outcome.map { $0.map(\.type) }, sourceLocation: sourceLocation)
     }
@@ -107,31 +110,40 @@ enum Fixture {
     static let home = PostalAddress(addressId: "home", lines: ["1 Main St"], city: "London", postalCode: "N1 9GU", country: "GB")
 
     static var adaRegistration: CustomerCommand.Registration {
-        .init(customerId: ada, kind: .person, personName: PersonName(given: "Ada", family: "Lovelace"),
-              emails: ["ada@example.com"], phones: ["+447700900123"], addresses: [home], ownerId: "u_sam", source: "web")
+        .init(
+            customerId: ada, kind: .person, personName: PersonName(given: "Ada", family: "Lovelace"),
+            emails: ["ada@example.com"], phones: ["+447700900123"], addresses: [home], ownerId: "u_sam", source: "web")
     }
 
-    static let adaRegistered: CustomerEvent = .registered(.init(
-        customerId: ada, kind: .person, personName: PersonName(given: "Ada", family: "Lovelace"), organizationName: nil,
-        emails: ["ada@example.com"], phones: ["+447700900123"], addresses: [home], ownerId: "u_sam", source: "web",
-        attributes: ["tier": .string("gold")]))
+    static let adaRegistered: CustomerEvent = .registered(
+        .init(
+            customerId: ada, kind: .person, personName: PersonName(given: "Ada", family: "Lovelace"), organizationName: nil,
+            emails: ["ada@example.com"], phones: ["+447700900123"], addresses: [home], ownerId: "u_sam", source: "web",
+            attributes: ["tier": .string("gold")]))
 
-    static func consent(_ channel: ContactChannel = .email, _ purpose: ConsentPurpose = .marketing, customer: CustomerID = ada) -> CustomerEvent {
-        .consentGranted(.init(customerId: customer, channel: channel, purpose: purpose, legalBasis: .consent, source: "form", grantedAt: now))
+    static func consent(
+        _ channel: ContactChannel = .email, _ purpose: ConsentPurpose = .marketing, customer: CustomerID = ada
+    ) -> CustomerEvent {
+        .consentGranted(
+            .init(customerId: customer, channel: channel, purpose: purpose, legalBasis: .consent, source: "form", grantedAt: now))
     }
 
-    static let org: CustomerEvent = .registered(.init(
-        customerId: "o_acme", kind: .organization, personName: nil, organizationName: "Acme", emails: [], phones: [],
-        addresses: [], ownerId: nil, source: nil, attributes: [:]))
+    static let org: CustomerEvent = .registered(
+        .init(
+            customerId: "o_acme", kind: .organization, personName: nil, organizationName: "Acme", emails: [], phones: [],
+            addresses: [], ownerId: nil, source: nil, attributes: [:]))
 
     static func customer(_ events: [CustomerEvent]) -> CustomerState { CustomerDecider.fold(events) }
 
     /// A reachable, consenting customer with id `id`.
     static func consenting(_ id: CustomerID, tags: [String] = []) -> CustomerState {
-        var events: [CustomerEvent] = [.registered(.init(
-            customerId: id, kind: .person, personName: PersonName(given: "P", family: id), organizationName: nil,
-            emails: ["\(id)@example.com"], phones: [], addresses: [], ownerId: nil, source: nil, attributes: [:])),
-            consent(customer: id)]
+        var events: [CustomerEvent] = [
+            .registered(
+                .init(
+                    customerId: id, kind: .person, personName: PersonName(given: "P", family: id), organizationName: nil,
+                    emails: ["\(id)@example.com"], phones: [], addresses: [], ownerId: nil, source: nil, attributes: [:])),
+            consent(customer: id),
+        ]
         events += tags.map { .tagged(.init(customerId: id, tag: $0)) }
         return customer(events)
     }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CairnDomain
 
 @Suite("Values and validation")
@@ -14,14 +15,17 @@ struct ValueTests {
 
     @Test(arguments: [
         ("+14155550123", true), ("+447700900123", true), ("+4930123456", true), ("+123456789012345", true),
-        ("14155550123", false), ("+0123456789", false), ("+1 415 555 0123", false), ("+1234567", false), ("+1234567890123456", false), ("+", false),
+        ("14155550123", false), ("+0123456789", false), ("+1 415 555 0123", false), ("+1234567", false), ("+1234567890123456", false),
+        ("+", false),
     ])
     func e164(_ value: String, _ valid: Bool) {
         #expect(ContactValidation.isValidE164(value) == valid)
     }
 
-    @Test(arguments: [("EUR", true), ("USD", true), ("JPY", true), ("CHF", true), ("XCG", true), ("eur", false), ("XXX", false),
-                      ("XTS", false), ("ABC", false), ("HRK", false), ("EURO", false)])
+    @Test(arguments: [
+        ("EUR", true), ("USD", true), ("JPY", true), ("CHF", true), ("XCG", true), ("eur", false), ("XXX", false),
+        ("XTS", false), ("ABC", false), ("HRK", false), ("EURO", false),
+    ])
     func currency(_ code: String, _ valid: Bool) {
         #expect(CurrencyCode.isValid(code) == valid)
     }
@@ -33,7 +37,8 @@ struct ValueTests {
 
     @Test(arguments: [
         ("2026-02-28", true), ("2024-02-29", true), ("2000-02-29", true), ("1900-02-29", false), ("2026-02-29", false),
-        ("2026-04-31", false), ("2026-13-01", false), ("2026-00-10", false), ("2026-1-01", false), ("0000-01-01", false), ("2026-12-31", true),
+        ("2026-04-31", false), ("2026-13-01", false), ("2026-00-10", false), ("2026-1-01", false), ("0000-01-01", false),
+        ("2026-12-31", true),
     ])
     func calendarDate(_ text: String, _ valid: Bool) {
         #expect((CalendarDate(iso8601: text) != nil) == valid)
@@ -54,7 +59,10 @@ struct ValueTests {
         #expect(Timestamp(rfc3339: t.description) == t)
     }
 
-    @Test(arguments: ["2026-03-14", "2026-03-14 09:26:53Z", "2026-03-14T25:00:00Z", "2026-02-30T00:00:00Z", "2026-03-14T09:26:53", "2026-03-14T09:26:53.Z", "yesterday"])
+    @Test(arguments: [
+        "2026-03-14", "2026-03-14 09:26:53Z", "2026-03-14T25:00:00Z", "2026-02-30T00:00:00Z", "2026-03-14T09:26:53",
+        "2026-03-14T09:26:53.Z", "yesterday",
+    ])
     func invalidTimestamp(_ text: String) {
         #expect(Timestamp(rfc3339: text) == nil)
     }
@@ -104,7 +112,9 @@ struct JSONTests {
         #expect(try JSONValue.parse(value.serializedBytes) == value)
     }
 
-    @Test(arguments: [#"{"a":1,"a":2}"#, #"{"a":1,}"#, "[1,]", "01", "1.", "NaN", #""\x""#, #""\ud800""#, "{} {}", "", "\"a\u{01}\"", "1e999"])
+    @Test(arguments: [
+        #"{"a":1,"a":2}"#, #"{"a":1,}"#, "[1,]", "01", "1.", "NaN", #""\x""#, #""\ud800""#, "{} {}", "", "\"a\u{01}\"", "1e999",
+    ])
     func rejects(_ text: String) {
         #expect(throws: JSONParseError.self) { try JSONValue.parse(Array(text.utf8)) }
     }

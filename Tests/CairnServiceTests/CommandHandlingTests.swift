@@ -1,9 +1,10 @@
 import CairnDomain
-@testable import CairnService
 import CairnStore
 import Foundation
 import Synchronization
 import Testing
+
+@testable import CairnService
 
 @Suite("Command handling")
 struct CommandHandlingTests {
@@ -59,9 +60,10 @@ struct CommandHandlingTests {
     @Test("Malformed commands report every invalid field and write nothing")
     func invalidCommands() async throws {
         try await withService { service, _ in
-            let bad = CustomerCommand.register(.init(
-                customerId: "c 1", kind: .person, personName: PersonName(given: "A", family: "B"),
-                emails: ["not-an-email"], phones: ["0123"], addresses: [], ownerId: nil, source: nil))
+            let bad = CustomerCommand.register(
+                .init(
+                    customerId: "c 1", kind: .person, personName: PersonName(given: "A", family: "B"),
+                    emails: ["not-an-email"], phones: ["0123"], addresses: [], ownerId: nil, source: nil))
             let error = try #require(await commandError { _ = try await service.execute(bad, meta()) })
             #expect(error.kind == .invalid)
             #expect(error.code == "validation.failed")
@@ -89,7 +91,8 @@ struct CommandHandlingTests {
         try await withService { service, _ in
             try await service.execute(Fixture.registration("c_1"), meta())
             try await service.execute(.tag(customerId: "c_1", tag: "a"), meta(expectedVersion: 1))
-            let error = try #require(await commandError { _ = try await service.execute(.tag(customerId: "c_1", tag: "b"), meta(expectedVersion: 1)) })
+            let error = try #require(
+                await commandError { _ = try await service.execute(.tag(customerId: "c_1", tag: "b"), meta(expectedVersion: 1)) })
             #expect(error.kind == .versionConflict)
             #expect(try service.log.head() == 2)
         }
@@ -107,10 +110,11 @@ struct CommandHandlingTests {
             #expect(refused.survivorId == "c_main")
             let selfMerge = try #require(await commandError { _ = try await service.mergeCustomer("c_main", into: "c_main", meta()) })
             #expect(selfMerge.code == "customer.mergeIntoSelf")
-            let intoMerged = try #require(await commandError {
-                try await service.execute(Fixture.registration("c_other"), meta())
-                _ = try await service.mergeCustomer("c_other", into: "c_dup", meta())
-            })
+            let intoMerged = try #require(
+                await commandError {
+                    try await service.execute(Fixture.registration("c_other"), meta())
+                    _ = try await service.mergeCustomer("c_other", into: "c_dup", meta())
+                })
             #expect(intoMerged.code == "customer.mergeIntoMerged")
         }
     }
@@ -118,10 +122,12 @@ struct CommandHandlingTests {
     @Test("Converting a lead registers the customer and opens the opportunity in one append")
     func leadConversion() async throws {
         try await withService { service, _ in
-            try await service.execute(.capture(.init(
-                leadId: "l_1", source: "webinar", campaignId: nil, personName: PersonName(given: "Grace", family: "Hopper"),
-                email: "grace@example.com",
-                consents: [ConsentGrant(channel: .email, purpose: .marketing, legalBasis: .consent, source: "webinar")])), meta())
+            try await service.execute(
+                .capture(
+                    .init(
+                        leadId: "l_1", source: "webinar", campaignId: nil, personName: PersonName(given: "Grace", family: "Hopper"),
+                        email: "grace@example.com",
+                        consents: [ConsentGrant(channel: .email, purpose: .marketing, legalBasis: .consent, source: "webinar")])), meta())
             let conversion = LeadConversion(
                 leadId: "l_1", customer: .register(newCustomerId: "c_grace"), opportunityId: "o_1", opportunityName: "Compiler",
                 amount: Money("5000", "USD")!, expectedCloseDate: CalendarDate(iso8601: "2026-09-30")!, ownerId: "u_sam")
@@ -148,9 +154,10 @@ struct CommandHandlingTests {
             try await service.execute(Fixture.marketingConsent("c_vip"), meta())
             try await service.execute(.tag(customerId: "c_vip", tag: "vip"), meta())
             try await service.execute(.tag(customerId: "c_no", tag: "vip"), meta())
-            try await service.execute(.create(
-                campaignId: "k_1", name: "Spring", channel: .email, budget: nil, startDate: CalendarDate(iso8601: "2026-03-01")!,
-                endDate: CalendarDate(iso8601: "2026-05-01")!, segment: Segment(match: .all, rules: [.hasTag("vip")])), meta())
+            try await service.execute(
+                .create(
+                    campaignId: "k_1", name: "Spring", channel: .email, budget: nil, startDate: CalendarDate(iso8601: "2026-03-01")!,
+                    endDate: CalendarDate(iso8601: "2026-05-01")!, segment: Segment(match: .all, rules: [.hasTag("vip")])), meta())
             try await service.execute(.launch(campaignId: "k_1"), meta())
 
             let refused = try #require(await commandError { _ = try await service.send(campaign: "k_1", to: "c_no", meta()) })
@@ -165,8 +172,9 @@ struct CommandHandlingTests {
             #expect(reasons["c_yes"] != nil)  // not in the segment, and already reached
 
             // A hard bounce invalidates the address on the customer, in the same append.
-            let bounce = try await service.execute(.recordResponse(
-                campaignId: "k_1", customerId: "c_yes", response: .bounced(.hard, reason: "mailbox gone"), at: nil), meta())
+            let bounce = try await service.execute(
+                .recordResponse(
+                    campaignId: "k_1", customerId: "c_yes", response: .bounced(.hard, reason: "mailbox gone"), at: nil), meta())
             #expect(bounce.events.map(\.type) == ["marketing.MessageBounced", "customers.ContactPointInvalidated"])
             let unsubscribed = try await service.unsubscribe(campaign: "k_1", customer: "c_vip", meta())
             #expect(unsubscribed.events.map(\.type).contains("customers.ConsentWithdrawn"))
@@ -180,9 +188,10 @@ struct CommandHandlingTests {
                 try await service.execute(Fixture.registration(id), meta())
                 try await service.execute(Fixture.marketingConsent(id), meta())
             }
-            try await service.execute(.create(
-                campaignId: "k_1", name: "Spring", channel: .email, budget: nil, startDate: CalendarDate(iso8601: "2026-03-01")!,
-                endDate: CalendarDate(iso8601: "2026-05-01")!, segment: nil), meta())
+            try await service.execute(
+                .create(
+                    campaignId: "k_1", name: "Spring", channel: .email, budget: nil, startDate: CalendarDate(iso8601: "2026-03-01")!,
+                    endDate: CalendarDate(iso8601: "2026-05-01")!, segment: nil), meta())
             try await service.execute(.launch(campaignId: "k_1"), meta())
             try await service.send(campaign: "k_1", to: "c_old", meta())
             try await service.mergeCustomer("c_old", into: "c_new", meta())
@@ -202,14 +211,20 @@ struct CommandHandlingTests {
                 lines: [OrderLine(sku: "SKU-1", description: "Widget", quantity: 2, unitPrice: Decimal(10))], currency: "EUR",
                 orderDate: CalendarDate(iso8601: "2026-04-01")!)
             #expect(await commandError { _ = try await service.execute(order, meta()) }?.code == "customer.notFound")
-            let task = TaskCommand.schedule(taskId: "t_1", customerId: "c_none", title: "Call back", dueAt: CairnDomain.Timestamp(millisecondsSinceEpoch: 1_800_000_000_000), assigneeId: "u_sam")
+            let task = TaskCommand.schedule(
+                taskId: "t_1", customerId: "c_none", title: "Call back",
+                dueAt: CairnDomain.Timestamp(millisecondsSinceEpoch: 1_800_000_000_000), assigneeId: "u_sam")
             #expect(await commandError { _ = try await service.execute(task, meta()) }?.code == "customer.notFound")
             try await service.execute(Fixture.registration("c_1"), meta())
-            try await service.execute(.record(
-                orderId: "or_1", customerId: "c_1", opportunityId: nil,
-                lines: [OrderLine(sku: "SKU-1", description: "Widget", quantity: 2, unitPrice: Decimal(10))], currency: "EUR",
-                orderDate: CalendarDate(iso8601: "2026-04-01")!), meta())
-            try await service.execute(.schedule(taskId: "t_1", customerId: "c_1", title: "Call back", dueAt: CairnDomain.Timestamp(millisecondsSinceEpoch: 1_800_000_000_000), assigneeId: "u_sam"), meta())
+            try await service.execute(
+                .record(
+                    orderId: "or_1", customerId: "c_1", opportunityId: nil,
+                    lines: [OrderLine(sku: "SKU-1", description: "Widget", quantity: 2, unitPrice: Decimal(10))], currency: "EUR",
+                    orderDate: CalendarDate(iso8601: "2026-04-01")!), meta())
+            try await service.execute(
+                .schedule(
+                    taskId: "t_1", customerId: "c_1", title: "Call back",
+                    dueAt: CairnDomain.Timestamp(millisecondsSinceEpoch: 1_800_000_000_000), assigneeId: "u_sam"), meta())
         }
     }
 
@@ -217,16 +232,23 @@ struct CommandHandlingTests {
     func cases() async throws {
         try await withService { service, _ in
             try await service.execute(Fixture.registration("c_1"), meta())
-            try await service.execute(.open(caseId: "k_1", customerId: "c_1", channel: .email, priority: .high, subject: "Broken", description: "It broke"), meta())
+            try await service.execute(
+                .open(caseId: "k_1", customerId: "c_1", channel: .email, priority: .high, subject: "Broken", description: "It broke"),
+                meta())
             try await service.execute(.resolve(caseId: "k_1", resolution: "Fixed"), meta())
             try await service.execute(.close(caseId: "k_1"), meta())
-            let error = try #require(await commandError {
-                _ = try await service.execute(.recordMessage(caseId: "k_1", messageId: "m_1", author: .customer, authorId: nil, body: "Hello?"), meta())
-            })
+            let error = try #require(
+                await commandError {
+                    _ = try await service.execute(
+                        .recordMessage(caseId: "k_1", messageId: "m_1", author: .customer, authorId: nil, body: "Hello?"), meta())
+                })
             #expect(error.code == "case.closed")
-            let forUnknown = try #require(await commandError {
-                _ = try await service.execute(.open(caseId: "k_2", customerId: "c_missing", channel: .email, priority: .low, subject: "s", description: "d"), meta())
-            })
+            let forUnknown = try #require(
+                await commandError {
+                    _ = try await service.execute(
+                        .open(caseId: "k_2", customerId: "c_missing", channel: .email, priority: .low, subject: "s", description: "d"),
+                        meta())
+                })
             #expect(forUnknown.kind == .notFound)
         }
     }
@@ -235,8 +257,11 @@ struct CommandHandlingTests {
     func slaWatcher() async throws {
         try await withService { service, clock in
             try await service.execute(Fixture.registration("c_1"), meta())
-            try await service.execute(.open(caseId: "k_1", customerId: "c_1", channel: .email, priority: .urgent, subject: "Down", description: "All down"), meta())
-            try await service.execute(.open(caseId: "k_2", customerId: "c_1", channel: .phone, priority: .low, subject: "Q", description: "Question"), meta())
+            try await service.execute(
+                .open(caseId: "k_1", customerId: "c_1", channel: .email, priority: .urgent, subject: "Down", description: "All down"),
+                meta())
+            try await service.execute(
+                .open(caseId: "k_2", customerId: "c_1", channel: .phone, priority: .low, subject: "Q", description: "Question"), meta())
             let watcher = SlaWatcher(service: service)
             #expect(try await watcher.check().isEmpty)
             #expect(try await watcher.nextDeadline()?.microsecondsSinceEpoch == clock.now().microsecondsSinceEpoch + 3_600_000_000)
@@ -286,8 +311,11 @@ struct CommandHandlingTests {
             let outcomes = await withTaskGroup(of: Result<CommandOutcome, CommandError>.self) { group in
                 for i in 0..<32 {
                     group.addTask {
-                        let command: OpportunityCommand = i % 2 == 0 ? .win(opportunityId: "o_1") : .lose(opportunityId: "o_1", reason: "price")
-                        do { return .success(try await service.execute(command, meta())) } catch let error as CommandError { return .failure(error) } catch { return .failure(CommandError(kind: .storage, code: "unexpected", message: "\(error)")) }
+                        let command: OpportunityCommand =
+                            i % 2 == 0 ? .win(opportunityId: "o_1") : .lose(opportunityId: "o_1", reason: "price")
+                        do { return .success(try await service.execute(command, meta())) } catch let error as CommandError {
+                            return .failure(error)
+                        } catch { return .failure(CommandError(kind: .storage, code: "unexpected", message: "\(error)")) }
                     }
                 }
                 return await group.reduce(into: []) { $0.append($1) }
@@ -307,7 +335,9 @@ struct CommandHandlingTests {
             let stages: [OpportunityStage] = [.qualification, .proposal, .negotiation, .prospecting]
             await withTaskGroup(of: Void.self) { group in
                 for i in 0..<32 {
-                    group.addTask { _ = try? await service.execute(.moveToStage(opportunityId: "o_2", stage: stages[i % 4], probability: nil), meta()) }
+                    group.addTask {
+                        _ = try? await service.execute(.moveToStage(opportunityId: "o_2", stage: stages[i % 4], probability: nil), meta())
+                    }
                 }
             }
             let moves = try service.log.readStream("opportunity-o_2")

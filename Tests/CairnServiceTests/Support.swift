@@ -47,18 +47,22 @@ func commandError(_ body: () async throws -> Void) async -> CommandError? {
 
 enum Fixture {
     static func registration(_ id: CustomerID, email: String? = nil, kind: CustomerKind = .person) -> CustomerCommand {
-        .register(.init(
-            customerId: id, kind: kind, personName: kind == .person ? PersonName(given: "Ada", family: id) : nil,
-            organizationName: kind == .organization ? "Org \(id)" : nil,
-            emails: [email ?? "\(id)@example.com"], phones: ["+447700900123"], addresses: [], ownerId: "u_sam", source: "web"))
+        .register(
+            .init(
+                customerId: id, kind: kind, personName: kind == .person ? PersonName(given: "Ada", family: id) : nil,
+                organizationName: kind == .organization ? "Org \(id)" : nil,
+                emails: [email ?? "\(id)@example.com"], phones: ["+447700900123"], addresses: [], ownerId: "u_sam", source: "web"))
     }
 
     static func marketingConsent(_ id: CustomerID) -> CustomerCommand {
-        .grantConsent(customerId: id, consent: ConsentGrant(channel: .email, purpose: .marketing, legalBasis: .consent, source: "form"), at: nil)
+        .grantConsent(
+            customerId: id, consent: ConsentGrant(channel: .email, purpose: .marketing, legalBasis: .consent, source: "form"), at: nil)
     }
 
     static func opening(_ id: OpportunityID, customer: CustomerID) -> OpportunityCommand {
-        .open(.init(opportunityId: id, customerId: customer, name: "Retrofit", amount: Money("1000", "EUR")!,
-                    expectedCloseDate: CalendarDate(iso8601: "2026-06-30")!, ownerId: "u_sam"))
+        .open(
+            .init(
+                opportunityId: id, customerId: customer, name: "Retrofit", amount: Money("1000", "EUR")!,
+                expectedCloseDate: CalendarDate(iso8601: "2026-06-30")!, ownerId: "u_sam"))
     }
 }

@@ -26,7 +26,8 @@ struct EventLogAppendTests {
                                 }
                             } else {
                                 let own = "own-\(task)"
-                                let result = try await log.append([event()], to: own, expecting: ownVersion == 0 ? .noStream : .exact(ownVersion))
+                                let result = try await log.append(
+                                    [event()], to: own, expecting: ownVersion == 0 ? .noStream : .exact(ownVersion))
                                 ownVersion += 1
                                 #expect(result.streamVersions[own] == ownVersion)
                                 won.append((own, ownVersion, result.firstPosition))
@@ -98,9 +99,10 @@ struct EventLogAppendTests {
             #expect(result.positions == [3])
             #expect(result.streamVersions == ["campaign-1": 1])
             #expect(try log.streamVersion("customer-1") == 2)
-            #expect(await logError(.emptyAppend) {
-                try await log.append([StreamAppend(stream: "customer-1", expectedVersion: .exact(2), events: [])])
-            })
+            #expect(
+                await logError(.emptyAppend) {
+                    try await log.append([StreamAppend(stream: "customer-1", expectedVersion: .exact(2), events: [])])
+                })
         }
     }
 
@@ -140,20 +142,22 @@ struct EventLogAppendTests {
         }
     }
 
-    @Test("Bad input is refused with a typed error and changes nothing", arguments: [
-        ("", "test.Happened", 10, EventLogError.Code.invalidStreamId),
-        (String(repeating: "a", count: 201), "test.Happened", 10, .invalidStreamId),
-        ("customer 1", "test.Happened", 10, .invalidStreamId),
-        ("-customer", "test.Happened", 10, .invalidStreamId),
-        ("customer-é", "test.Happened", 10, .invalidStreamId),
-        ("customer-1", "test.Happened", (1 << 20) + 1, .payloadTooLarge),
-        ("customer-1", "NoContext", 10, .invalidEventType),
-        ("customer-1", "sales.", 10, .invalidEventType),
-        ("customer-1", ".Opened", 10, .invalidEventType),
-        ("customer-1", "sales.Opportunity-Won", 10, .invalidEventType),
-        ("customer-1", "sales.1Won", 10, .invalidEventType),
-        ("customer-1", "", 10, .invalidEventType),
-    ])
+    @Test(
+        "Bad input is refused with a typed error and changes nothing",
+        arguments: [
+            ("", "test.Happened", 10, EventLogError.Code.invalidStreamId),
+            (String(repeating: "a", count: 201), "test.Happened", 10, .invalidStreamId),
+            ("customer 1", "test.Happened", 10, .invalidStreamId),
+            ("-customer", "test.Happened", 10, .invalidStreamId),
+            ("customer-é", "test.Happened", 10, .invalidStreamId),
+            ("customer-1", "test.Happened", (1 << 20) + 1, .payloadTooLarge),
+            ("customer-1", "NoContext", 10, .invalidEventType),
+            ("customer-1", "sales.", 10, .invalidEventType),
+            ("customer-1", ".Opened", 10, .invalidEventType),
+            ("customer-1", "sales.Opportunity-Won", 10, .invalidEventType),
+            ("customer-1", "sales.1Won", 10, .invalidEventType),
+            ("customer-1", "", 10, .invalidEventType),
+        ])
     func badInput(stream: String, type: String, payloadSize: Int, code: EventLogError.Code) async throws {
         try await withLog { log, _ in
             try await log.append([event()], to: "before-1")
@@ -174,15 +178,18 @@ struct EventLogAppendTests {
         try await withLog(options) { log, _ in
             #expect(await logError(.appendTooLarge) { try await log.append((0..<6).map { _ in event() }, to: "s-1") })
             #expect(await logError(.emptyAppend) { try await log.append([], to: "s-1") })
-            #expect(await logError(.invalidMetadata) {
-                try await log.append([NewEvent(id: UUID(), type: "a.B", payload: [], actor: "")], to: "s-1")
-            })
-            #expect(await logError(.invalidMetadata) {
-                try await log.append([NewEvent(id: UUID(), type: "a.B", payload: [], subject: "bad\nsubject")], to: "s-1")
-            })
-            #expect(await logError(.duplicateStream) {
-                try await log.append([StreamAppend(stream: "s-1", events: [event()]), StreamAppend(stream: "s-1", events: [event()])])
-            })
+            #expect(
+                await logError(.invalidMetadata) {
+                    try await log.append([NewEvent(id: UUID(), type: "a.B", payload: [], actor: "")], to: "s-1")
+                })
+            #expect(
+                await logError(.invalidMetadata) {
+                    try await log.append([NewEvent(id: UUID(), type: "a.B", payload: [], subject: "bad\nsubject")], to: "s-1")
+                })
+            #expect(
+                await logError(.duplicateStream) {
+                    try await log.append([StreamAppend(stream: "s-1", events: [event()]), StreamAppend(stream: "s-1", events: [event()])])
+                })
             let head = try log.head()
             #expect(head == 0)
         }

@@ -1,7 +1,8 @@
-@testable import CairnStore
-import Synchronization
 import Foundation
+import Synchronization
 import Testing
+
+@testable import CairnStore
 
 @Suite("Reading and subscribing")
 struct EventLogReadTests {
@@ -161,8 +162,8 @@ struct ReadRaceTests {
                             let all = try log.readStream("hot-1", from: 1, limit: 100_000)
                             let version = try log.streamVersion("hot-1")
                             guard all.map(\.streamVersion) == Array(1...UInt64(all.count)), version >= UInt64(all.count),
-                                  tail.first.map({ $0.streamVersion <= version }) ?? false,
-                                  try log.event(id: first.id)?.position == 1
+                                tail.first.map({ $0.streamVersion <= version }) ?? false,
+                                try log.event(id: first.id)?.position == 1
                             else { throw EventLogError.storage(CocoaError(.fileReadCorruptFile)) }
                             tally.reads.withLock { $0 += 1 }
                         } catch {

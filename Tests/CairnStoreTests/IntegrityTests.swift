@@ -1,7 +1,8 @@
-@testable import CairnStore
 import CLMDB
 import Foundation
 import Testing
+
+@testable import CairnStore
 
 @Suite("Integrity and storage")
 struct IntegrityTests {
@@ -128,11 +129,13 @@ struct IntegrityTests {
         }
     }
 
-    @Test("Timestamps parse and print RFC 3339 with microseconds", arguments: [
-        ("2026-11-23T05:13:14Z", Int64(1_795_410_794_000_000)),
-        ("2026-11-23T05:13:14.123456Z", 1_795_410_794_123_456),
-        ("2026-11-23T06:13:14.5+01:00", 1_795_410_794_500_000),
-    ])
+    @Test(
+        "Timestamps parse and print RFC 3339 with microseconds",
+        arguments: [
+            ("2026-11-23T05:13:14Z", Int64(1_795_410_794_000_000)),
+            ("2026-11-23T05:13:14.123456Z", 1_795_410_794_123_456),
+            ("2026-11-23T06:13:14.5+01:00", 1_795_410_794_500_000),
+        ])
     func timestamps(text: String, micros: Int64) throws {
         let parsed = try #require(Timestamp(rfc3339: text))
         #expect(parsed.microsecondsSinceEpoch == micros)
@@ -168,7 +171,9 @@ struct LogIndexTests {
                 let events = try log.readStream("s-\(s)")
                 #expect(events.map(\.streamVersion) == Array(1...30))
                 #expect(events.map(\.position) == (0..<30).map { UInt64($0 * 5 + s + 1) })
-                #expect(try log.readStream("s-\(s)", from: .max, direction: .backwards, limit: 40).map(\.streamVersion) == Array((1...30).reversed()))
+                #expect(
+                    try log.readStream("s-\(s)", from: .max, direction: .backwards, limit: 40).map(\.streamVersion)
+                        == Array((1...30).reversed()))
                 #expect(try log.readStream("s-\(s)", from: 17, direction: .backwards, limit: 3).map(\.streamVersion) == [17, 16, 15])
                 #expect(try log.readStream("s-\(s)", from: 28).map(\.streamVersion) == [28, 29, 30])
                 #expect(try log.streamVersion("s-\(s)") == 30)
@@ -178,7 +183,8 @@ struct LogIndexTests {
             #expect(try log.positions(subject: "customer-1", from: 100, limit: 3) == [102, 106, 110])
             #expect(try log.stats().streams == 5)
             // Idempotency and expected versions see folded and unfolded events alike.
-            let retry = try await log.append([NewEvent(id: ids[3], type: "x.Y", payload: Array(#"{"i":3}"#.utf8), subject: "customer-3")], to: "s-3")
+            let retry = try await log.append(
+                [NewEvent(id: ids[3], type: "x.Y", payload: Array(#"{"i":3}"#.utf8), subject: "customer-3")], to: "s-3")
             #expect(retry.wasAlreadyStored && retry.positions == [4])
             #expect(await logError(.wrongExpectedVersion) { try await log.append([event()], to: "s-0", expecting: .exact(29)) })
             await log.close()

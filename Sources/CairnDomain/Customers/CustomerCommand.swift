@@ -39,9 +39,11 @@ public enum CustomerCommand: Sendable, Hashable {
         /// Consents captured together with the registration.
         public var consents: [ConsentGrant]
 
-        public init(customerId: CustomerID, kind: CustomerKind, personName: PersonName? = nil, organizationName: String? = nil,
-                    emails: [String] = [], phones: [String] = [], addresses: [PostalAddress] = [], ownerId: UserID? = nil,
-                    source: String? = nil, attributes: [String: AttributeValue] = [:], consents: [ConsentGrant] = []) {
+        public init(
+            customerId: CustomerID, kind: CustomerKind, personName: PersonName? = nil, organizationName: String? = nil,
+            emails: [String] = [], phones: [String] = [], addresses: [PostalAddress] = [], ownerId: UserID? = nil,
+            source: String? = nil, attributes: [String: AttributeValue] = [:], consents: [ConsentGrant] = []
+        ) {
             self.customerId = customerId
             self.kind = kind
             self.personName = personName
@@ -64,8 +66,10 @@ public enum CustomerCommand: Sendable, Hashable {
         public var ownerId: UserID?
         public var source: String?
 
-        public init(customerId: CustomerID, personName: PersonName? = nil, organizationName: String? = nil,
-                    ownerId: UserID? = nil, source: String? = nil) {
+        public init(
+            customerId: CustomerID, personName: PersonName? = nil, organizationName: String? = nil,
+            ownerId: UserID? = nil, source: String? = nil
+        ) {
             self.customerId = customerId
             self.personName = personName
             self.organizationName = organizationName
@@ -79,10 +83,10 @@ public enum CustomerCommand: Sendable, Hashable {
         case .register(let r): r.customerId
         case .updateProfile(let p): p.customerId
         case .addEmail(let id, _), .removeEmail(let id, _), .addPhone(let id, _), .removePhone(let id, _),
-             .addAddress(let id, _), .removeAddress(let id, _), .setAttribute(let id, _, _), .unsetAttribute(let id, _),
-             .linkOrganization(let id, _, _), .unlinkOrganization(let id, _), .grantConsent(let id, _, _),
-             .withdrawConsent(let id, _, _, _, _), .tag(let id, _), .untag(let id, _), .close(let id, _), .reopen(let id),
-             .invalidateContactPoint(let id, _, _, _), .recordUnsubscribe(let id, _, _), .recordErasure(let id, _):
+            .addAddress(let id, _), .removeAddress(let id, _), .setAttribute(let id, _, _), .unsetAttribute(let id, _),
+            .linkOrganization(let id, _, _), .unlinkOrganization(let id, _), .grantConsent(let id, _, _),
+            .withdrawConsent(let id, _, _, _, _), .tag(let id, _), .untag(let id, _), .close(let id, _), .reopen(let id),
+            .invalidateContactPoint(let id, _, _, _), .recordUnsubscribe(let id, _, _), .recordErasure(let id, _):
             id
         }
     }
@@ -110,7 +114,8 @@ extension ConsentGrant: JSONObjectCodable {
         .object(["channel": channel.json, "purpose": purpose.json, "legalBasis": legalBasis.json, "source": source.json])
     }
     init(reader r: inout PayloadReader) throws(EventDecodingError) {
-        self.init(channel: try r.required("channel"), purpose: try r.required("purpose"),
-                  legalBasis: try r.required("legalBasis"), source: try r.required("source"))
+        self.init(
+            channel: try r.required("channel"), purpose: try r.required("purpose"),
+            legalBasis: try r.required("legalBasis"), source: try r.required("source"))
     }
 }

@@ -23,9 +23,10 @@ extension CustomerDecider {
         switch survivor.status {
         case .notRegistered: throw .notFound("customer", survivorId)
         case .merged(let further):
-            throw Rejection(kind: .conflict, code: "customer.mergeIntoMerged",
-                            message: "Customer \(survivorId) was itself merged into \(further); merge into that one.",
-                            path: "/survivorId", survivorId: further)
+            throw Rejection(
+                kind: .conflict, code: "customer.mergeIntoMerged",
+                message: "Customer \(survivorId) was itself merged into \(further); merge into that one.",
+                path: "/survivorId", survivorId: further)
         case .closed: throw .rule("customer.closed", "Customer \(survivorId) is closed; reopen it first.", path: "/survivorId")
         case .active: break
         }
@@ -55,8 +56,9 @@ extension CustomerDecider {
         switch organization.status {
         case .notRegistered: throw .notFound("customer", orgId)
         case .merged(let survivor):
-            throw Rejection(kind: .conflict, code: "customer.merged", message: "Organization \(orgId) was merged into \(survivor).",
-                            path: "/organizationId", survivorId: survivor)
+            throw Rejection(
+                kind: .conflict, code: "customer.merged", message: "Organization \(orgId) was merged into \(survivor).",
+                path: "/organizationId", survivorId: survivor)
         case .closed: throw .rule("customer.closed", "Organization \(orgId) is closed.", path: "/organizationId")
         case .active: break
         }
@@ -74,8 +76,9 @@ extension CustomerDecider {
         switch state.status {
         case .notRegistered: throw .notFound("customer", id)
         case .merged(let survivor):
-            throw Rejection(kind: .conflict, code: "customer.merged", message: "Customer \(id) was merged into \(survivor).",
-                            path: path, survivorId: survivor)
+            throw Rejection(
+                kind: .conflict, code: "customer.merged", message: "Customer \(id) was merged into \(survivor).",
+                path: path, survivorId: survivor)
         case .closed: throw .rule("customer.closed", "Customer \(id) is closed.", path: path)
         case .active: break
         }

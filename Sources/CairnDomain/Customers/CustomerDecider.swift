@@ -6,21 +6,28 @@ public enum CustomerDecider: Decider {
 
     public static var initialState: CustomerState { CustomerState() }
 
-    public static func decide(_ command: CustomerCommand, _ state: CustomerState, _ context: CommandContext) throws(Rejection) -> [CustomerEvent] {
+    public static func decide(
+        _ command: CustomerCommand, _ state: CustomerState, _ context: CommandContext
+    ) throws(Rejection) -> [CustomerEvent] {
         try FieldValidator.finish(command.validate())
         let id = command.customerId
 
         if case .register(let r) = command {
             guard !state.exists else { throw existingRejection(state) }
             let emails = r.emails.map(ContactValidation.normalizedEmail)
-            var events: [CustomerEvent] = [.registered(.init(
-                customerId: id, kind: r.kind, personName: r.personName, organizationName: r.organizationName,
-                emails: emails, phones: r.phones, addresses: r.addresses, ownerId: r.ownerId, source: r.source,
-                attributes: r.attributes))]
+            var events: [CustomerEvent] = [
+                .registered(
+                    .init(
+                        customerId: id, kind: r.kind, personName: r.personName, organizationName: r.organizationName,
+                        emails: emails, phones: r.phones, addresses: r.addresses, ownerId: r.ownerId, source: r.source,
+                        attributes: r.attributes))
+            ]
             for consent in r.consents {
-                events.append(.consentGranted(.init(
-                    customerId: id, channel: consent.channel, purpose: consent.purpose, legalBasis: consent.legalBasis,
-                    source: consent.source, grantedAt: context.now)))
+                events.append(
+                    .consentGranted(
+                        .init(
+                            customerId: id, channel: consent.channel, purpose: consent.purpose, legalBasis: consent.legalBasis,
+                            source: consent.source, grantedAt: context.now)))
             }
             return events
         }
@@ -38,18 +45,24 @@ public enum CustomerDecider: Decider {
         switch command {
         case .withdrawConsent(_, let channel, let purpose, let source, let at):
             guard state.hasConsent(channel, for: purpose) else {
-                throw .rule("customer.consentNotGranted", "No \(purpose.rawValue) consent on \(channel.rawValue) to withdraw.", path: "/channel")
+                throw .rule(
+                    "customer.consentNotGranted", "No \(purpose.rawValue) consent on \(channel.rawValue) to withdraw.", path: "/channel")
             }
-            return [.consentWithdrawn(.init(customerId: id, channel: channel, purpose: purpose, source: source, withdrawnAt: at ?? context.now))]
+            return [
+                .consentWithdrawn(.init(customerId: id, channel: channel, purpose: purpose, source: source, withdrawnAt: at ?? context.now))
+            ]
         case .recordUnsubscribe(_, let channel, let campaignId):
             guard !state.unsubscribedChannels.contains(channel) else {
-                throw .rule("customer.alreadyUnsubscribed", "Customer \(id) already unsubscribed from \(channel.rawValue).", path: "/channel")
+                throw .rule(
+                    "customer.alreadyUnsubscribed", "Customer \(id) already unsubscribed from \(channel.rawValue).", path: "/channel")
             }
             var events: [CustomerEvent] = [.unsubscribed(.init(customerId: id, channel: channel, campaignId: campaignId))]
             if state.hasConsent(channel, for: .marketing) {
-                events.append(.consentWithdrawn(.init(
-                    customerId: id, channel: channel, purpose: .marketing,
-                    source: campaignId.map { "unsubscribe:campaign-\($0)" } ?? "unsubscribe", withdrawnAt: context.now)))
+                events.append(
+                    .consentWithdrawn(
+                        .init(
+                            customerId: id, channel: channel, purpose: .marketing,
+                            source: campaignId.map { "unsubscribe:campaign-\($0)" } ?? "unsubscribe", withdrawnAt: context.now)))
             }
             return events
         case .reopen:
@@ -74,21 +87,33 @@ public enum CustomerDecider: Decider {
             }
             let changed = ProfileChangeSet(p, against: state)
             guard changed.hasChanges else { return [] }
-            return [.profileUpdated(.init(customerId: id, personName: changed.personName, organizationName: changed.organizationName,
-                                          ownerId: changed.ownerId, source: changed.source))]
+            return [
+                .profileUpdated(
+                    .init(
+                        customerId: id, personName: changed.personName, organizationName: changed.organizationName,
+                        ownerId: changed.ownerId, source: changed.source))
+            ]
         case .addEmail(_, let raw):
             let email = ContactValidation.normalizedEmail(raw)
-            guard !state.emails.contains(email) else { throw .rule("customer.emailExists", "The customer already has \(email).", path: "/email") }
+            guard !state.emails.contains(email) else {
+                throw .rule("customer.emailExists", "The customer already has \(email).", path: "/email")
+            }
             return [.emailAdded(.init(customerId: id, email: email))]
         case .removeEmail(_, let raw):
             let email = ContactValidation.normalizedEmail(raw)
-            guard state.emails.contains(email) else { throw .rule("customer.emailNotFound", "The customer has no such email.", path: "/email") }
+            guard state.emails.contains(email) else {
+                throw .rule("customer.emailNotFound", "The customer has no such email.", path: "/email")
+            }
             return [.emailRemoved(.init(customerId: id, email: email))]
         case .addPhone(_, let phone):
-            guard !state.phones.contains(phone) else { throw .rule("customer.phoneExists", "The customer already has \(phone).", path: "/phone") }
+            guard !state.phones.contains(phone) else {
+                throw .rule("customer.phoneExists", "The customer already has \(phone).", path: "/phone")
+            }
             return [.phoneAdded(.init(customerId: id, phone: phone))]
         case .removePhone(_, let phone):
-            guard state.phones.contains(phone) else { throw .rule("customer.phoneNotFound", "The customer has no such phone.", path: "/phone") }
+            guard state.phones.contains(phone) else {
+                throw .rule("customer.phoneNotFound", "The customer has no such phone.", path: "/phone")
+            }
             return [.phoneRemoved(.init(customerId: id, phone: phone))]
         case .addAddress(_, let address):
             guard !state.addresses.contains(where: { $0.addressId == address.addressId }) else {
@@ -114,11 +139,17 @@ public enum CustomerDecider: Decider {
             }
             return [.organizationLinked(.init(customerId: id, organizationId: org, role: role))]
         case .unlinkOrganization(_, let org):
-            guard state.organizations[org] != nil else { throw .rule("customer.notLinked", "Not linked to \(org).", path: "/organizationId") }
+            guard state.organizations[org] != nil else {
+                throw .rule("customer.notLinked", "Not linked to \(org).", path: "/organizationId")
+            }
             return [.organizationUnlinked(.init(customerId: id, organizationId: org))]
         case .grantConsent(_, let c, let at):
-            return [.consentGranted(.init(customerId: id, channel: c.channel, purpose: c.purpose, legalBasis: c.legalBasis,
-                                          source: c.source, grantedAt: at ?? context.now))]
+            return [
+                .consentGranted(
+                    .init(
+                        customerId: id, channel: c.channel, purpose: c.purpose, legalBasis: c.legalBasis,
+                        source: c.source, grantedAt: at ?? context.now))
+            ]
         case .tag(_, let tag):
             guard !state.tags.contains(tag) else { throw .rule("customer.alreadyTagged", "Already tagged \(tag).", path: "/tag") }
             return [.tagged(.init(customerId: id, tag: tag))]
@@ -129,7 +160,9 @@ public enum CustomerDecider: Decider {
             return [.closed(.init(customerId: id, reason: reason))]
         case .invalidateContactPoint(_, let channel, let raw, let reason):
             let value = channel == .email ? ContactValidation.normalizedEmail(raw) : raw
-            let known = channel == .email ? state.emails.contains(value)
+            let known =
+                channel == .email
+                ? state.emails.contains(value)
                 : channel == .post ? state.addresses.contains { $0.addressId == value } : state.phones.contains(value)
             guard known else { throw .rule("customer.contactPointNotFound", "The customer has no such contact point.", path: "/value") }
             guard !state.invalidContactPoints.contains(value) else {
@@ -149,8 +182,9 @@ public enum CustomerDecider: Decider {
     }
 
     static func mergedRejection(_ id: CustomerID, _ survivor: CustomerID) -> Rejection {
-        Rejection(kind: .conflict, code: "customer.merged",
-                  message: "Customer \(id) was merged into \(survivor); send commands there.", survivorId: survivor)
+        Rejection(
+            kind: .conflict, code: "customer.merged",
+            message: "Customer \(id) was merged into \(survivor); send commands there.", survivorId: survivor)
     }
 
     private static func existingRejection(_ state: CustomerState) -> Rejection {

@@ -123,15 +123,17 @@ extension CustomerEvent: AggregateEvent {
             let id: CustomerID = try r.required("customerId")
             switch type {
             case "customers.CustomerRegistered":
-                return .registered(.init(
-                    customerId: id, kind: try r.required("kind"), personName: try r.optional("personName"),
-                    organizationName: try r.optional("organizationName"), emails: try r.list("emails"),
-                    phones: try r.list("phones"), addresses: try r.list("addresses"), ownerId: try r.optional("ownerId"),
-                    source: try r.optional("source"), attributes: try r.optional("attributes") ?? [:]))
+                return .registered(
+                    .init(
+                        customerId: id, kind: try r.required("kind"), personName: try r.optional("personName"),
+                        organizationName: try r.optional("organizationName"), emails: try r.list("emails"),
+                        phones: try r.list("phones"), addresses: try r.list("addresses"), ownerId: try r.optional("ownerId"),
+                        source: try r.optional("source"), attributes: try r.optional("attributes") ?? [:]))
             case "customers.CustomerProfileUpdated":
-                return .profileUpdated(.init(
-                    customerId: id, personName: try r.optional("personName"), organizationName: try r.optional("organizationName"),
-                    ownerId: try r.optional("ownerId"), source: try r.optional("source")))
+                return .profileUpdated(
+                    .init(
+                        customerId: id, personName: try r.optional("personName"), organizationName: try r.optional("organizationName"),
+                        ownerId: try r.optional("ownerId"), source: try r.optional("source")))
             case "customers.EmailAdded": return .emailAdded(.init(customerId: id, email: try r.required("email")))
             case "customers.EmailRemoved": return .emailRemoved(.init(customerId: id, email: try r.required("email")))
             case "customers.PhoneAdded": return .phoneAdded(.init(customerId: id, phone: try r.required("phone")))
@@ -142,29 +144,35 @@ extension CustomerEvent: AggregateEvent {
                 return .attributeSet(.init(customerId: id, key: try r.required("key"), value: try r.required("value")))
             case "customers.CustomAttributeUnset": return .attributeUnset(.init(customerId: id, key: try r.required("key")))
             case "customers.OrganizationLinked":
-                return .organizationLinked(.init(customerId: id, organizationId: try r.required("organizationId"), role: try r.required("role")))
+                return .organizationLinked(
+                    .init(customerId: id, organizationId: try r.required("organizationId"), role: try r.required("role")))
             case "customers.OrganizationUnlinked":
                 return .organizationUnlinked(.init(customerId: id, organizationId: try r.required("organizationId")))
             case "customers.ConsentGranted":
-                return .consentGranted(.init(
-                    customerId: id, channel: try r.required("channel"), purpose: try r.required("purpose"),
-                    legalBasis: try r.required("legalBasis"), source: try r.required("source"), grantedAt: try r.required("grantedAt")))
+                return .consentGranted(
+                    .init(
+                        customerId: id, channel: try r.required("channel"), purpose: try r.required("purpose"),
+                        legalBasis: try r.required("legalBasis"), source: try r.required("source"), grantedAt: try r.required("grantedAt")))
             case "customers.ConsentWithdrawn":
-                return .consentWithdrawn(.init(
-                    customerId: id, channel: try r.required("channel"), purpose: try r.required("purpose"),
-                    source: try r.required("source"), withdrawnAt: try r.required("withdrawnAt")))
+                return .consentWithdrawn(
+                    .init(
+                        customerId: id, channel: try r.required("channel"), purpose: try r.required("purpose"),
+                        source: try r.required("source"), withdrawnAt: try r.required("withdrawnAt")))
             case "customers.CustomerTagged": return .tagged(.init(customerId: id, tag: try r.required("tag")))
             case "customers.CustomerUntagged": return .untagged(.init(customerId: id, tag: try r.required("tag")))
             case "customers.CustomerClosed": return .closed(.init(customerId: id, reason: try r.optional("reason")))
             case "customers.CustomerReopened": return .reopened(.init(customerId: id))
             case "customers.CustomerMerged": return .merged(.init(customerId: id, survivorId: try r.required("survivorId")))
             case "customers.DuplicateAbsorbed":
-                return .duplicateAbsorbed(.init(
-                    customerId: id, duplicateId: try r.required("duplicateId"), emails: try r.required("emails"),
-                    phones: try r.required("phones"), tags: try r.required("tags")))
+                return .duplicateAbsorbed(
+                    .init(
+                        customerId: id, duplicateId: try r.required("duplicateId"), emails: try r.required("emails"),
+                        phones: try r.required("phones"), tags: try r.required("tags")))
             case "customers.ContactPointInvalidated":
-                return .contactPointInvalidated(.init(
-                    customerId: id, channel: try r.required("channel"), value: try r.required("value"), reason: try r.required("reason")))
+                return .contactPointInvalidated(
+                    .init(
+                        customerId: id, channel: try r.required("channel"), value: try r.required("value"), reason: try r.required("reason")
+                    ))
             case "customers.CustomerUnsubscribed":
                 return .unsubscribed(.init(customerId: id, channel: try r.required("channel"), campaignId: try r.optional("campaignId")))
             case "customers.PersonalDataErased":

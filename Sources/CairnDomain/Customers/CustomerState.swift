@@ -105,10 +105,12 @@ extension CustomerDecider {
         case .organizationLinked(let e): s.organizations[e.organizationId] = e.role
         case .organizationUnlinked(let e): s.organizations[e.organizationId] = nil
         case .consentGranted(let e):
-            s.consents[ConsentKey(e.channel, e.purpose)] = ConsentRecord(granted: true, legalBasis: e.legalBasis, source: e.source, at: e.grantedAt)
+            s.consents[ConsentKey(e.channel, e.purpose)] = ConsentRecord(
+                granted: true, legalBasis: e.legalBasis, source: e.source, at: e.grantedAt)
             if e.purpose == .marketing { s.unsubscribedChannels.remove(e.channel) }
         case .consentWithdrawn(let e):
-            s.consents[ConsentKey(e.channel, e.purpose)] = ConsentRecord(granted: false, legalBasis: nil, source: e.source, at: e.withdrawnAt)
+            s.consents[ConsentKey(e.channel, e.purpose)] = ConsentRecord(
+                granted: false, legalBasis: nil, source: e.source, at: e.withdrawnAt)
         case .tagged(let e): s.tags.insert(e.tag)
         case .untagged(let e): s.tags.remove(e.tag)
         case .closed: s.status = .closed

@@ -57,8 +57,9 @@ extension PostalAddress: JSONObjectCodable {
         ])
     }
     init(reader r: inout PayloadReader) throws(EventDecodingError) {
-        self.init(addressId: try r.required("addressId"), lines: try r.required("lines"), city: try r.required("city"),
-                  region: try r.optional("region"), postalCode: try r.optional("postalCode"), country: try r.required("country"))
+        self.init(
+            addressId: try r.required("addressId"), lines: try r.required("lines"), city: try r.required("city"),
+            region: try r.optional("region"), postalCode: try r.optional("postalCode"), country: try r.required("country"))
     }
 
     func validate(_ v: inout FieldValidator, at path: String) {
@@ -68,8 +69,9 @@ extension PostalAddress: JSONObjectCodable {
         v.text(city, "\(path)/city", max: 100)
         v.optionalText(region, "\(path)/region", max: 100)
         v.optionalText(postalCode, "\(path)/postalCode", max: 20)
-        v.check(country.utf8.count == 2 && country.utf8.allSatisfy { $0 >= 0x41 && $0 <= 0x5A }, "\(path)/country",
-                "must be an ISO 3166-1 alpha-2 code such as DE")
+        v.check(
+            country.utf8.count == 2 && country.utf8.allSatisfy { $0 >= 0x41 && $0 <= 0x5A }, "\(path)/country",
+            "must be an ISO 3166-1 alpha-2 code such as DE")
     }
 }
 

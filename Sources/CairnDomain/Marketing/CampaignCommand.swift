@@ -12,8 +12,9 @@ public enum CampaignResponse: Sendable, Hashable {
 /// Commands on a campaign itself. Sends, launches to a segment and unsubscribes need customer
 /// state too and go through `CampaignDecider.decideSend`, `planLaunch` and `decideUnsubscribe`.
 public enum CampaignCommand: Sendable, Hashable {
-    case create(campaignId: CampaignID, name: String, channel: ContactChannel, budget: Money?,
-                startDate: CalendarDate, endDate: CalendarDate, segment: Segment?)
+    case create(
+        campaignId: CampaignID, name: String, channel: ContactChannel, budget: Money?,
+        startDate: CalendarDate, endDate: CalendarDate, segment: Segment?)
     case defineSegment(campaignId: CampaignID, segment: Segment)
     case launch(campaignId: CampaignID)
     case pause(campaignId: CampaignID, reason: String?)
@@ -24,7 +25,7 @@ public enum CampaignCommand: Sendable, Hashable {
     public var campaignId: CampaignID {
         switch self {
         case .create(let id, _, _, _, _, _, _), .defineSegment(let id, _), .launch(let id), .pause(let id, _), .complete(let id),
-             .recordResponse(let id, _, _, _):
+            .recordResponse(let id, _, _, _):
             id
         }
     }

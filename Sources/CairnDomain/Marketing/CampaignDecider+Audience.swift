@@ -25,15 +25,19 @@ extension CampaignDecider {
         }
     }
 
-    private static func sendEvent(_ campaign: CampaignState, customerId: CustomerID, customer: CustomerState, _ context: CommandContext) throws(Rejection) -> CampaignEvent {
+    private static func sendEvent(
+        _ campaign: CampaignState, customerId: CustomerID, customer: CustomerState, _ context: CommandContext
+    ) throws(Rejection) -> CampaignEvent {
         guard campaign.recipients[customerId] == nil else {
             throw .rule("campaign.alreadySent", "Campaign \(campaign.id) already reached customer \(customerId).", path: "/customerId")
         }
         var customer = customer
         if customer.id.isEmpty { customer.id = customerId }
         if let reason = customer.marketingIneligibility(on: campaign.channel) { throw reason }
-        return .messageSent(.init(campaignId: campaign.id, customerId: customerId, channel: campaign.channel,
-                                  address: customer.marketingAddress(for: campaign.channel)!, sentAt: context.now))
+        return .messageSent(
+            .init(
+                campaignId: campaign.id, customerId: customerId, channel: campaign.channel,
+                address: customer.marketingAddress(for: campaign.channel)!, sentAt: context.now))
     }
 
     /// One candidate audience member as the read side knows them.
@@ -85,8 +89,10 @@ extension CampaignDecider {
         for candidate in candidates {
             let customerId = candidate.customer.id
             guard segment.matches(candidate.customer, activity: candidate.activity, now: context.now) else {
-                ineligible.append(Ineligible(customerId: customerId,
-                                             reason: .rule("segment.notMatched", "Customer \(customerId) is not in the segment.")))
+                ineligible.append(
+                    Ineligible(
+                        customerId: customerId,
+                        reason: .rule("segment.notMatched", "Customer \(customerId) is not in the segment.")))
                 continue
             }
             do {
@@ -162,18 +168,27 @@ extension CampaignDecider {
             throw .rule("campaign.sendNotFound", "Campaign \(campaignId) sent nothing to customer \(customerId).", path: "/customerId")
         }
         guard !recipient.unsubscribed else {
-            throw .rule("campaign.alreadyUnsubscribed", "Customer \(customerId) already unsubscribed via this campaign.", path: "/customerId")
+            throw .rule(
+                "campaign.alreadyUnsubscribed", "Customer \(customerId) already unsubscribed via this campaign.", path: "/customerId")
         }
-        var out = [StreamedEvent(StreamName(.campaign, campaignId), .campaign(.recipientUnsubscribed(.init(
-            campaignId: campaignId, customerId: customerId, channel: campaign.channel, at: context.now))))]
+        var out = [
+            StreamedEvent(
+                StreamName(.campaign, campaignId),
+                .campaign(
+                    .recipientUnsubscribed(
+                        .init(
+                            campaignId: campaignId, customerId: customerId, channel: campaign.channel, at: context.now))))
+        ]
         if case .merged(let survivorId) = customer.status {
             let forward = CustomerCommand.recordUnsubscribe(customerId: survivorId, channel: campaign.channel, campaignId: campaignId)
             return UnsubscribePlan(events: out, forward: forward)
         }
         let command = CustomerCommand.recordUnsubscribe(customerId: customerId, channel: campaign.channel, campaignId: campaignId)
         do {
-            out += try CustomerDecider.decide(command, customer, context).map { StreamedEvent(StreamName(.customer, customerId), .customer($0)) }
-        } catch where error.code == "customer.alreadyUnsubscribed" {
+            out += try CustomerDecider.decide(command, customer, context).map {
+                StreamedEvent(StreamName(.customer, customerId), .customer($0))
+            }
+        } catch  where error.code == "customer.alreadyUnsubscribed" {
             // Unsubscribed elsewhere already: the campaign still records the click.
         }
         return UnsubscribePlan(events: out, forward: nil)

@@ -7,12 +7,19 @@ public enum CampaignDecider: Decider {
 
     public static var initialState: CampaignState { CampaignState() }
 
-    public static func decide(_ command: CampaignCommand, _ state: CampaignState, _ context: CommandContext) throws(Rejection) -> [CampaignEvent] {
+    public static func decide(
+        _ command: CampaignCommand, _ state: CampaignState, _ context: CommandContext
+    ) throws(Rejection) -> [CampaignEvent] {
         try FieldValidator.finish(command.validate())
         let id = command.campaignId
         if case .create(_, let name, let channel, let budget, let start, let end, let segment) = command {
-            guard state.status == .notCreated else { throw .rule("campaign.alreadyExists", "Campaign \(id) already exists.", path: "/campaignId") }
-            return [.created(.init(campaignId: id, name: name, channel: channel, budget: budget, startDate: start, endDate: end, segment: segment))]
+            guard state.status == .notCreated else {
+                throw .rule("campaign.alreadyExists", "Campaign \(id) already exists.", path: "/campaignId")
+            }
+            return [
+                .created(
+                    .init(campaignId: id, name: name, channel: channel, budget: budget, startDate: start, endDate: end, segment: segment))
+            ]
         }
         guard state.status != .notCreated else { throw .notFound("campaign", id) }
 
@@ -39,13 +46,17 @@ public enum CampaignDecider: Decider {
         }
     }
 
-    private static func responseEvents(_ state: CampaignState, _ customerId: CustomerID, _ response: CampaignResponse, _ at: Timestamp) throws(Rejection) -> [CampaignEvent] {
+    private static func responseEvents(
+        _ state: CampaignState, _ customerId: CustomerID, _ response: CampaignResponse, _ at: Timestamp
+    ) throws(Rejection) -> [CampaignEvent] {
         let id = state.id
         guard let recipient = state.recipients[customerId] else {
             throw .rule("campaign.sendNotFound", "Campaign \(id) sent nothing to customer \(customerId).", path: "/customerId")
         }
         func once(_ done: Bool) throws(Rejection) {
-            if done { throw .rule("campaign.responseAlreadyRecorded", "That response is already recorded for \(customerId).", path: "/response") }
+            if done {
+                throw .rule("campaign.responseAlreadyRecorded", "That response is already recorded for \(customerId).", path: "/response")
+            }
         }
         let r = CampaignEvent.Response(campaignId: id, customerId: customerId, at: at)
         switch response {

@@ -92,9 +92,10 @@ extension CampaignEvent: AggregateEvent {
             let id: CampaignID = try r.required("campaignId")
             switch type {
             case "marketing.CampaignCreated":
-                return .created(.init(
-                    campaignId: id, name: try r.required("name"), channel: try r.required("channel"), budget: try r.optional("budget"),
-                    startDate: try r.required("startDate"), endDate: try r.required("endDate"), segment: try r.optional("segment")))
+                return .created(
+                    .init(
+                        campaignId: id, name: try r.required("name"), channel: try r.required("channel"), budget: try r.optional("budget"),
+                        startDate: try r.required("startDate"), endDate: try r.required("endDate"), segment: try r.optional("segment")))
             case "marketing.SegmentDefined": return .segmentDefined(.init(campaignId: id, segment: try r.required("segment")))
             case "marketing.CampaignLaunched": return .launched(.init(campaignId: id, launchedAt: try r.required("launchedAt")))
             case "marketing.CampaignPaused": return .paused(.init(campaignId: id, reason: try r.optional("reason")))
@@ -104,21 +105,28 @@ extension CampaignEvent: AggregateEvent {
             let customerId: CustomerID = try r.required("customerId")
             switch type {
             case "marketing.MessageSent":
-                return .messageSent(.init(campaignId: id, customerId: customerId, channel: try r.required("channel"),
-                                          address: try r.required("address"), sentAt: try r.required("sentAt")))
+                return .messageSent(
+                    .init(
+                        campaignId: id, customerId: customerId, channel: try r.required("channel"),
+                        address: try r.required("address"), sentAt: try r.required("sentAt")))
             case "marketing.MessageDelivered": return .delivered(.init(campaignId: id, customerId: customerId, at: try r.required("at")))
             case "marketing.MessageOpened": return .opened(.init(campaignId: id, customerId: customerId, at: try r.required("at")))
             case "marketing.MessageReplied": return .replied(.init(campaignId: id, customerId: customerId, at: try r.required("at")))
             case "marketing.MessageClicked":
                 return .clicked(.init(campaignId: id, customerId: customerId, url: try r.required("url"), at: try r.required("at")))
             case "marketing.MessageBounced":
-                return .bounced(.init(campaignId: id, customerId: customerId, bounceType: try r.required("bounceType"),
-                                      reason: try r.required("reason"), at: try r.required("at")))
+                return .bounced(
+                    .init(
+                        campaignId: id, customerId: customerId, bounceType: try r.required("bounceType"),
+                        reason: try r.required("reason"), at: try r.required("at")))
             case "marketing.RecipientConverted":
-                return .converted(.init(campaignId: id, customerId: customerId, opportunityId: try r.optional("opportunityId"),
-                                        orderId: try r.optional("orderId"), at: try r.required("at")))
+                return .converted(
+                    .init(
+                        campaignId: id, customerId: customerId, opportunityId: try r.optional("opportunityId"),
+                        orderId: try r.optional("orderId"), at: try r.required("at")))
             case "marketing.RecipientUnsubscribed":
-                return .recipientUnsubscribed(.init(campaignId: id, customerId: customerId, channel: try r.required("channel"), at: try r.required("at")))
+                return .recipientUnsubscribed(
+                    .init(campaignId: id, customerId: customerId, channel: try r.required("channel"), at: try r.required("at")))
             default: throw EventDecoding.unknown(type, schemaVersion, known: false)
             }
         }

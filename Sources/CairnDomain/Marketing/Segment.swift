@@ -132,7 +132,8 @@ extension SegmentRule: JSONObjectCodable {
         case .attributeExists(let key): .object(["rule": .string("attributeExists"), "key": key.json])
         case .hasTag(let tag): .object(["rule": .string("hasTag"), "tag": tag.json])
         case .lacksTag(let tag): .object(["rule": .string("lacksTag"), "tag": tag.json])
-        case .hasConsent(let channel, let purpose): .object(["rule": .string("hasConsent"), "channel": channel.json, "purpose": purpose.json])
+        case .hasConsent(let channel, let purpose):
+            .object(["rule": .string("hasConsent"), "channel": channel.json, "purpose": purpose.json])
         case .kind(let kind): .object(["rule": .string("kind"), "kind": kind.json])
         case .activeWithinDays(let days): .object(["rule": .string("activeWithinDays"), "days": days.json])
         case .inactiveForDays(let days): .object(["rule": .string("inactiveForDays"), "days": days.json])

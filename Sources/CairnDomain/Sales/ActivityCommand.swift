@@ -3,7 +3,9 @@ public enum ActivityCommand: Sendable, Hashable {
     case log(ActivityEvent.Logged)
 
     public var activityId: ActivityID {
-        switch self { case .log(let a): a.activityId }
+        switch self {
+        case .log(let a): a.activityId
+        }
     }
 
     public var stream: StreamName { StreamName(.activity, activityId) }

@@ -7,7 +7,9 @@ public enum ActivityDecider: Decider {
     public static var initialState: ActivityState { ActivityState() }
 
     /// Activities may be logged after the fact but not in the future (5 minutes of clock skew allowed).
-    public static func decide(_ command: ActivityCommand, _ state: ActivityState, _ context: CommandContext) throws(Rejection) -> [ActivityEvent] {
+    public static func decide(
+        _ command: ActivityCommand, _ state: ActivityState, _ context: CommandContext
+    ) throws(Rejection) -> [ActivityEvent] {
         try FieldValidator.finish(command.validate())
         switch command {
         case .log(let a):
@@ -22,7 +24,9 @@ public enum ActivityDecider: Decider {
     }
 
     /// Logs after checking the customer exists and is not merged or erased.
-    public static func decideLog(_ command: ActivityCommand, _ state: ActivityState, customer: CustomerState, _ context: CommandContext) throws(Rejection) -> [ActivityEvent] {
+    public static func decideLog(
+        _ command: ActivityCommand, _ state: ActivityState, customer: CustomerState, _ context: CommandContext
+    ) throws(Rejection) -> [ActivityEvent] {
         try FieldValidator.finish(command.validate())
         guard case .log(let a) = command else { return [] }
         try CustomerDecider.requireReachable(customer, a.customerId)
@@ -32,7 +36,9 @@ public enum ActivityDecider: Decider {
 
     public static func evolve(_ state: ActivityState, _ event: ActivityEvent) -> ActivityState {
         var s = state
-        switch event { case .logged(let e): s.logged = e }
+        switch event {
+        case .logged(let e): s.logged = e
+        }
         return s
     }
 }

@@ -23,9 +23,11 @@ public enum ActivityEvent: Sendable, Hashable {
         public var participants: [String]
         public var summary: String?
 
-        public init(activityId: ActivityID, customerId: CustomerID, kind: ActivityKind, direction: ActivityDirection? = nil,
-                    channel: ContactChannel? = nil, occurredAt: Timestamp, durationSeconds: Int? = nil, outcome: String? = nil,
-                    participants: [String] = [], summary: String? = nil) {
+        public init(
+            activityId: ActivityID, customerId: CustomerID, kind: ActivityKind, direction: ActivityDirection? = nil,
+            channel: ContactChannel? = nil, occurredAt: Timestamp, durationSeconds: Int? = nil, outcome: String? = nil,
+            participants: [String] = [], summary: String? = nil
+        ) {
             self.activityId = activityId
             self.customerId = customerId
             self.kind = kind
@@ -48,7 +50,9 @@ extension ActivityEvent: AggregateEvent {
     public var schemaVersion: Int { Self.currentSchemaVersion }
 
     public var subject: CustomerID? {
-        switch self { case .logged(let e): e.customerId }
+        switch self {
+        case .logged(let e): e.customerId
+        }
     }
 
     public var payload: JSONValue {
@@ -75,15 +79,16 @@ extension ActivityEvent: AggregateEvent {
             } else {
                 duration = try r.optional("durationSeconds")
             }
-            return .logged(.init(
-                activityId: try r.required("activityId"), customerId: try r.required("customerId"), kind: try r.required("kind"),
-                direction: try r.optional("direction"), channel: try r.optional("channel"), occurredAt: try r.required("occurredAt"),
-                durationSeconds: duration, outcome: try r.optional("outcome"), participants: try r.list("participants"),
-                summary: try r.optional("summary")))
+            return .logged(
+                .init(
+                    activityId: try r.required("activityId"), customerId: try r.required("customerId"), kind: try r.required("kind"),
+                    direction: try r.optional("direction"), channel: try r.optional("channel"), occurredAt: try r.required("occurredAt"),
+                    durationSeconds: duration, outcome: try r.optional("outcome"), participants: try r.list("participants"),
+                    summary: try r.optional("summary")))
         }
     }
 
     static let personalData: [String: [String]] = [
-        "sales.ActivityLogged": ["/outcome", "/participants", "/summary"],
+        "sales.ActivityLogged": ["/outcome", "/participants", "/summary"]
     ]
 }

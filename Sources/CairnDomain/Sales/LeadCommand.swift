@@ -14,8 +14,10 @@ public enum LeadCommand: Sendable, Hashable {
         public var phone: String?
         public var consents: [ConsentGrant]
 
-        public init(leadId: LeadID, source: String, campaignId: CampaignID? = nil, personName: PersonName? = nil,
-                    companyName: String? = nil, email: String? = nil, phone: String? = nil, consents: [ConsentGrant] = []) {
+        public init(
+            leadId: LeadID, source: String, campaignId: CampaignID? = nil, personName: PersonName? = nil,
+            companyName: String? = nil, email: String? = nil, phone: String? = nil, consents: [ConsentGrant] = []
+        ) {
             self.leadId = leadId
             self.source = source
             self.campaignId = campaignId
@@ -73,8 +75,10 @@ public struct LeadConversion: Sendable, Hashable {
     public var expectedCloseDate: CalendarDate
     public var ownerId: UserID
 
-    public init(leadId: LeadID, customer: CustomerTarget, opportunityId: OpportunityID, opportunityName: String,
-                amount: Money, expectedCloseDate: CalendarDate, ownerId: UserID) {
+    public init(
+        leadId: LeadID, customer: CustomerTarget, opportunityId: OpportunityID, opportunityName: String,
+        amount: Money, expectedCloseDate: CalendarDate, ownerId: UserID
+    ) {
         self.leadId = leadId
         self.customer = customer
         self.opportunityId = opportunityId

@@ -11,9 +11,13 @@ public enum LeadDecider: Decider {
         let id = command.leadId
         if case .capture(let c) = command {
             guard state.status == .notCaptured else { throw .rule("lead.alreadyExists", "Lead \(id) already exists.", path: "/leadId") }
-            return [.captured(.init(
-                leadId: id, source: c.source, campaignId: c.campaignId, personName: c.personName, companyName: c.companyName,
-                email: c.email.map(ContactValidation.normalizedEmail), phone: c.phone, consents: c.consents, capturedAt: context.now))]
+            return [
+                .captured(
+                    .init(
+                        leadId: id, source: c.source, campaignId: c.campaignId, personName: c.personName, companyName: c.companyName,
+                        email: c.email.map(ContactValidation.normalizedEmail), phone: c.phone, consents: c.consents, capturedAt: context.now
+                    ))
+            ]
         }
         try requireOpen(state, id)
         switch command {
@@ -88,9 +92,14 @@ public enum LeadDecider: Decider {
         for event in try OpportunityDecider.decide(.open(opening), opportunity, context) {
             out.append(StreamedEvent(StreamName(.opportunity, conversion.opportunityId), .opportunity(event)))
         }
-        out.append(StreamedEvent(StreamName(.lead, lead.id), .lead(.converted(.init(
-            leadId: lead.id, customerId: conversion.customerId, opportunityId: conversion.opportunityId,
-            customerCreated: conversion.customer.isRegister)))))
+        out.append(
+            StreamedEvent(
+                StreamName(.lead, lead.id),
+                .lead(
+                    .converted(
+                        .init(
+                            leadId: lead.id, customerId: conversion.customerId, opportunityId: conversion.opportunityId,
+                            customerCreated: conversion.customer.isRegister)))))
         return out
     }
 

@@ -76,16 +76,19 @@ extension LeadEvent: AggregateEvent {
             let id: LeadID = try r.required("leadId")
             switch type {
             case "sales.LeadCaptured":
-                return .captured(.init(
-                    leadId: id, source: try r.required("source"), campaignId: try r.optional("campaignId"),
-                    personName: try r.optional("personName"), companyName: try r.optional("companyName"),
-                    email: try r.optional("email"), phone: try r.optional("phone"), consents: try r.list("consents"),
-                    capturedAt: try r.required("capturedAt")))
+                return .captured(
+                    .init(
+                        leadId: id, source: try r.required("source"), campaignId: try r.optional("campaignId"),
+                        personName: try r.optional("personName"), companyName: try r.optional("companyName"),
+                        email: try r.optional("email"), phone: try r.optional("phone"), consents: try r.list("consents"),
+                        capturedAt: try r.required("capturedAt")))
             case "sales.LeadQualified": return .qualified(.init(leadId: id, note: try r.optional("note")))
             case "sales.LeadDisqualified": return .disqualified(.init(leadId: id, reason: try r.required("reason")))
             case "sales.LeadConverted":
-                return .converted(.init(leadId: id, customerId: try r.required("customerId"),
-                                        opportunityId: try r.required("opportunityId"), customerCreated: try r.required("customerCreated")))
+                return .converted(
+                    .init(
+                        leadId: id, customerId: try r.required("customerId"),
+                        opportunityId: try r.required("opportunityId"), customerCreated: try r.required("customerCreated")))
             default: throw EventDecoding.unknown(type, schemaVersion, known: false)
             }
         }

@@ -22,9 +22,11 @@ public enum OpportunityCommand: Sendable, Hashable {
         public var campaignId: CampaignID?
         public var leadId: LeadID?
 
-        public init(opportunityId: OpportunityID, customerId: CustomerID, name: String, amount: Money, expectedCloseDate: CalendarDate,
-                    ownerId: UserID, stage: OpportunityStage = .prospecting, probability: Int? = nil,
-                    campaignId: CampaignID? = nil, leadId: LeadID? = nil) {
+        public init(
+            opportunityId: OpportunityID, customerId: CustomerID, name: String, amount: Money, expectedCloseDate: CalendarDate,
+            ownerId: UserID, stage: OpportunityStage = .prospecting, probability: Int? = nil,
+            campaignId: CampaignID? = nil, leadId: LeadID? = nil
+        ) {
             self.opportunityId = opportunityId
             self.customerId = customerId
             self.name = name
@@ -42,7 +44,7 @@ public enum OpportunityCommand: Sendable, Hashable {
         switch self {
         case .open(let o): o.opportunityId
         case .moveToStage(let id, _, _), .changeAmount(let id, _), .changeCloseDate(let id, _), .changeOwner(let id, _),
-             .win(let id), .lose(let id, _), .reopen(let id, _):
+            .win(let id), .lose(let id, _), .reopen(let id, _):
             id
         }
     }

@@ -6,17 +6,22 @@ public enum OpportunityDecider: Decider {
 
     public static var initialState: OpportunityState { OpportunityState() }
 
-    public static func decide(_ command: OpportunityCommand, _ state: OpportunityState, _ context: CommandContext) throws(Rejection) -> [OpportunityEvent] {
+    public static func decide(
+        _ command: OpportunityCommand, _ state: OpportunityState, _ context: CommandContext
+    ) throws(Rejection) -> [OpportunityEvent] {
         try FieldValidator.finish(command.validate())
         let id = command.opportunityId
         if case .open(let o) = command {
             guard state.status == .notOpened else {
                 throw .rule("opportunity.alreadyExists", "Opportunity \(id) already exists.", path: "/opportunityId")
             }
-            return [.opened(.init(
-                opportunityId: id, customerId: o.customerId, name: o.name, amount: o.amount,
-                expectedCloseDate: o.expectedCloseDate, ownerId: o.ownerId, stage: o.stage,
-                probability: o.probability ?? o.stage.defaultProbability, campaignId: o.campaignId, leadId: o.leadId))]
+            return [
+                .opened(
+                    .init(
+                        opportunityId: id, customerId: o.customerId, name: o.name, amount: o.amount,
+                        expectedCloseDate: o.expectedCloseDate, ownerId: o.ownerId, stage: o.stage,
+                        probability: o.probability ?? o.stage.defaultProbability, campaignId: o.campaignId, leadId: o.leadId))
+            ]
         }
         guard state.status != .notOpened else { throw .notFound("opportunity", id) }
         let customerId = state.customerId

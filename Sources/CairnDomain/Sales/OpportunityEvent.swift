@@ -123,11 +123,20 @@ extension OpportunityEvent: AggregateEvent {
         case .ownerChanged(let e):
             .object(["opportunityId": e.opportunityId.json, "customerId": e.customerId.json, "ownerId": e.ownerId.json])
         case .won(let e):
-            .object(["opportunityId": e.opportunityId.json, "customerId": e.customerId.json, "amount": e.amount.json, "closedAt": e.closedAt.json])
+            .object([
+                "opportunityId": e.opportunityId.json, "customerId": e.customerId.json, "amount": e.amount.json,
+                "closedAt": e.closedAt.json,
+            ])
         case .lost(let e):
-            .object(["opportunityId": e.opportunityId.json, "customerId": e.customerId.json, "reason": e.reason.json, "closedAt": e.closedAt.json])
+            .object([
+                "opportunityId": e.opportunityId.json, "customerId": e.customerId.json, "reason": e.reason.json,
+                "closedAt": e.closedAt.json,
+            ])
         case .reopened(let e):
-            .object(["opportunityId": e.opportunityId.json, "customerId": e.customerId.json, "stage": e.stage.json, "probability": e.probability.json])
+            .object([
+                "opportunityId": e.opportunityId.json, "customerId": e.customerId.json, "stage": e.stage.json,
+                "probability": e.probability.json,
+            ])
         }
     }
 
@@ -140,26 +149,37 @@ extension OpportunityEvent: AggregateEvent {
             let customerId: CustomerID = try r.required("customerId")
             switch type {
             case "sales.OpportunityOpened":
-                return .opened(.init(
-                    opportunityId: id, customerId: customerId, name: try r.required("name"), amount: try r.required("amount"),
-                    expectedCloseDate: try r.required("expectedCloseDate"), ownerId: try r.required("ownerId"),
-                    stage: try r.required("stage"), probability: try r.required("probability"),
-                    campaignId: try r.optional("campaignId"), leadId: try r.optional("leadId")))
+                return .opened(
+                    .init(
+                        opportunityId: id, customerId: customerId, name: try r.required("name"), amount: try r.required("amount"),
+                        expectedCloseDate: try r.required("expectedCloseDate"), ownerId: try r.required("ownerId"),
+                        stage: try r.required("stage"), probability: try r.required("probability"),
+                        campaignId: try r.optional("campaignId"), leadId: try r.optional("leadId")))
             case "sales.OpportunityStageChanged":
-                return .stageChanged(.init(opportunityId: id, customerId: customerId, from: try r.required("from"),
-                                           to: try r.required("to"), probability: try r.required("probability")))
+                return .stageChanged(
+                    .init(
+                        opportunityId: id, customerId: customerId, from: try r.required("from"),
+                        to: try r.required("to"), probability: try r.required("probability")))
             case "sales.OpportunityAmountChanged":
                 return .amountChanged(.init(opportunityId: id, customerId: customerId, amount: try r.required("amount")))
             case "sales.OpportunityCloseDateChanged":
-                return .closeDateChanged(.init(opportunityId: id, customerId: customerId, expectedCloseDate: try r.required("expectedCloseDate")))
+                return .closeDateChanged(
+                    .init(opportunityId: id, customerId: customerId, expectedCloseDate: try r.required("expectedCloseDate")))
             case "sales.OpportunityOwnerChanged":
                 return .ownerChanged(.init(opportunityId: id, customerId: customerId, ownerId: try r.required("ownerId")))
             case "sales.OpportunityWon":
-                return .won(.init(opportunityId: id, customerId: customerId, amount: try r.required("amount"), closedAt: try r.required("closedAt")))
+                return .won(
+                    .init(opportunityId: id, customerId: customerId, amount: try r.required("amount"), closedAt: try r.required("closedAt"))
+                )
             case "sales.OpportunityLost":
-                return .lost(.init(opportunityId: id, customerId: customerId, reason: try r.required("reason"), closedAt: try r.required("closedAt")))
+                return .lost(
+                    .init(opportunityId: id, customerId: customerId, reason: try r.required("reason"), closedAt: try r.required("closedAt"))
+                )
             case "sales.OpportunityReopened":
-                return .reopened(.init(opportunityId: id, customerId: customerId, stage: try r.required("stage"), probability: try r.required("probability")))
+                return .reopened(
+                    .init(
+                        opportunityId: id, customerId: customerId, stage: try r.required("stage"),
+                        probability: try r.required("probability")))
             default:
                 throw EventDecoding.unknown(type, schemaVersion, known: false)
             }

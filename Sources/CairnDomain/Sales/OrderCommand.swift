@@ -2,10 +2,14 @@ import Foundation
 
 /// Recording an order for a customer.
 public enum OrderCommand: Sendable, Hashable {
-    case record(orderId: OrderID, customerId: CustomerID, opportunityId: OpportunityID?, lines: [OrderLine], currency: String, orderDate: CalendarDate)
+    case record(
+        orderId: OrderID, customerId: CustomerID, opportunityId: OpportunityID?, lines: [OrderLine], currency: String,
+        orderDate: CalendarDate)
 
     public var orderId: OrderID {
-        switch self { case .record(let id, _, _, _, _, _): id }
+        switch self {
+        case .record(let id, _, _, _, _, _): id
+        }
     }
 
     public var stream: StreamName { StreamName(.order, orderId) }

@@ -17,8 +17,12 @@ public enum OrderDecider: Decider {
                 throw .rule("order.dateInFuture", "An order cannot be dated in the future.", path: "/orderDate")
             }
             let total = lines.reduce(Decimal(0)) { $0 + $1.lineTotal }
-            return [.recorded(.init(orderId: id, customerId: customerId, opportunityId: opportunityId, lines: lines,
-                                    currency: currency, total: total, orderDate: orderDate))]
+            return [
+                .recorded(
+                    .init(
+                        orderId: id, customerId: customerId, opportunityId: opportunityId, lines: lines,
+                        currency: currency, total: total, orderDate: orderDate))
+            ]
         }
     }
 
@@ -37,7 +41,9 @@ public enum OrderDecider: Decider {
 
     public static func evolve(_ state: OrderState, _ event: OrderEvent) -> OrderState {
         var s = state
-        switch event { case .recorded(let e): s.recorded = e }
+        switch event {
+        case .recorded(let e): s.recorded = e
+        }
         return s
     }
 }

@@ -23,7 +23,9 @@ extension OrderEvent: AggregateEvent {
     public var schemaVersion: Int { 1 }
 
     public var subject: CustomerID? {
-        switch self { case .recorded(let e): e.customerId }
+        switch self {
+        case .recorded(let e): e.customerId
+        }
     }
 
     public var payload: JSONValue {
@@ -45,9 +47,12 @@ extension OrderEvent: AggregateEvent {
             guard let total = Money.parseAmount(totalText) else {
                 throw EventDecodingError(path: "/total", reason: .invalidValue("'\(totalText)' is not a decimal amount"))
             }
-            return .recorded(.init(
-                orderId: try r.required("orderId"), customerId: try r.required("customerId"), opportunityId: try r.optional("opportunityId"),
-                lines: try r.required("lines"), currency: try r.required("currency"), total: total, orderDate: try r.required("orderDate")))
+            return .recorded(
+                .init(
+                    orderId: try r.required("orderId"), customerId: try r.required("customerId"),
+                    opportunityId: try r.optional("opportunityId"),
+                    lines: try r.required("lines"), currency: try r.required("currency"), total: total,
+                    orderDate: try r.required("orderDate")))
         }
     }
 

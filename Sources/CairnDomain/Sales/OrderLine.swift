@@ -26,6 +26,8 @@ extension OrderLine: JSONObjectCodable {
         guard let unitPrice = Money.parseAmount(price) else {
             throw EventDecodingError(path: "\(r.path)/unitPrice", reason: .invalidValue("'\(price)' is not a decimal amount"))
         }
-        self.init(sku: try r.required("sku"), description: try r.required("description"), quantity: try r.required("quantity"), unitPrice: unitPrice)
+        self.init(
+            sku: try r.required("sku"), description: try r.required("description"), quantity: try r.required("quantity"),
+            unitPrice: unitPrice)
     }
 }

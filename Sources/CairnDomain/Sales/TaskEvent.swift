@@ -59,12 +59,16 @@ extension TaskEvent: AggregateEvent {
     public var payload: JSONValue {
         switch self {
         case .scheduled(let e):
-            .object(["taskId": e.taskId.json, "customerId": e.customerId.json, "title": e.title.json,
-                     "dueAt": e.dueAt.json, "assigneeId": e.assigneeId.json])
+            .object([
+                "taskId": e.taskId.json, "customerId": e.customerId.json, "title": e.title.json,
+                "dueAt": e.dueAt.json, "assigneeId": e.assigneeId.json,
+            ])
         case .reassigned(let e): .object(["taskId": e.taskId.json, "customerId": e.customerId.json, "assigneeId": e.assigneeId.json])
         case .completed(let e):
-            .object(compacting: ["taskId": e.taskId.json, "customerId": e.customerId.json, "completedAt": e.completedAt.json,
-                                 "outcome": e.outcome?.json])
+            .object(compacting: [
+                "taskId": e.taskId.json, "customerId": e.customerId.json, "completedAt": e.completedAt.json,
+                "outcome": e.outcome?.json,
+            ])
         case .cancelled(let e): .object(compacting: ["taskId": e.taskId.json, "customerId": e.customerId.json, "reason": e.reason?.json])
         }
     }
@@ -78,11 +82,16 @@ extension TaskEvent: AggregateEvent {
             let customerId: CustomerID = try r.required("customerId")
             switch type {
             case "sales.TaskScheduled":
-                return .scheduled(.init(taskId: id, customerId: customerId, title: try r.required("title"),
-                                        dueAt: try r.required("dueAt"), assigneeId: try r.required("assigneeId")))
-            case "sales.TaskReassigned": return .reassigned(.init(taskId: id, customerId: customerId, assigneeId: try r.required("assigneeId")))
+                return .scheduled(
+                    .init(
+                        taskId: id, customerId: customerId, title: try r.required("title"),
+                        dueAt: try r.required("dueAt"), assigneeId: try r.required("assigneeId")))
+            case "sales.TaskReassigned":
+                return .reassigned(.init(taskId: id, customerId: customerId, assigneeId: try r.required("assigneeId")))
             case "sales.TaskCompleted":
-                return .completed(.init(taskId: id, customerId: customerId, completedAt: try r.required("completedAt"), outcome: try r.optional("outcome")))
+                return .completed(
+                    .init(
+                        taskId: id, customerId: customerId, completedAt: try r.required("completedAt"), outcome: try r.optional("outcome")))
             case "sales.TaskCancelled": return .cancelled(.init(taskId: id, customerId: customerId, reason: try r.optional("reason")))
             default: throw EventDecoding.unknown(type, schemaVersion, known: false)
             }

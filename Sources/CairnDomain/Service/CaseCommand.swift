@@ -17,8 +17,8 @@ public enum CaseCommand: Sendable, Hashable {
     public var caseId: CaseID {
         switch self {
         case .open(let id, _, _, _, _, _), .assign(let id, _), .recordMessage(let id, _, _, _, _), .escalate(let id, _, _),
-             .changePriority(let id, _), .resolve(let id, _), .reopen(let id, _), .close(let id),
-             .recordSatisfaction(let id, _, _), .recordSlaBreaches(let id):
+            .changePriority(let id, _), .resolve(let id, _), .reopen(let id, _), .close(let id),
+            .recordSatisfaction(let id, _, _), .recordSlaBreaches(let id):
             id
         }
     }

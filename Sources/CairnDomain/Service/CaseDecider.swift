@@ -11,14 +11,20 @@ public enum CaseDecider: Decider {
         try decide(command, state, context, policy: .standard)
     }
 
-    public static func decide(_ command: CaseCommand, _ state: CaseState, _ context: CommandContext, policy: SlaPolicy) throws(Rejection) -> [CaseEvent] {
+    public static func decide(
+        _ command: CaseCommand, _ state: CaseState, _ context: CommandContext, policy: SlaPolicy
+    ) throws(Rejection) -> [CaseEvent] {
         try FieldValidator.finish(command.validate())
         let id = command.caseId
         if case .open(_, let customerId, let channel, let priority, let subject, let description) = command {
             guard state.status == .notOpened else { throw .rule("case.alreadyExists", "Case \(id) already exists.", path: "/caseId") }
-            return [.opened(.init(
-                caseId: id, customerId: customerId, channel: channel, priority: priority, subject: subject, description: description,
-                openedAt: context.now, deadlines: policy.deadlines(priority: priority, openedAt: context.now)))]
+            return [
+                .opened(
+                    .init(
+                        caseId: id, customerId: customerId, channel: channel, priority: priority, subject: subject,
+                        description: description,
+                        openedAt: context.now, deadlines: policy.deadlines(priority: priority, openedAt: context.now)))
+            ]
         }
         guard state.status != .notOpened else { throw .notFound("case", id) }
         let customerId = state.customerId
@@ -43,17 +49,25 @@ public enum CaseDecider: Decider {
         switch command {
         case .open, .recordSlaBreaches, .recordSatisfaction: return []
         case .assign(_, let agent):
-            guard agent != state.assigneeId else { throw .rule("case.sameAssignee", "Case \(id) is already assigned to \(agent).", path: "/agentId") }
+            guard agent != state.assigneeId else {
+                throw .rule("case.sameAssignee", "Case \(id) is already assigned to \(agent).", path: "/agentId")
+            }
             return [.assigned(.init(caseId: id, customerId: customerId, agentId: agent))]
         case .recordMessage(_, let messageId, let author, let authorId, let body):
             guard !state.messageIds.contains(messageId) else {
                 throw .rule("case.messageExists", "Message \(messageId) is already on case \(id).", path: "/messageId")
             }
-            return [.messageRecorded(.init(caseId: id, customerId: customerId, messageId: messageId, author: author,
-                                           authorId: authorId, body: body, recordedAt: context.now))]
+            return [
+                .messageRecorded(
+                    .init(
+                        caseId: id, customerId: customerId, messageId: messageId, author: author,
+                        authorId: authorId, body: body, recordedAt: context.now))
+            ]
         case .escalate(_, let reason, let priority):
             guard state.status == .open else { throw .rule("case.resolved", "Case \(id) is resolved; reopen it first.") }
-            var events: [CaseEvent] = [.escalated(.init(caseId: id, customerId: customerId, level: state.escalationLevel + 1, reason: reason))]
+            var events: [CaseEvent] = [
+                .escalated(.init(caseId: id, customerId: customerId, level: state.escalationLevel + 1, reason: reason))
+            ]
             if let priority, priority > state.priority {
                 events.append(priorityChange(state, priority, policy))
             }
@@ -86,8 +100,10 @@ public enum CaseDecider: Decider {
 
     /// Opens a case after checking the customer exists and is neither merged away nor erased
     /// (a closed customer may still open one).
-    public static func decideOpen(_ command: CaseCommand, _ state: CaseState, customer: CustomerState, _ context: CommandContext,
-                                  policy: SlaPolicy = .standard) throws(Rejection) -> [CaseEvent] {
+    public static func decideOpen(
+        _ command: CaseCommand, _ state: CaseState, customer: CustomerState, _ context: CommandContext,
+        policy: SlaPolicy = .standard
+    ) throws(Rejection) -> [CaseEvent] {
         try FieldValidator.finish(command.validate())
         if case .open(_, let customerId, _, _, _, _) = command {
             try CustomerDecider.requireReachable(customer, customerId)

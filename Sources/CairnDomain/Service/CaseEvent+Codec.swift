@@ -55,13 +55,19 @@ extension CaseEvent: AggregateEvent {
                 "firstResponseDue": e.deadlines.firstResponseDue.json, "resolutionDue": e.deadlines.resolutionDue.json,
             ])
         case .resolved(let e):
-            .object(["caseId": e.caseId.json, "customerId": e.customerId.json, "resolution": e.resolution.json, "resolvedAt": e.resolvedAt.json])
+            .object([
+                "caseId": e.caseId.json, "customerId": e.customerId.json, "resolution": e.resolution.json, "resolvedAt": e.resolvedAt.json,
+            ])
         case .reopened(let e):
-            .object(compacting: ["caseId": e.caseId.json, "customerId": e.customerId.json, "reason": e.reason?.json,
-                                 "resolutionDue": e.resolutionDue.json])
+            .object(compacting: [
+                "caseId": e.caseId.json, "customerId": e.customerId.json, "reason": e.reason?.json,
+                "resolutionDue": e.resolutionDue.json,
+            ])
         case .closed(let e): .object(["caseId": e.caseId.json, "customerId": e.customerId.json, "closedAt": e.closedAt.json])
         case .satisfactionRecorded(let e):
-            .object(compacting: ["caseId": e.caseId.json, "customerId": e.customerId.json, "score": e.score.json, "comment": e.comment?.json])
+            .object(compacting: [
+                "caseId": e.caseId.json, "customerId": e.customerId.json, "score": e.score.json, "comment": e.comment?.json,
+            ])
         case .slaBreached(let e):
             .object([
                 "caseId": e.caseId.json, "customerId": e.customerId.json, "deadline": e.deadline.json, "dueAt": e.dueAt.json,
@@ -79,31 +85,47 @@ extension CaseEvent: AggregateEvent {
             let customerId: CustomerID = try r.required("customerId")
             switch type {
             case "service.CaseOpened":
-                return .opened(.init(
-                    caseId: id, customerId: customerId, channel: try r.required("channel"), priority: try r.required("priority"),
-                    subject: try r.required("subject"), description: try r.required("description"), openedAt: try r.required("openedAt"),
-                    deadlines: CaseDeadlines(firstResponseDue: try r.required("firstResponseDue"), resolutionDue: try r.required("resolutionDue"))))
+                return .opened(
+                    .init(
+                        caseId: id, customerId: customerId, channel: try r.required("channel"), priority: try r.required("priority"),
+                        subject: try r.required("subject"), description: try r.required("description"),
+                        openedAt: try r.required("openedAt"),
+                        deadlines: CaseDeadlines(
+                            firstResponseDue: try r.required("firstResponseDue"), resolutionDue: try r.required("resolutionDue"))))
             case "service.CaseAssigned": return .assigned(.init(caseId: id, customerId: customerId, agentId: try r.required("agentId")))
             case "service.CaseMessageRecorded":
-                return .messageRecorded(.init(
-                    caseId: id, customerId: customerId, messageId: try r.required("messageId"), author: try r.required("author"),
-                    authorId: try r.optional("authorId"), body: try r.required("body"), recordedAt: try r.required("recordedAt")))
+                return .messageRecorded(
+                    .init(
+                        caseId: id, customerId: customerId, messageId: try r.required("messageId"), author: try r.required("author"),
+                        authorId: try r.optional("authorId"), body: try r.required("body"), recordedAt: try r.required("recordedAt")))
             case "service.CaseEscalated":
-                return .escalated(.init(caseId: id, customerId: customerId, level: try r.required("level"), reason: try r.required("reason")))
+                return .escalated(
+                    .init(caseId: id, customerId: customerId, level: try r.required("level"), reason: try r.required("reason")))
             case "service.CasePriorityChanged":
-                return .priorityChanged(.init(
-                    caseId: id, customerId: customerId, priority: try r.required("priority"),
-                    deadlines: CaseDeadlines(firstResponseDue: try r.required("firstResponseDue"), resolutionDue: try r.required("resolutionDue"))))
+                return .priorityChanged(
+                    .init(
+                        caseId: id, customerId: customerId, priority: try r.required("priority"),
+                        deadlines: CaseDeadlines(
+                            firstResponseDue: try r.required("firstResponseDue"), resolutionDue: try r.required("resolutionDue"))))
             case "service.CaseResolved":
-                return .resolved(.init(caseId: id, customerId: customerId, resolution: try r.required("resolution"), resolvedAt: try r.required("resolvedAt")))
+                return .resolved(
+                    .init(
+                        caseId: id, customerId: customerId, resolution: try r.required("resolution"),
+                        resolvedAt: try r.required("resolvedAt")))
             case "service.CaseReopened":
-                return .reopened(.init(caseId: id, customerId: customerId, reason: try r.optional("reason"), resolutionDue: try r.required("resolutionDue")))
+                return .reopened(
+                    .init(
+                        caseId: id, customerId: customerId, reason: try r.optional("reason"), resolutionDue: try r.required("resolutionDue")
+                    ))
             case "service.CaseClosed": return .closed(.init(caseId: id, customerId: customerId, closedAt: try r.required("closedAt")))
             case "service.SatisfactionRecorded":
-                return .satisfactionRecorded(.init(caseId: id, customerId: customerId, score: try r.required("score"), comment: try r.optional("comment")))
+                return .satisfactionRecorded(
+                    .init(caseId: id, customerId: customerId, score: try r.required("score"), comment: try r.optional("comment")))
             case "service.SlaBreached":
-                return .slaBreached(.init(caseId: id, customerId: customerId, deadline: try r.required("deadline"),
-                                          dueAt: try r.required("dueAt"), detectedAt: try r.required("detectedAt")))
+                return .slaBreached(
+                    .init(
+                        caseId: id, customerId: customerId, deadline: try r.required("deadline"),
+                        dueAt: try r.required("dueAt"), detectedAt: try r.required("detectedAt")))
             default: throw EventDecoding.unknown(type, schemaVersion, known: false)
             }
         }

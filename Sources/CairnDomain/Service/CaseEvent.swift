@@ -68,7 +68,9 @@ public enum CaseEvent: Sendable, Hashable {
         public var resolutionDue: Timestamp
     }
 
-    public struct Closed: Sendable, Hashable { public var caseId: CaseID; public var customerId: CustomerID; public var closedAt: Timestamp }
+    public struct Closed: Sendable, Hashable {
+        public var caseId: CaseID; public var customerId: CustomerID; public var closedAt: Timestamp
+    }
 
     public struct SatisfactionRecorded: Sendable, Hashable {
         public var caseId: CaseID

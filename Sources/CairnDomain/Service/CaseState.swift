@@ -15,7 +15,8 @@ public struct CaseState: Sendable, Hashable {
     public var priority: CasePriority = .normal
     public var assigneeId: UserID?
     public var openedAt = Timestamp(millisecondsSinceEpoch: 0)
-    public var deadlines = CaseDeadlines(firstResponseDue: Timestamp(millisecondsSinceEpoch: 0), resolutionDue: Timestamp(millisecondsSinceEpoch: 0))
+    public var deadlines = CaseDeadlines(
+        firstResponseDue: Timestamp(millisecondsSinceEpoch: 0), resolutionDue: Timestamp(millisecondsSinceEpoch: 0))
     /// When the first-response clock stopped: the first agent message, or the case being
     /// resolved or closed before anyone answered.
     public var firstRespondedAt: Timestamp?

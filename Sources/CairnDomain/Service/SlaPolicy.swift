@@ -49,8 +49,9 @@ public struct SlaPolicy: Sendable, Hashable {
     /// Deadlines for a case of `priority` that opened at `openedAt`.
     public func deadlines(priority: CasePriority, openedAt: Timestamp) -> CaseDeadlines {
         let t = targets(for: priority)
-        return CaseDeadlines(firstResponseDue: openedAt.adding(seconds: t.firstResponseSeconds),
-                             resolutionDue: openedAt.adding(seconds: t.resolutionSeconds))
+        return CaseDeadlines(
+            firstResponseDue: openedAt.adding(seconds: t.firstResponseSeconds),
+            resolutionDue: openedAt.adding(seconds: t.resolutionSeconds))
     }
 }
 

@@ -8,7 +8,8 @@ public struct CalendarDate: Sendable, Hashable, Comparable, CustomStringConverti
     /// Nil unless the day exists (leap years included) and the year is 0001–9999.
     public init?(year: Int, month: Int, day: Int) {
         guard (1...9999).contains(year), (1...12).contains(month),
-              (1...CalendarDate.daysIn(month: month, year: year)).contains(day) else { return nil }
+            (1...CalendarDate.daysIn(month: month, year: year)).contains(day)
+        else { return nil }
         self.init(uncheckedYear: year, month: month, day: day)
     }
 
@@ -22,7 +23,8 @@ public struct CalendarDate: Sendable, Hashable, Comparable, CustomStringConverti
     public init?(iso8601 text: String) {
         let b = Array(text.utf8)
         guard b.count == 10, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"),
-              let y = digits(b, 0, 4), let m = digits(b, 5, 2), let d = digits(b, 8, 2) else { return nil }
+            let y = digits(b, 0, 4), let m = digits(b, 5, 2), let d = digits(b, 8, 2)
+        else { return nil }
         self.init(year: y, month: m, day: d)
     }
 

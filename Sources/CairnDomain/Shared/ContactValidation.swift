@@ -11,18 +11,22 @@ public enum ContactValidation {
         let domain = utf8[(at + 1)...]
         guard (1...64).contains(local.count), !domain.isEmpty else { return false }
         let localAllowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+/=?^_`{|}~.-".utf8)
-        guard local.allSatisfy(localAllowed.contains), local.first != UInt8(ascii: "."), local.last != UInt8(ascii: ".") else { return false }
+        guard local.allSatisfy(localAllowed.contains), local.first != UInt8(ascii: "."), local.last != UInt8(ascii: ".") else {
+            return false
+        }
         guard !zip(local, local.dropFirst()).contains(where: { $0 == UInt8(ascii: ".") && $1 == UInt8(ascii: ".") }) else { return false }
         let labels = domain.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
         guard labels.count >= 2 else { return false }
         let labelAllowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-".utf8)
         for label in labels {
             guard (1...63).contains(label.count), label.allSatisfy(labelAllowed.contains),
-                  label.first != UInt8(ascii: "-"), label.last != UInt8(ascii: "-") else { return false }
+                label.first != UInt8(ascii: "-"), label.last != UInt8(ascii: "-")
+            else { return false }
         }
         // Top-level domains are alphabetic (or IDNA `xn--`).
         let tld = labels.last!
-        return tld.count >= 2 && (tld.allSatisfy { ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) } || tld.starts(with: "xn--".utf8))
+        return tld.count >= 2
+            && (tld.allSatisfy { ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) } || tld.starts(with: "xn--".utf8))
     }
 
     /// ITU-T E.164: `+`, a non-zero country-code digit, 8–15 digits in total, nothing else.

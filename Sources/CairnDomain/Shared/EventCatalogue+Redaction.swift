@@ -34,7 +34,8 @@ extension EventCatalogue {
         case .array: return .array([])
         case .object(let members):
             if members.count == 2, case .string(let kind)? = members["type"], members["value"] != nil,
-               ["string", "number", "boolean", "date"].contains(kind) {
+                ["string", "number", "boolean", "date"].contains(kind)
+            {
                 return .object(["type": .string("string"), "value": .string(erasedPlaceholder)])
             }
             return .object(members.mapValues(placeholder(for:)))

@@ -26,12 +26,15 @@ public enum EventCatalogue {
     /// Every type and version, sorted by type then version.
     public static let entries: [Entry] = {
         var entries = EventCatalogue.samples.map { sample in
-            Entry(type: sample.type, schemaVersion: sample.schemaVersion, isCurrent: true, category: sample.base.categoryOfType,
-                  personalDataPaths: personalDataByType[sample.type] ?? [], samplePayload: sample.payload.serializedBytes, sample: sample)
+            Entry(
+                type: sample.type, schemaVersion: sample.schemaVersion, isCurrent: true, category: sample.base.categoryOfType,
+                personalDataPaths: personalDataByType[sample.type] ?? [], samplePayload: sample.payload.serializedBytes, sample: sample)
         }
         for legacy in EventCatalogue.legacySamples {
-            entries.append(Entry(type: legacy.type, schemaVersion: legacy.schemaVersion, isCurrent: false, category: legacy.sample.base.categoryOfType,
-                                 personalDataPaths: personalDataByType[legacy.type] ?? [], samplePayload: legacy.payload, sample: legacy.sample))
+            entries.append(
+                Entry(
+                    type: legacy.type, schemaVersion: legacy.schemaVersion, isCurrent: false, category: legacy.sample.base.categoryOfType,
+                    personalDataPaths: personalDataByType[legacy.type] ?? [], samplePayload: legacy.payload, sample: legacy.sample))
         }
         return entries.sorted { ($0.type, $0.schemaVersion) < ($1.type, $1.schemaVersion) }
     }()
@@ -70,8 +73,10 @@ public enum EventCatalogue {
 
     static let personalDataByType: [String: [String]] = {
         var all: [String: [String]] = [:]
-        for table in [CustomerEvent.personalData, LeadEvent.personalData, OpportunityEvent.personalData, ActivityEvent.personalData,
-                      TaskEvent.personalData, OrderEvent.personalData, CampaignEvent.personalData, CaseEvent.personalData] {
+        for table in [
+            CustomerEvent.personalData, LeadEvent.personalData, OpportunityEvent.personalData, ActivityEvent.personalData,
+            TaskEvent.personalData, OrderEvent.personalData, CampaignEvent.personalData, CaseEvent.personalData,
+        ] {
             all.merge(table) { a, _ in a }
         }
         return all

@@ -52,9 +52,10 @@ public struct Rejection: Error, Sendable, Hashable, CustomStringConvertible {
 
     /// Shape validation failed; `issues` holds every invalid field.
     public static func invalid(_ issues: [FieldIssue]) -> Rejection {
-        Rejection(kind: .invalid, code: "validation.failed",
-                  message: "The command has \(issues.count) invalid field(s): " + issues.map(\.description).joined(separator: "; "),
-                  issues: issues)
+        Rejection(
+            kind: .invalid, code: "validation.failed",
+            message: "The command has \(issues.count) invalid field(s): " + issues.map(\.description).joined(separator: "; "),
+            issues: issues)
     }
 
     static func notFound(_ aggregate: String, _ id: String) -> Rejection {

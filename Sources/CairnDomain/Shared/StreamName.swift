@@ -29,7 +29,8 @@ public struct StreamName: Sendable, Hashable, CustomStringConvertible {
     /// Splits `customer-abc` back into category and id; nil for foreign categories or bad ids.
     public init?(parsing text: String) {
         guard let dash = text.firstIndex(of: "-"),
-              let category = StreamCategory(rawValue: String(text[..<dash])) else { return nil }
+            let category = StreamCategory(rawValue: String(text[..<dash]))
+        else { return nil }
         let id = String(text[text.index(after: dash)...])
         guard Identifier.isValid(id) else { return nil }
         self.init(category, id)

@@ -55,10 +55,11 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     public init?(rfc3339 text: String) {
         let b = Array(text.utf8)
         guard b.count >= 20, b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t"),
-              b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":"),
-              let date = CalendarDate(iso8601: String(decoding: b[0..<10], as: UTF8.self)),
-              let h = digits(b, 11, 2), let mi = digits(b, 14, 2), let s = digits(b, 17, 2),
-              h < 24, mi < 60, s < 60 else { return nil }
+            b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":"),
+            let date = CalendarDate(iso8601: String(decoding: b[0..<10], as: UTF8.self)),
+            let h = digits(b, 11, 2), let mi = digits(b, 14, 2), let s = digits(b, 17, 2),
+            h < 24, mi < 60, s < 60
+        else { return nil }
         var i = 19
         var millis = 0
         if b[i] == UInt8(ascii: ".") {
@@ -74,7 +75,8 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
             i += 1
         } else if b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") {
             guard i + 6 == b.count, b[i + 3] == UInt8(ascii: ":"),
-                  let oh = digits(b, i + 1, 2), let om = digits(b, i + 4, 2), oh < 24, om < 60 else { return nil }
+                let oh = digits(b, i + 1, 2), let om = digits(b, i + 4, 2), oh < 24, om < 60
+            else { return nil }
             offsetMinutes = (oh * 60 + om) * (b[i] == UInt8(ascii: "-") ? -1 : 1)
             i += 6
         } else {

@@ -21,7 +21,9 @@ extension EventLog {
     /// must equal SHA-256(previous hash ‖ canonical bytes). Resumes after the prefix verified
     /// last time unless `full`; remembers how far it got when everything checked out (unless
     /// the log was opened read-only).
-    public func verify(full: Bool = false, progress: (@Sendable (_ checked: UInt64, _ head: UInt64) -> Void)? = nil) async throws -> VerificationReport {
+    public func verify(
+        full: Bool = false, progress: (@Sendable (_ checked: UInt64, _ head: UInt64) -> Void)? = nil
+    ) async throws -> VerificationReport {
         let head = try self.head()
         var previous = SHA256Digest.zero
         var position: UInt64 = 0

@@ -109,8 +109,10 @@ package struct LMDBCursor: ~Copyable {
         let rc = mdb_cursor_get(raw, &key, &v, operation)
         if rc == MDB_NOTFOUND { return nil }
         try lmdbCheck(rc)
-        return (UnsafeRawBufferPointer(start: key.mv_data, count: key.mv_size),
-                UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size))
+        return (
+            UnsafeRawBufferPointer(start: key.mv_data, count: key.mv_size),
+            UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size)
+        )
     }
 
     package func first() throws -> Entry? { var k = MDB_val(); return try op(MDB_FIRST, &k) }

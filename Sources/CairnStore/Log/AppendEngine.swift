@@ -160,8 +160,9 @@ final class AppendEngine: @unchecked Sendable {
                     UnsafeMutableRawBufferPointer(rebasing: record[(record.count - RecordLayout.hashSize)...]).copyMemory(from: $0)
                 }
                 batch.ids[event.id] = position
-                batch.entries.append(LogIndex.Entry(
-                    position: position, stream: append.stream, version: version, id: event.id, subject: event.subject))
+                batch.entries.append(
+                    LogIndex.Entry(
+                        position: position, stream: append.stream, version: version, id: event.id, subject: event.subject))
                 positions.append(position)
             }
             guard !append.events.isEmpty else { continue }
@@ -206,8 +207,8 @@ final class AppendEngine: @unchecked Sendable {
                 throw EventLogError(.corruptRecord, "record at position \(position): \(error)", position: position)
             }
             guard stored.stream == append.stream, stored.type == event.type, stored.schemaVersion == event.schemaVersion,
-                  stored.subject == event.subject, stored.occurredAt == event.occurredAt,
-                  stored.withPayload({ $0.elementsEqual(event.payload) })
+                stored.subject == event.subject, stored.occurredAt == event.occurredAt,
+                stored.withPayload({ $0.elementsEqual(event.payload) })
             else {
                 throw EventLogError(
                     .idempotencyConflict,

@@ -31,7 +31,9 @@ extension EventLog {
         try limits.validate(streamId: stream)
         return try index.read(env) { txn, overlay, bounds in
             try index.streamVersion(stream, txn, overlay, bounds)
-        } fetch: { _, version in version }
+        } fetch: { _, version in
+            version
+        }
     }
 
     /// Reads the global log from `position` (inclusive). Returns at most `limit` matching
@@ -87,7 +89,9 @@ extension EventLog {
     public func positions(subject: String, from position: UInt64 = 1, limit: Int = 10_000) throws -> [UInt64] {
         try index.read(env) { txn, overlay, bounds in
             try index.subjectPositions(subject, from: position, limit: limit, txn, overlay, bounds)
-        } fetch: { _, positions in positions }
+        } fetch: { _, positions in
+            positions
+        }
     }
 
     func event(at position: UInt64, _ txn: borrowing some LMDBReading & ~Copyable) throws -> RecordedEvent {

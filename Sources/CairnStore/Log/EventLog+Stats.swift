@@ -34,7 +34,9 @@ extension EventLog {
         // Streams created since the last fold are only in the overlay.
         stats.streams += try index.read(env) { _, overlay, _ in
             overlay.streams.values.filter { $0.first?.version == 1 }.count
-        } fetch: { _, count in count }
+        } fetch: { _, count in
+            count
+        }
         if let info = env.info {
             stats.usedBytes = info.usedBytes
             stats.mapSize = info.mapSize

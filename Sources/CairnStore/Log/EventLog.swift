@@ -70,9 +70,12 @@ public final class EventLog: Sendable {
         self.dbs = dbs
         self.index = index
         self.watch = watch
-        self.writer = options.readOnly ? nil : LogWriter(
-            engine: AppendEngine(env: env, dbs: dbs, index: index, clock: options.clock),
-            onCommit: { watch.publish($0) })
+        self.writer =
+            options.readOnly
+            ? nil
+            : LogWriter(
+                engine: AppendEngine(env: env, dbs: dbs, index: index, clock: options.clock),
+                onCommit: { watch.publish($0) })
     }
 
     /// A log dropped without ``close()`` still lets its writer finish and end.

@@ -19,10 +19,14 @@ public struct EventLogLimits: Sendable {
         let bytes = streamId.utf8
         guard !bytes.isEmpty else { throw EventLogError(.invalidStreamId, "stream id is empty", stream: streamId) }
         guard bytes.count <= maxStreamIdLength else {
-            throw EventLogError(.invalidStreamId, "stream id is \(bytes.count) bytes; at most \(maxStreamIdLength) are allowed", stream: String(streamId.prefix(40)) + "…")
+            throw EventLogError(
+                .invalidStreamId, "stream id is \(bytes.count) bytes; at most \(maxStreamIdLength) are allowed",
+                stream: String(streamId.prefix(40)) + "…")
         }
         guard isAlphanumeric(bytes.first!), bytes.allSatisfy({ isAlphanumeric($0) || "_.:@-".utf8.contains($0) }) else {
-            throw EventLogError(.invalidStreamId, "stream id \"\(streamId)\" must start with a letter or digit and hold only letters, digits and _ . : @ -", stream: streamId)
+            throw EventLogError(
+                .invalidStreamId, "stream id \"\(streamId)\" must start with a letter or digit and hold only letters, digits and _ . : @ -",
+                stream: streamId)
         }
     }
 
@@ -44,7 +48,10 @@ public struct EventLogLimits: Sendable {
             }
         }
         guard valid, segments >= 2, !atSegmentStart else {
-            throw EventLogError(.invalidEventType, "event type \"\(eventType.prefix(maxEventTypeLength + 10))\" must look like context.PastTense (letters and digits, at most \(maxEventTypeLength) bytes)")
+            throw EventLogError(
+                .invalidEventType,
+                "event type \"\(eventType.prefix(maxEventTypeLength + 10))\" must look like context.PastTense (letters and digits, at most \(maxEventTypeLength) bytes)"
+            )
         }
     }
 
@@ -67,7 +74,8 @@ public struct EventLogLimits: Sendable {
         for append in appends {
             try validate(streamId: append.stream)
             guard appends.count == 1 || streams.insert(append.stream).inserted else {
-                throw EventLogError(.duplicateStream, "stream \(append.stream) appears twice in one append; put its events together", stream: append.stream)
+                throw EventLogError(
+                    .duplicateStream, "stream \(append.stream) appears twice in one append; put its events together", stream: append.stream)
             }
             for event in append.events {
                 try validate(eventType: event.type)
@@ -75,7 +83,10 @@ public struct EventLogLimits: Sendable {
                     throw EventLogError(.invalidEventType, "schema version of \(event.type) must be at least 1")
                 }
                 guard event.payload.count <= maxPayloadBytes else {
-                    throw EventLogError(.payloadTooLarge, "payload of \(event.type) is \(event.payload.count) bytes; at most \(maxPayloadBytes) are allowed", stream: append.stream)
+                    throw EventLogError(
+                        .payloadTooLarge,
+                        "payload of \(event.type) is \(event.payload.count) bytes; at most \(maxPayloadBytes) are allowed",
+                        stream: append.stream)
                 }
                 try validate(metadata: event.actor, named: "actor")
                 guard !event.actor.isEmpty else { throw EventLogError(.invalidMetadata, "actor is empty") }

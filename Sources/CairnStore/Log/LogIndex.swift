@@ -136,7 +136,8 @@ final class LogIndex: Sendable {
             do { record = try RecordedEvent(record: Array(current.value)) } catch {
                 throw EventLogError(.corruptRecord, "record at position \(position): \(error)", position: position)
             }
-            overlay.add(Entry(position: position, stream: record.stream, version: record.streamVersion, id: record.id, subject: record.subject))
+            overlay.add(
+                Entry(position: position, stream: record.stream, version: record.streamVersion, id: record.id, subject: record.subject))
             entry = try cursor.next()
         }
     }
@@ -223,10 +224,14 @@ final class LogIndex: Sendable {
     /// writer holds LMDB's write lock nobody else can commit, so the overlay stays as it is
     /// for the rest of the transaction and may be consulted entry by entry.
     func prepareWrite(_ txn: borrowing LMDBWriteTransaction, fold: Bool) throws -> Bounds {
-        guard let bounds = try withOverlay(txn, { overlay, bounds in
-            if fold || overlay.entries.count >= foldThreshold { try write(overlay, bounds, txn) }
-            return bounds
-        }) else { throw EventLogError(.storage, "the index overlay is ahead of the writer's snapshot") }
+        guard
+            let bounds = try withOverlay(
+                txn,
+                { overlay, bounds in
+                    if fold || overlay.entries.count >= foldThreshold { try write(overlay, bounds, txn) }
+                    return bounds
+                })
+        else { throw EventLogError(.storage, "the index overlay is ahead of the writer's snapshot") }
         return bounds
     }
 

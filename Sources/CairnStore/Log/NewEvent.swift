@@ -1,5 +1,5 @@
-public import Foundation
 import CCrypto
+public import Foundation
 
 /// An event to append: everything but what the log assigns (position, stream version,
 /// `recordedAt`, hash).

@@ -48,11 +48,11 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         }
         func byte(_ i: Int) -> UInt8? { i < b.count ? b[i] : nil }
         guard let year = number(0, 4), byte(4) == UInt8(ascii: "-"), let month = number(5, 2),
-              byte(7) == UInt8(ascii: "-"), let day = number(8, 2),
-              let t = byte(10), t == UInt8(ascii: "T") || t == UInt8(ascii: "t") || t == UInt8(ascii: " "),
-              let hour = number(11, 2), byte(13) == UInt8(ascii: ":"), let minute = number(14, 2),
-              byte(16) == UInt8(ascii: ":"), let second = number(17, 2),
-              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
+            byte(7) == UInt8(ascii: "-"), let day = number(8, 2),
+            let t = byte(10), t == UInt8(ascii: "T") || t == UInt8(ascii: "t") || t == UInt8(ascii: " "),
+            let hour = number(11, 2), byte(13) == UInt8(ascii: ":"), let minute = number(14, 2),
+            byte(16) == UInt8(ascii: ":"), let second = number(17, 2),
+            (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
         else { return nil }
         var i = 19
         var micros = 0
