@@ -27,21 +27,17 @@ enum LogAccess {
 func withEventLog<T>(_ options: DataOptions, _ access: LogAccess, _ body: (EventLog) async throws -> T) async throws -> T {
     let directory = options.logDirectory
     let exists = FileManager.default.fileExists(atPath: directory + "/data.mdb")
-    if !exists && access == .follow {
-        do {
-            try await EventLog(directory: directory).close()
-        } catch {
-            throw CLIError("cannot create a log in \(directory): \(describe(error))")
-        }
-        FileHandle.standardError.write(Data("cairn: following a new, empty log in \(directory)\n".utf8))
-    } else if !exists && access != .append {
+    if !exists && access != .append && access != .follow {
         throw CLIError("no log at \(directory) (give --data, or set CAIRN_DATA, to the data directory)")
     }
     var logOptions = EventLog.Options()
     logOptions.readOnly = access == .read || access == .follow
     let log: EventLog
     do {
-        log = try EventLog(directory: directory, options: logOptions)
+        if access == .follow && !exists {
+            FileHandle.standardError.write(Data("cairn: following a new, empty log in \(directory)\n".utf8))
+        }
+        log = try await openLog(directory, logOptions, createFirst: access == .follow)
     } catch {
         throw CLIError("cannot open the log in \(directory): \(describe(error))")
     }
@@ -52,6 +48,19 @@ func withEventLog<T>(_ options: DataOptions, _ access: LogAccess, _ body: (Event
     } catch {
         await log.close()
         throw error
+    }
+}
+
+/// Opens the log. With `createFirst`, a read-only open that finds no log — or one another
+/// process has only begun to create — first creates it with a writable open.
+private func openLog(_ directory: String, _ options: EventLog.Options, createFirst: Bool) async throws -> EventLog {
+    do {
+        return try EventLog(directory: directory, options: options)
+    } catch where createFirst {
+        var writable = options
+        writable.readOnly = false
+        try await EventLog(directory: directory, options: writable).close()
+        return try EventLog(directory: directory, options: options)
     }
 }
 
