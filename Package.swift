@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "CairnStore", targets: ["CairnStore"]),
         .library(name: "CairnDomain", targets: ["CairnDomain"]),
         .library(name: "CairnService", targets: ["CairnService"]),
+        .library(name: "CairnProjections", targets: ["CairnProjections"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -46,6 +47,11 @@ let package = Package(
         ),
         .target(
             name: "CairnService",
+            dependencies: ["CairnStore", "CairnDomain"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CairnProjections",
             dependencies: ["CairnStore", "CairnDomain"],
             swiftSettings: swiftSettings
         ),
@@ -78,6 +84,11 @@ let package = Package(
         .testTarget(
             name: "CairnServiceTests",
             dependencies: ["CairnService", "CairnStore", "CairnDomain"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CairnProjectionsTests",
+            dependencies: ["CairnProjections", "CairnStore", "CairnDomain"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
