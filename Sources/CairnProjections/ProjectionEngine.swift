@@ -54,6 +54,8 @@ public final class ProjectionEngine: Sendable {
     /// older ones keep a serving version live while its replacement builds.
     let projectors: [String: [Int: any Projector]]
     let state: Mutex<State>
+    /// Held while this engine runs, so no second process folds the same models.
+    private let lock: DirectoryLock
 
     /// Opens the read models in `directory` and starts folding. Call ``close()`` when done.
     package init(log: EventLog, directory: String, projectors: [any Projector], options: Options = Options()) throws {
@@ -64,6 +66,7 @@ public final class ProjectionEngine: Sendable {
             registered[projector.name, default: [:]][projector.version] = projector
         }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        self.lock = try DirectoryLock(directory: directory)
         self.directory = directory
         self.log = log
         self.options = options
@@ -204,6 +207,7 @@ public final class ProjectionEngine: Sendable {
         // A switch that was in flight may have changed the slots meanwhile.
         let remaining = state.withLock { $0.runners }
         for runner in runners + remaining { runner.close() }
+        lock.release()
     }
 
     // MARK: Reading

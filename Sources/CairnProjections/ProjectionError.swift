@@ -20,6 +20,8 @@ public struct ProjectionError: Error, Sendable, CustomStringConvertible {
         public static let closed = Code("closed")
         /// The engine's directory or manifest could not be used.
         public static let storage = Code("storage")
+        /// Another process runs the projections in that directory.
+        public static let inUse = Code("in_use")
     }
 
     public let code: Code

@@ -211,3 +211,30 @@ struct ProjectionEngineTests {
         }
     }
 }
+
+@Suite("Projection engine: one process at a time")
+struct EngineLockTests {
+    @Test("a second engine on the same directory is refused while the first runs, and allowed after it closes")
+    func secondEngineRefused() async throws {
+        try await withTemporaryDirectory { dir in
+            try await withLog(dir) { log in
+                try await withEngine(log, dir, [CountingProjector()]) { _ async throws in
+                    // flock is per open file description: a second open in the same process
+                    // conflicts just as another process would.
+                    #expect(throws: ProjectionError.self) {
+                        _ = try ProjectionEngine(log: log, directory: dir + "/projections", projectors: [CountingProjector()])
+                    }
+                    do {
+                        _ = try ProjectionEngine(log: log, directory: dir + "/projections", projectors: [CountingProjector()])
+                    } catch let error as ProjectionError {
+                        #expect(error.code == .inUse)
+                        #expect(error.message.contains("pid \(getpid())"))
+                    }
+                }
+                try await withEngine(log, dir, [CountingProjector()]) { engine async throws in
+                    #expect(engine.projectionNames == ["counts"])
+                }
+            }
+        }
+    }
+}
