@@ -59,6 +59,8 @@ let package = Package(
             name: "CairnCLI",
             dependencies: [
                 "CairnStore",
+                "CairnService",
+                "CairnProjections",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

@@ -171,3 +171,29 @@ struct TwoProcessTests {
         await log.close()
     }
 }
+
+@Suite("Projections and replay from the command line")
+struct ProjectionsCommandLineTests {
+    @Test("bench replay builds a realistic log and reports every figure as JSON")
+    func replayBench() async throws {
+        let result = try await cairn(["bench", "replay", "--events", "1500", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect((object["events"] as? Int ?? 0) >= 1350)
+        #expect(object["replay_all"] != nil)
+    }
+
+    @Test("projections status and list run against a data directory")
+    func statusAndList() async throws {
+        let data = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        _ = try await cairn(["log", "append", "--data", data, "--stream", "s-1", "--type", "a.B", "{}"])
+        let status = try await cairn(["projections", "status", "--data", data, "--json"])
+        #expect(status.status == 0, "\(status.stderr)")
+        let list = try await cairn(["projections", "list"])
+        #expect(list.status == 0)
+        let unknown = try await cairn(["projections", "rebuild", "nope", "--data", data])
+        #expect(unknown.status != 0)
+        #expect(unknown.stderr.contains("no read model named nope"))
+    }
+}

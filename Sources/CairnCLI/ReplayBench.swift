@@ -1,0 +1,88 @@
+import ArgumentParser
+import CairnProjections
+import CairnService
+import CairnStore
+import Foundation
+
+struct ReplayBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Folding the log into every read model from position 0: events/s for all together and each alone.",
+        discussion: """
+            Builds a log of realistic CRM events first — customers with their sales, marketing and \
+            service histories, issued as commands through the service, so every rule applies — or \
+            reuses one given with --log. Each figure is log events folded per second from 0 to the \
+            head on fresh read models (a projection that skips an event type still passes it).
+            """)
+
+    @Option(help: "About this many events in the generated log.")
+    var events = 1_000_000
+
+    @Option(help: "Reuse (or create and keep) the log in this directory instead of a temporary one.")
+    var log: String?
+
+    @Flag(help: "Print one JSON object instead of a table.")
+    var json = false
+
+    func run() async throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-replay-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let logDirectory = log ?? scratch + "/log"
+
+        var options = EventLog.Options()
+        // The generated log is a fixture: one sync per commit is enough to keep it intact.
+        options.durability = .noMetaSync
+        let eventLog = try EventLog(directory: logDirectory, options: options)
+        var head = try eventLog.head()
+        var generated = 0.0
+        if head < UInt64(events) * 9 / 10 {
+            let start = ContinuousClock.now
+            let service = CairnService(log: eventLog)
+            let workload = SyntheticWorkload(
+                customers: SyntheticWorkload.customers(forEvents: events - Int(head)), seed: UInt64(head) + 42)
+            let terminal = isatty(STDERR_FILENO) == 1
+            head = try await workload.run(on: service, concurrency: 64) { done in
+                if terminal { FileHandle.standardError.write(Data("\rgenerating the log: \(done) customers".utf8)) }
+            }
+            generated = seconds(since: start)
+            if terminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        }
+
+        var figures: [BenchFigure] = [
+            BenchFigure(key: "events", value: Double(head), unit: "events", target: nil, note: "realistic CRM events in the log")
+        ]
+        let all = ReadModels.all
+        let together = try await replay(eventLog, all, head: head, in: scratch + "/all")
+        figures.append(BenchFigure(
+            key: "replay_all", value: together, unit: "events/s", target: 1_000_000,
+            note: "every projection at once, from position 0"))
+        for projector in all.sorted(by: { $0.name < $1.name }) {
+            let rate = try await replay(eventLog, [projector], head: head, in: scratch + "/\(projector.name)")
+            figures.append(BenchFigure(
+                key: "replay_" + projector.name.replacingOccurrences(of: "-", with: "_"), value: rate, unit: "events/s",
+                target: nil, note: "\(projector.name) alone"))
+        }
+        await eventLog.close()
+        printFigures("cairn bench replay", figures, json: json, context: [
+            ("machine", "\(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB"),
+            ("generated", generated > 0 ? String(format: "%.1f s", generated) : "reused \(logDirectory)"),
+            ("date", Timestamp(Date()).rfc3339),
+        ])
+    }
+
+    /// Folds the whole log into fresh models of `projectors`; returns log events per second.
+    private func replay(_ log: EventLog, _ projectors: [any Projector], head: UInt64, in directory: String) async throws -> Double {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let start = ContinuousClock.now
+        let engine = try ProjectionEngine(log: log, directory: directory, projectors: projectors)
+        do {
+            try await engine.waitUntil(position: head, timeout: .seconds(3600))
+        } catch {
+            await engine.close()
+            throw error
+        }
+        let elapsed = seconds(since: start)
+        await engine.close()
+        return projectors.isEmpty ? 0 : Double(head) / elapsed
+    }
+}
