@@ -14,12 +14,13 @@ struct PayloadReader: ~Copyable {
         try self.init(json: value, path: "")
     }
 
-    init(json: JSONValue, path: String) throws(EventDecodingError) {
+    init(json: JSONValue, path: @autoclosure () -> String) throws(EventDecodingError) {
         guard case .object(let members) = json else {
-            throw EventDecodingError(path: path, reason: .wrongType(expected: "object"))
+            throw EventDecodingError(path: path(), reason: .wrongType(expected: "object"))
         }
         self.members = members
-        self.path = path
+        // Materialised once per object; a field's own path is built only if it fails to decode.
+        self.path = path()
     }
 
     private func fieldPath(_ key: String) -> String { "\(path)/\(JSONPointer.escape(key))" }
@@ -56,8 +57,8 @@ protocol JSONObjectCodable: JSONCodableValue {
 }
 
 extension JSONObjectCodable {
-    init(json: JSONValue, path: String) throws(EventDecodingError) {
-        var reader = try PayloadReader(json: json, path: path)
+    init(json: JSONValue, path: @autoclosure () -> String) throws(EventDecodingError) {
+        var reader = try PayloadReader(json: json, path: path())
         self = try Self(reader: &reader)
         try reader.finish()
     }
