@@ -56,7 +56,7 @@ func withEventLog<T>(_ options: DataOptions, _ access: LogAccess, _ body: (Event
 private func openLog(_ directory: String, _ options: EventLog.Options, createFirst: Bool) async throws -> EventLog {
     do {
         return try EventLog(directory: directory, options: options)
-    } catch where createFirst {
+    } catch  where createFirst {
         var writable = options
         writable.readOnly = false
         try await EventLog(directory: directory, options: writable).close()

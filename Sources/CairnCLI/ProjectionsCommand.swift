@@ -165,7 +165,8 @@ extension ProjectionsCommand {
                     let fraction = min(1, Double(done) / Double(total))
                     let filled = Int(fraction * 30)
                     let eta = rate > 0 ? Double(total - min(done, total)) / rate : 0
-                    let line = "[\(String(repeating: "#", count: filled))\(String(repeating: ".", count: 30 - filled))] "
+                    let line =
+                        "[\(String(repeating: "#", count: filled))\(String(repeating: ".", count: 30 - filled))] "
                         + String(format: "%3.0f%%", fraction * 100)
                         + "  \(done)/\(total) events  \(Int(rate)) ev/s  ETA \(formatSeconds(eta))"
                     FileHandle.standardOutput.write(Data(("\r" + line).utf8))

@@ -53,21 +53,25 @@ struct ReplayBench: AsyncParsableCommand {
         ]
         let all = ReadModels.all
         let together = try await replay(eventLog, all, head: head, in: scratch + "/all")
-        figures.append(BenchFigure(
-            key: "replay_all", value: together, unit: "events/s", target: 1_000_000,
-            note: "every projection at once, from position 0"))
+        figures.append(
+            BenchFigure(
+                key: "replay_all", value: together, unit: "events/s", target: 1_000_000,
+                note: "every projection at once, from position 0"))
         for projector in all.sorted(by: { $0.name < $1.name }) {
             let rate = try await replay(eventLog, [projector], head: head, in: scratch + "/\(projector.name)")
-            figures.append(BenchFigure(
-                key: "replay_" + projector.name.replacingOccurrences(of: "-", with: "_"), value: rate, unit: "events/s",
-                target: nil, note: "\(projector.name) alone"))
+            figures.append(
+                BenchFigure(
+                    key: "replay_" + projector.name.replacingOccurrences(of: "-", with: "_"), value: rate, unit: "events/s",
+                    target: nil, note: "\(projector.name) alone"))
         }
         await eventLog.close()
-        printFigures("cairn bench replay", figures, json: json, context: [
-            ("machine", "\(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB"),
-            ("generated", generated > 0 ? String(format: "%.1f s", generated) : "reused \(logDirectory)"),
-            ("date", Timestamp(Date()).rfc3339),
-        ])
+        printFigures(
+            "cairn bench replay", figures, json: json,
+            context: [
+                ("machine", "\(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB"),
+                ("generated", generated > 0 ? String(format: "%.1f s", generated) : "reused \(logDirectory)"),
+                ("date", Timestamp(Date()).rfc3339),
+            ])
     }
 
     /// Folds the whole log into fresh models of `projectors`; returns log events per second.

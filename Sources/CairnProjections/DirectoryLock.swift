@@ -29,7 +29,11 @@ final class DirectoryLock: Sendable {
 
     /// Releases the lock (closing the descriptor releases the flock). Idempotent.
     func release() {
-        if let fd = descriptor.withLock({ fd in defer { fd = nil }; return fd }) { close(fd) }
+        if let fd = descriptor.withLock({ fd in
+            defer { fd = nil }; return fd
+        }) {
+            close(fd)
+        }
     }
 
     deinit { release() }

@@ -1,7 +1,8 @@
-@testable import CairnService
 import CairnStore
 import Foundation
 import Testing
+
+@testable import CairnService
 
 @Suite("Synthetic workload")
 struct SyntheticWorkloadTests {
@@ -15,13 +16,16 @@ struct SyntheticWorkloadTests {
             let contexts = Set(events.map { $0.type.split(separator: ".")[0] })
             #expect(contexts == ["customers", "sales", "marketing", "service"])
             let types = Set(events.map(\.type))
-            for type in ["customers.CustomerRegistered", "sales.OpportunityWon", "sales.OrderRecorded", "sales.ActivityLogged",
-                         "marketing.MessageSent", "service.CaseClosed", "service.SatisfactionRecorded"] {
+            for type in [
+                "customers.CustomerRegistered", "sales.OpportunityWon", "sales.OrderRecorded", "sales.ActivityLogged",
+                "marketing.MessageSent", "service.CaseClosed", "service.SatisfactionRecorded",
+            ] {
                 #expect(types.contains(type), "no \(type)")
             }
             // Every send had consent: the rules were applied, not bypassed.
-            #expect(events.filter { $0.type == "marketing.MessageSent" }.count
-                <= events.filter { $0.type == "customers.ConsentGranted" }.count)
+            #expect(
+                events.filter { $0.type == "marketing.MessageSent" }.count
+                    <= events.filter { $0.type == "customers.ConsentGranted" }.count)
         }
     }
 }

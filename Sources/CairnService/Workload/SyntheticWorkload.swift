@@ -66,11 +66,14 @@ package struct SyntheticWorkload: Sendable {
 
     /// The calendar day `days` from the service clock's today.
     private static func date(_ service: CairnService, days: Int) -> CalendarDate {
-        CairnDomain.Timestamp(millisecondsSinceEpoch: service.clock.now().microsecondsSinceEpoch / 1000).adding(seconds: days * 86_400).utcDate
+        CairnDomain.Timestamp(millisecondsSinceEpoch: service.clock.now().microsecondsSinceEpoch / 1000).adding(seconds: days * 86_400)
+            .utcDate
     }
 
     private static let givenNames = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "John", "Margaret", "Ken"]
-    private static let familyNames = ["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Backus", "Hamilton", "Thompson"]
+    private static let familyNames = [
+        "Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Backus", "Hamilton", "Thompson",
+    ]
     private static let tags = ["vip", "partner", "smb", "enterprise", "newsletter", "beta"]
     private static let sources = ["web", "referral", "event", "partner", "import"]
 
@@ -167,7 +170,8 @@ package struct SyntheticWorkload: Sendable {
             for n in 0..<(1 + random.next(3)) {
                 try await service.execute(
                     .recordMessage(
-                        caseId: serviceCase, messageId: "m\(n)", author: n % 2 == 0 ? .agent : .customer, authorId: n % 2 == 0 ? agent : nil,
+                        caseId: serviceCase, messageId: "m\(n)", author: n % 2 == 0 ? .agent : .customer,
+                        authorId: n % 2 == 0 ? agent : nil,
                         body: n % 2 == 0 ? "We are looking into it." : "Thank you."), meta(n % 2 == 0 ? agent : id))
             }
             if random.next(5) < 4 {

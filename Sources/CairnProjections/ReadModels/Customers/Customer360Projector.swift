@@ -1,0 +1,247 @@
+import CairnDomain
+package import CairnStore
+import Foundation
+
+/// Folds customer, sales, marketing and service events into one ``Customer360`` per customer.
+///
+/// Databases:
+/// - `profiles`: customer id → ``Customer360`` (binary);
+/// - `byName`, `byEmail`, `byPhone`, `byTag`: `<term> 0x00 <customer id>` → empty, the search
+///   indexes (lowercased name words and full names, lowercased emails, phone digits, tags);
+/// - `facts`: `opportunity:<id>` / `case:<id>` → what a reopening needs to list it again.
+///
+/// Commercial facts (opportunities, cases, orders, last contact) of a merged duplicate move to
+/// its survivor at the merge, and later ones follow the merge, so the survivor's view covers
+/// the whole person. Erasure drops the personal fields of the customer and of the duplicates
+/// merged into it, and removes them from the name, email and phone indexes.
+package struct Customer360Projector: Projector {
+    package let name = "customer-360"
+    package let version = 1
+    package let eventTypePrefixes = [
+        "customers.", "sales.ActivityLogged", "sales.Opportunity", "sales.OrderRecorded", "marketing.Message",
+        "marketing.Recipient", "service.",
+    ]
+    package let databaseNames = ["byEmail", "byName", "byPhone", "byTag", "facts", "profiles"]
+
+    package init() {}
+
+    package func fold(_ events: ArraySlice<RecordedEvent>, into model: ReadModel, _ txn: borrowing LMDBWriteTransaction) throws {
+        var fold = Customer360Fold(model: model)
+        for event in events {
+            guard let subject = event.subject else { continue }
+            let decoded = try event.withPayload { payload in
+                try EventCatalogue.decode(type: event.type, schemaVersion: Int(event.schemaVersion), payload: Array(payload))
+            }
+            try fold.apply(decoded, subject: subject, event, txn)
+        }
+        try fold.flush(txn)
+    }
+}
+
+/// One batch's fold: each touched view is read once, changed in memory, and written back (with
+/// its index rows) at the end.
+struct Customer360Fold {
+    let model: ReadModel
+    var views: [String: Customer360] = [:]
+    /// Index terms as stored before this batch, to delete the ones that went away.
+    var storedTerms: [String: [String: Set<String>]] = [:]
+    var dirty: Set<String> = []
+
+    init(model: ReadModel) { self.model = model }
+
+    mutating func view(_ id: String, _ txn: borrowing LMDBWriteTransaction) throws -> Customer360 {
+        if let cached = views[id] { return cached }
+        if let stored = try txn.get(model["profiles"], Array(id.utf8)) {
+            let view = try Customer360(stored: stored)
+            views[id] = view
+            storedTerms[id] = view.indexTerms
+            return view
+        }
+        storedTerms[id] = [:]
+        return Customer360(customerId: id)
+    }
+
+    mutating func modify(
+        _ id: String, _ position: UInt64, _ txn: borrowing LMDBWriteTransaction, _ body: (inout Customer360) throws -> Void
+    ) throws {
+        var view = try view(id, txn)
+        try body(&view)
+        view.lastPosition = position
+        views[id] = view
+        dirty.insert(id)
+    }
+
+    /// Where facts about `id` belong now: its survivor, through any chain of merges.
+    mutating func resolve(_ id: String, _ txn: borrowing LMDBWriteTransaction) throws -> String {
+        var current = id
+        for _ in 0..<64 {
+            guard let next = try view(current, txn).mergedInto else { break }
+            current = next
+        }
+        return current
+    }
+
+    func flush(_ txn: borrowing LMDBWriteTransaction) throws {
+        for id in dirty.sorted() {
+            let view = views[id]!
+            let old = storedTerms[id] ?? [:]
+            for (database, terms) in view.indexTerms {
+                let before = old[database] ?? []
+                for term in before.subtracting(terms) { try txn.delete(model[database], CustomerModelKey.indexed(term, id)) }
+                for term in terms.subtracting(before) { try txn.put(model[database], CustomerModelKey.indexed(term, id), []) }
+            }
+            try txn.put(model["profiles"], Array(id.utf8), view.encoded())
+        }
+    }
+
+    func fact(_ key: String, _ txn: borrowing LMDBWriteTransaction) throws -> [String]? {
+        try txn.get(model["facts"], Array(key.utf8)).map {
+            String(decoding: $0, as: UTF8.self).split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+        }
+    }
+
+    func setFact(_ key: String, _ values: [String], _ txn: borrowing LMDBWriteTransaction) throws {
+        try txn.put(model["facts"], Array(key.utf8), Array(values.joined(separator: "|").utf8))
+    }
+
+    static func micros(_ t: CairnDomain.Timestamp) -> CairnStore.Timestamp {
+        CairnStore.Timestamp(microsecondsSinceEpoch: t.millisecondsSinceEpoch &* 1000)
+    }
+
+    static func contact(_ view: inout Customer360, _ at: CairnDomain.Timestamp) {
+        let t = micros(at)
+        if view.lastContactAt.map({ $0 < t }) ?? true { view.lastContactAt = t }
+    }
+
+    mutating func apply(_ decoded: DomainEvent, subject: String, _ event: RecordedEvent, _ txn: borrowing LMDBWriteTransaction) throws {
+        switch decoded {
+        case .customer(let e): try applyCustomer(e, subject, event, txn)
+        case .activity(.logged(let a)):
+            try modify(try resolve(subject, txn), event.position, txn) { Self.contact(&$0, a.occurredAt) }
+        case .order(.recorded(let o)):
+            try modify(try resolve(subject, txn), event.position, txn) { view in
+                view.orderCount += 1
+                Self.addOrderTotal(&view, o.currency, o.total)
+            }
+        case .opportunity(let e): try applyOpportunity(e, subject, event, txn)
+        case .campaign(let e):
+            let at: CairnDomain.Timestamp? =
+                switch e {
+                case .messageSent(let m): m.sentAt
+                case .opened(let r), .replied(let r): r.at
+                case .clicked(let c): c.at
+                default: nil
+                }
+            if let at { try modify(try resolve(subject, txn), event.position, txn) { Self.contact(&$0, at) } }
+        case .serviceCase(let e): try applyCase(e, subject, event, txn)
+        case .lead, .task: break
+        }
+    }
+
+    static func addOrderTotal(_ view: inout Customer360, _ currency: String, _ amount: Decimal) {
+        if let index = view.orderTotals.firstIndex(where: { $0.currency == currency }) {
+            view.orderTotals[index].total += amount
+        } else {
+            view.orderTotals.append(.init(currency: currency, total: amount))
+            view.orderTotals.sort { $0.currency < $1.currency }
+        }
+    }
+
+    private mutating func applyOpportunity(
+        _ e: OpportunityEvent, _ subject: String, _ event: RecordedEvent, _ txn: borrowing LMDBWriteTransaction
+    ) throws {
+        let target = try resolve(subject, txn)
+        func upsert(_ view: inout Customer360, _ item: Customer360.Opportunity) {
+            view.openOpportunities.removeAll { $0.opportunityId == item.opportunityId }
+            view.openOpportunities.append(item)
+            view.openOpportunities.sort { $0.opportunityId < $1.opportunityId }
+        }
+        func update(_ id: String, _ change: (inout Customer360.Opportunity) -> Void) throws {
+            try modify(target, event.position, txn) { view in
+                if let index = view.openOpportunities.firstIndex(where: { $0.opportunityId == id }) {
+                    change(&view.openOpportunities[index])
+                }
+            }
+        }
+        switch e {
+        case .opened(let o):
+            try setFact("opportunity:" + o.opportunityId, [o.stage.rawValue, o.amount.amount.description, o.amount.currency], txn)
+            try modify(target, event.position, txn) { view in
+                upsert(
+                    &view,
+                    .init(opportunityId: o.opportunityId, stage: o.stage.rawValue, amount: o.amount.amount, currency: o.amount.currency))
+            }
+        case .stageChanged(let o):
+            try updateFact(o.opportunityId, stage: o.to.rawValue, txn)
+            try update(o.opportunityId) { $0.stage = o.to.rawValue }
+        case .amountChanged(let o):
+            try updateFact(o.opportunityId, amount: o.amount, txn)
+            try update(o.opportunityId) {
+                $0.amount = o.amount.amount
+                $0.currency = o.amount.currency
+            }
+        case .won(let o):
+            try updateFact(o.opportunityId, amount: o.amount, txn)
+            try modify(target, event.position, txn) { $0.openOpportunities.removeAll { $0.opportunityId == o.opportunityId } }
+        case .lost(let o):
+            try modify(target, event.position, txn) { $0.openOpportunities.removeAll { $0.opportunityId == o.opportunityId } }
+        case .reopened(let o):
+            let known = try fact("opportunity:" + o.opportunityId, txn)
+            try updateFact(o.opportunityId, stage: o.stage.rawValue, txn)
+            let amount = known.flatMap { $0.count == 3 ? Decimal(string: $0[1], locale: Locale(identifier: "en_US_POSIX")) : nil } ?? 0
+            let currency = known.flatMap { $0.count == 3 ? $0[2] : nil } ?? ""
+            try modify(target, event.position, txn) { view in
+                upsert(&view, .init(opportunityId: o.opportunityId, stage: o.stage.rawValue, amount: amount, currency: currency))
+            }
+        case .closeDateChanged, .ownerChanged: break
+        }
+    }
+
+    private func updateFact(_ id: String, stage: String? = nil, amount: Money? = nil, _ txn: borrowing LMDBWriteTransaction) throws {
+        guard var values = try fact("opportunity:" + id, txn), values.count == 3 else { return }
+        if let stage { values[0] = stage }
+        if let amount { values[1] = amount.amount.description; values[2] = amount.currency }
+        try setFact("opportunity:" + id, values, txn)
+    }
+
+    private mutating func applyCase(_ e: CaseEvent, _ subject: String, _ event: RecordedEvent, _ txn: borrowing LMDBWriteTransaction) throws
+    {
+        let target = try resolve(subject, txn)
+        func setStatus(_ caseId: String, _ status: String?, priority: String? = nil) throws {
+            let known = try fact("case:" + caseId, txn)?.first
+            if let priority { try setFact("case:" + caseId, [priority], txn) }
+            try modify(target, event.position, txn) { view in
+                let index = view.openCases.firstIndex { $0.caseId == caseId }
+                guard let status else {
+                    if let index { view.openCases.remove(at: index) }
+                    return
+                }
+                if let index {
+                    view.openCases[index].status = status
+                    if let priority { view.openCases[index].priority = priority }
+                } else {
+                    view.openCases.append(.init(caseId: caseId, priority: priority ?? known ?? "normal", status: status))
+                    view.openCases.sort { $0.caseId < $1.caseId }
+                }
+            }
+        }
+        switch e {
+        case .opened(let c):
+            try setStatus(c.caseId, "open", priority: c.priority.rawValue)
+            try modify(target, event.position, txn) { Self.contact(&$0, c.openedAt) }
+        case .messageRecorded(let m):
+            try modify(target, event.position, txn) { Self.contact(&$0, m.recordedAt) }
+        case .priorityChanged(let c):
+            try setFact("case:" + c.caseId, [c.priority.rawValue], txn)
+            try modify(target, event.position, txn) { view in
+                if let index = view.openCases.firstIndex(where: { $0.caseId == c.caseId }) {
+                    view.openCases[index].priority = c.priority.rawValue
+                }
+            }
+        case .resolved(let c): try setStatus(c.caseId, "resolved")
+        case .reopened(let c): try setStatus(c.caseId, "open")
+        case .closed(let c): try setStatus(c.caseId, nil)
+        case .assigned, .escalated, .satisfactionRecorded, .slaBreached: break
+        }
+    }
+}
