@@ -84,39 +84,10 @@ package struct AnalyticsPage<Item: Sendable>: Sendable {
 
 /// Cursors are the hex of the last item's sort key: opaque to callers, exact to resume from.
 enum AnalyticsCursor {
-    static func encode(_ key: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(key.count * 2)
-        for byte in key {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0xF)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    static func encode(_ key: [UInt8]) -> String { PageCursor.encode(key) }
 
     /// Nil for a cursor that is not one of ours.
-    static func decode(_ text: String) -> [UInt8]? {
-        let utf8 = Array(text.utf8)
-        guard utf8.count % 2 == 0 else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(utf8.count / 2)
-        var i = 0
-        while i < utf8.count {
-            guard let hi = nibble(utf8[i]), let lo = nibble(utf8[i + 1]) else { return nil }
-            out.append(hi << 4 | lo)
-            i += 2
-        }
-        return out
-    }
-
-    private static func nibble(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 0x30...0x39: c - 0x30
-        case 0x61...0x66: c - 0x61 + 10
-        default: nil
-        }
-    }
+    static func decode(_ text: String) -> [UInt8]? { PageCursor.decode(text) }
 
     /// The cursor as a key, or an `invalidCursor` error.
     static func key(_ cursor: String?) throws -> [UInt8]? {
