@@ -15,11 +15,20 @@ final class DirectoryLock: Sendable {
         guard fd >= 0 else {
             throw ProjectionError(.storage, "cannot open \(path): \(String(cString: strerror(errno)))")
         }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
-            close(fd)
-            throw ProjectionError(
-                .inUse, "the projections in \(directory) are run by another process" + (holder.map { " (pid \($0))" } ?? ""))
+        // Another process's hold ends only when it exits or closes; but a child this process
+        // is forking also holds the lock until it execs (the descriptor is close-on-exec), so
+        // give such a window a moment before calling the directory taken.
+        var attempts = 0
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            attempts += 1
+            guard attempts < 50 else {
+                let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+                close(fd)
+                throw ProjectionError(
+                    .inUse,
+                    "the projections in \(directory) are run by another process" + (holder.map { " (pid \($0))" } ?? ""))
+            }
+            usleep(10_000)
         }
         _ = ftruncate(fd, 0)
         let pid = "\(getpid())\n"
