@@ -47,7 +47,7 @@ let package = Package(
         ),
         .target(
             name: "CairnService",
-            dependencies: ["CairnStore", "CairnDomain"],
+            dependencies: ["CairnStore", "CairnDomain", "CairnProjections"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -85,7 +85,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CairnServiceTests",
-            dependencies: ["CairnService", "CairnStore", "CairnDomain"],
+            dependencies: ["CairnService", "CairnStore", "CairnDomain", "CairnProjections"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

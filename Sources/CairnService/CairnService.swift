@@ -1,4 +1,5 @@
 public import CairnDomain
+public import CairnProjections
 public import CairnStore
 import Foundation
 
@@ -13,13 +14,19 @@ import Foundation
 /// ```
 public final class CairnService: Sendable {
     public let log: EventLog
+    /// The read models queries answer from, when the service runs them.
+    public let projections: ProjectionEngine?
     let clock: any WallClock
     let slaPolicy: SlaPolicy
     /// Attempts at a command whose streams keep changing under it before it gives up.
     let maxAttempts: Int
 
-    public init(log: EventLog, clock: any WallClock = SystemClock(), slaPolicy: SlaPolicy = .standard, maxAttempts: Int = 10) {
+    public init(
+        log: EventLog, projections: ProjectionEngine? = nil, clock: any WallClock = SystemClock(), slaPolicy: SlaPolicy = .standard,
+        maxAttempts: Int = 10
+    ) {
         self.log = log
+        self.projections = projections
         self.clock = clock
         self.slaPolicy = slaPolicy
         self.maxAttempts = maxAttempts
