@@ -32,7 +32,7 @@ package struct CampaignPerformanceProjector: Projector {
             }
             switch decoded {
             case .campaign(let e):
-                let key = Array(Self.campaignId(of: e).utf8)
+                let key = Array(e.campaignId.utf8)
                 var c = try campaigns.get(key, txn) ?? CampaignPerformanceValue()
                 c.apply(e)
                 campaigns.set(key, c)
@@ -88,22 +88,6 @@ package struct CampaignPerformanceProjector: Projector {
         c.wonRevenue[amount.currency, default: 0] += sign > 0 ? amount.amount : -amount.amount
         if c.wonRevenue[amount.currency] == 0 { c.wonRevenue[amount.currency] = nil }
         campaigns.set(ckey, c)
-    }
-
-    private static func campaignId(of event: CampaignEvent) -> String {
-        switch event {
-        case .created(let e): e.campaignId
-        case .segmentDefined(let e): e.campaignId
-        case .launched(let e): e.campaignId
-        case .paused(let e): e.campaignId
-        case .completed(let e): e.campaignId
-        case .messageSent(let e): e.campaignId
-        case .delivered(let e), .opened(let e), .replied(let e): e.campaignId
-        case .clicked(let e): e.campaignId
-        case .bounced(let e): e.campaignId
-        case .converted(let e): e.campaignId
-        case .recipientUnsubscribed(let e): e.campaignId
-        }
     }
 }
 
