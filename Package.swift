@@ -59,6 +59,7 @@ let package = Package(
             name: "CairnCLI",
             dependencies: [
                 "CairnStore",
+                "CairnDomain",
                 "CairnService",
                 "CairnProjections",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -131,7 +131,9 @@ extension LogCommand {
                         guard let value = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) else {
                             throw CLIError("payload is not JSON: \(text.prefix(80))")
                         }
-                        return NewEvent(id: .v7(), type: type, payload: try AppendLine.payloadBytes(value), actor: actor)
+                        let event = NewEvent(id: .v7(), type: type, payload: try AppendLine.payloadBytes(value), actor: actor)
+                        try DomainEventCheck.validate(event)
+                        return event
                     }
                     let append = StreamAppend(
                         stream: stream, expectedVersion: try AppendLine.expectedVersion(expectedVersion), events: events)
@@ -165,6 +167,7 @@ extension LogCommand {
                     let append: StreamAppend
                     do {
                         append = try AppendLine(json: line, defaultActor: actor).append
+                        for event in append.events { try DomainEventCheck.validate(event) }
                     } catch {
                         failure = CLIError("line \(lineNumber): \(error)")
                         break

@@ -10,7 +10,7 @@ struct CommandLineTests {
         let data = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: data) }
         let appended = try await cairn([
-            "log", "append", "--data", data, "--stream", "customer-1", "--type", "customers.CustomerRegistered", #"{"name":"Ada"}"#,
+            "log", "append", "--data", data, "--stream", "customer-1", "--type", "demo.Registered", #"{"name":"Ada"}"#,
             #"{"name":"Grace"}"#,
         ])
         #expect(appended.status == 0, "\(appended.stderr)")
@@ -18,8 +18,8 @@ struct CommandLineTests {
         #expect(appended.lines[0].contains(#""position":1"#))
 
         let input = """
-            {"stream":"customer-2","type":"customers.CustomerRegistered","payload":{"name":"Edsger"},"expectedVersion":"no_stream","subject":"customer-2"}
-            {"stream":"customer-2","type":"customers.CustomerTagged","payload":{"tag":"vip"},"expectedVersion":1}
+            {"stream":"customer-2","type":"demo.Registered","payload":{"name":"Edsger"},"expectedVersion":"no_stream","subject":"customer-2"}
+            {"stream":"customer-2","type":"demo.Tagged","payload":{"tag":"vip"},"expectedVersion":1}
 
             """
         let piped = try await cairn(["log", "append", "--data", data], input: input)
@@ -35,7 +35,7 @@ struct CommandLineTests {
         let backwards = try await cairn(["log", "read", "--data", data, "--stream", "customer-1", "--backwards", "--limit", "1"])
         #expect(backwards.lines.count == 1 && backwards.lines[0].contains(#""version":2"#))
 
-        let filtered = try await cairn(["log", "read", "--data", data, "--types", "customers.CustomerTagged"])
+        let filtered = try await cairn(["log", "read", "--data", data, "--types", "demo.Tagged"])
         #expect(filtered.lines.count == 1)
 
         let tail = try await cairn(["log", "tail", "--data", data, "--from", "2", "--limit", "3"])
@@ -64,6 +64,8 @@ struct CommandLineTests {
             (["log", "append"], "{\"stream\":\"s-1\",\"type\":\"a.B\",\"expectedVersion\":\"sometimes\"}\n"),
             (["log", "append"], "{\"stream\":\"s-1\",\"type\":\"a.B\",\"expectedVersion\":3}\n"),
             (["log", "append"], "{\"stream\":\"s-1\",\"type\":\"a.B\",\"expectedVersion\":true}\n"),
+            (["log", "append", "--stream", "customer-1", "--type", "customers.CustomerTagged", "{\"tag\":\"vip\"}"], ""),
+            (["log", "append", "--stream", "customer-1", "--type", "customers.NoSuchEvent", "{}"], ""),
             (["log", "read", "--id", "not-a-uuid"], ""),
         ])
     func badInput(arguments: [String], input: String) async throws {
