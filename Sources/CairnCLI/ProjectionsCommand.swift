@@ -106,7 +106,7 @@ extension ProjectionsCommand {
                 Queries keep reading the serving version until the rebuilt one has caught up with \
                 the log; then it takes over and the old version is removed. An interrupted rebuild \
                 resumes where it stopped. On a terminal it shows a progress bar; with --json it \
-                prints a progress line per projection every half second.
+                prints a progress line per projection being built every --progress-every ms.
                 """)
 
         @OptionGroup var options: DataOptions
@@ -120,8 +120,12 @@ extension ProjectionsCommand {
         @Flag(help: "Machine-readable progress lines.")
         var json = false
 
+        @Option(help: "Milliseconds between progress reports.")
+        var progressEvery = 500
+
         func validate() throws {
             guard (name != nil) != all else { throw ValidationError("name one read model, or give --all") }
+            guard (10...60_000).contains(progressEvery) else { throw ValidationError("--progress-every must be 10…60000") }
         }
 
         func run() async throws {
@@ -153,7 +157,7 @@ extension ProjectionsCommand {
         private func report(_ engine: ProjectionEngine, _ names: [String]) async {
             let terminal = isatty(STDOUT_FILENO) == 1 && !json
             while !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(500))
+                try? await Task.sleep(for: .milliseconds(progressEvery))
                 guard !Task.isCancelled, let statuses = try? engine.status() else { break }
                 let building = statuses.filter { names.contains($0.name) && !$0.isServing }
                 if json {

@@ -8,11 +8,12 @@ struct ProjectionCrashTests {
     ]
 
     /// Starts `cairn projections rebuild --all --json` and kills it with SIGKILL as soon as it
-    /// reports progress (mid-batch, somewhere in the first rebuilds). Returns whether it was killed.
+    /// reports a build in progress (every 10 ms), so mid-batch in one of the first rebuilds.
+    /// Returns whether it was killed.
     static func killedRebuild(data: String) throws -> Bool {
         let process = Process()
         process.executableURL = cairnExecutable
-        process.arguments = ["projections", "rebuild", "--all", "--json", "--data", data]
+        process.arguments = ["projections", "rebuild", "--all", "--json", "--progress-every", "10", "--data", data]
         let stdout = Pipe()
         process.standardOutput = stdout
         process.standardError = FileHandle.nullDevice
