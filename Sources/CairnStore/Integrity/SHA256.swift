@@ -94,11 +94,23 @@ struct SHA256Hasher: ~Copyable {
 
     /// SHA-256 of the concatenation of `parts`.
     func digest(_ parts: UnsafeRawBufferPointer...) -> SHA256Digest {
+        begin()
+        for part in parts { update(part) }
+        return finish()
+    }
+
+    /// Starts a digest fed piece by piece with ``update(_:)``, ended by ``finish()``.
+    func begin() {
         precondition(EVP_DigestInit_ex2(context, sha256Algorithm, nil) == 1, "OpenSSL: SHA-256 init failed")
-        for part in parts where part.count > 0 {
-            precondition(EVP_DigestUpdate(context, part.baseAddress, part.count) == 1, "OpenSSL: SHA-256 update failed")
-        }
-        return SHA256Digest { out in
+    }
+
+    func update(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count > 0 else { return }
+        precondition(EVP_DigestUpdate(context, bytes.baseAddress, bytes.count) == 1, "OpenSSL: SHA-256 update failed")
+    }
+
+    func finish() -> SHA256Digest {
+        SHA256Digest { out in
             var length: UInt32 = 0
             let rc = EVP_DigestFinal_ex(context, out.baseAddress!.assumingMemoryBound(to: UInt8.self), &length)
             precondition(rc == 1 && length == 32, "OpenSSL: SHA-256 final failed")

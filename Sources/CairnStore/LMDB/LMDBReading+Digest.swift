@@ -1,5 +1,3 @@
-import CCrypto
-
 extension LMDBReading where Self: ~Copyable {
     /// SHA-256 over the content of `databases`, in the order given, each walked in key order.
     ///
@@ -8,13 +6,9 @@ extension LMDBReading where Self: ~Copyable {
     /// `u32 key length ‖ key ‖ u32 value length ‖ value` (integers big-endian). Two environments
     /// holding the same entries give the same digest whatever their page layout or history.
     package func contentDigest(of databases: [(name: String, database: LMDBDatabase)]) throws -> SHA256Digest {
-        guard let context = EVP_MD_CTX_new() else { fatalError("OpenSSL: out of memory for a digest context") }
-        defer { EVP_MD_CTX_free(context) }
-        precondition(EVP_DigestInit_ex(context, EVP_sha256(), nil) == 1, "OpenSSL: SHA-256 init failed")
-        func feed(_ bytes: UnsafeRawBufferPointer) {
-            guard bytes.count > 0 else { return }
-            precondition(EVP_DigestUpdate(context, bytes.baseAddress, bytes.count) == 1, "OpenSSL: SHA-256 update failed")
-        }
+        let hasher = SHA256Hasher()
+        hasher.begin()
+        func feed(_ bytes: UnsafeRawBufferPointer) { hasher.update(bytes) }
         func feed<T: FixedWidthInteger>(_ value: T) {
             withUnsafeBytes(of: value.bigEndian) { feed($0) }
         }
@@ -33,10 +27,6 @@ extension LMDBReading where Self: ~Copyable {
                 entry = try cursor.next()
             }
         }
-        return SHA256Digest { out in
-            var length: UInt32 = 0
-            let rc = EVP_DigestFinal_ex(context, out.baseAddress!.assumingMemoryBound(to: UInt8.self), &length)
-            precondition(rc == 1 && length == 32, "OpenSSL: SHA-256 final failed")
-        }
+        return hasher.finish()
     }
 }

@@ -25,6 +25,11 @@ struct LogDatabases: Sendable {
         meta = try env.database("meta")
     }
 
+    /// The last position stored in the snapshot `txn` sees (0 for an empty log).
+    func lastPosition(_ txn: borrowing some LMDBReading & ~Copyable) throws -> UInt64 {
+        try txn.cursor(events).last().map { $0.key.loadBigEndian(at: 0, as: UInt64.self) } ?? 0
+    }
+
     static func streamKey(_ stream: [UInt8], _ version: UInt64) -> [UInt8] {
         var key = stream
         key.reserveCapacity(stream.count + 9)

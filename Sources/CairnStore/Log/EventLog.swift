@@ -60,7 +60,7 @@ public final class EventLog: Sendable {
         let env = try LMDBEnvironment(path: directory, options: envOptions)
         let dbs = try LogDatabases(env)
         let head = try env.read { txn in
-            try txn.cursor(dbs.events).last().map { $0.key.loadBigEndian(at: 0, as: UInt64.self) } ?? 0
+            try dbs.lastPosition(txn)
         }
         let watch = HeadWatch(head: head)
         let index = LogIndex(dbs: dbs, foldThreshold: options.indexFoldThreshold)
@@ -116,7 +116,7 @@ public final class EventLog: Sendable {
     /// The last position stored, read from storage (sees appends by other processes too).
     public func head() throws -> UInt64 {
         try env.read { txn in
-            try txn.cursor(dbs.events).last().map { $0.key.loadBigEndian(at: 0, as: UInt64.self) } ?? 0
+            try dbs.lastPosition(txn)
         }
     }
 

@@ -99,7 +99,7 @@ final class LogIndex: Sendable {
         _ txn: borrowing some LMDBReading & ~Copyable, _ body: (borrowing Overlay, Bounds) throws -> T
     ) throws -> T? {
         let indexed = try txn.get(dbs.meta, Self.indexedThroughKey).map { $0.loadBigEndian(at: 0, as: UInt64.self) } ?? 0
-        let head = try txn.cursor(dbs.events).last().map { $0.key.loadBigEndian(at: 0, as: UInt64.self) } ?? 0
+        let head = try dbs.lastPosition(txn)
         let bounds = Bounds(indexed: indexed, head: head)
         return try overlay.withLock { (overlay: inout Overlay) throws -> T? in
             if overlay.base > indexed { return nil }
