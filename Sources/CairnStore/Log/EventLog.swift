@@ -36,6 +36,9 @@ public final class EventLog: Sendable {
         /// Events indexed in memory before the writer folds their index entries into LMDB (see
         /// ``LogIndex``): larger means fewer, bigger folds and more to scan after a restart.
         public var indexFoldThreshold = 32_768
+        /// Called on the writer thread after each commit with the new head (metrics: the
+        /// difference between two heads is a commit's batch size). Must return quickly.
+        public var commitObserver: (@Sendable (_ head: UInt64) -> Void)?
 
         public init() {}
     }
@@ -75,7 +78,10 @@ public final class EventLog: Sendable {
             ? nil
             : LogWriter(
                 engine: AppendEngine(env: env, dbs: dbs, index: index, clock: options.clock),
-                onCommit: { watch.publish($0) })
+                onCommit: { [observer = options.commitObserver] head in
+                    watch.publish(head)
+                    observer?(head)
+                })
     }
 
     /// A log dropped without ``close()`` still lets its writer finish and end.
