@@ -1,0 +1,130 @@
+import CairnService
+public import CairnStore
+import Synchronization
+import HTTPTypes
+import CairnProjections
+import Foundation
+public import Hummingbird
+public import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// How to run the server.
+public struct CairnServerConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    /// Holds `log/`, `projections/`, `access/`, `consumers/` and `idempotency/`.
+    public var dataDirectory: String
+    public var limits = HTTPLimits()
+    public var clock: any WallClock = SystemClock()
+    public var logger = Logger(label: "cairn")
+    /// Full durability unless a benchmark opts out.
+    public var logDurability = EventLog.Durability.full
+    /// Record missed SLA deadlines while serving.
+    public var runSlaWatcher = true
+    /// Told the bound port once the server listens (port 0 picks a free one).
+    public var onServerRunning: (@Sendable (Int) async -> Void)?
+
+    public init(dataDirectory: String) { self.dataDirectory = dataDirectory }
+}
+
+/// Builds the application: opens the log, the read models and the stores beside them, and
+/// registers every route of ``RouteTable``. The returned application closes them all when it
+/// shuts down (after the HTTP server has drained).
+///
+/// ```swift
+/// let app = try await buildApplication(CairnServerConfiguration(dataDirectory: "cairn-data"))
+/// try await app.runService()     // SIGTERM / SIGINT shut it down gracefully
+/// ```
+public func buildApplication(_ configuration: CairnServerConfiguration) async throws -> some ApplicationProtocol {
+    let data = configuration.dataDirectory
+    let metrics = CairnMetrics(clock: configuration.clock)
+    var logOptions = EventLog.Options()
+    logOptions.clock = configuration.clock
+    logOptions.durability = configuration.logDurability
+    logOptions.commitObserver = { metrics.committed(head: $0) }
+    let log = try EventLog(directory: data + "/log", options: logOptions)
+    metrics.startingHead(log.committedThrough)
+    let projections: ProjectionEngine
+    let keys: AccessKeyStore
+    let consumers: ConsumerPositionStore
+    let idempotency: IdempotencyStore
+    do {
+        projections = try ProjectionEngine(log: log, directory: data + "/projections", projectors: ReadModels.all)
+        do {
+            keys = try AccessKeyStore(directory: data + "/access")
+            consumers = try ConsumerPositionStore(directory: data + "/consumers")
+            idempotency = try IdempotencyStore(directory: data + "/idempotency")
+        } catch {
+            await projections.close()
+            throw error
+        }
+    } catch {
+        await log.close()
+        throw error
+    }
+    let service = CairnService(log: log, projections: projections, clock: configuration.clock)
+    let env = HTTPEnvironment(
+        service: service, log: log, projections: projections, keys: keys, consumers: consumers, idempotency: idempotency,
+        metrics: metrics, limits: configuration.limits, clock: configuration.clock, logger: configuration.logger)
+    let router = Router(context: CairnRequestContext.self)
+    router.add(middleware: CairnMiddleware(env: env))
+    for route in RouteTable.all {
+        router.on(RouterPath(route.routerPath), method: route.method) { request, context in
+            var context = context
+            context.principal = try env.authorize(request, route)
+            return try await route.handler(request, context, env)
+        }
+    }
+    let onRunning = configuration.onServerRunning
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "cairn"),
+        services: [CairnResources(env: env, runSlaWatcher: configuration.runSlaWatcher)],
+        onServerRunning: { channel in
+            configuration.logger.info(
+                "listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")", "data": "\(data)"])
+            if let onRunning, let port = channel.localAddress?.port { await onRunning(port) }
+        },
+        logger: configuration.logger)
+}
+
+/// Owns what the server opened: marks it ready once the projections caught up, runs the SLA
+/// watcher, and — after the HTTP server has drained on shutdown — closes the read models, the
+/// stores and the log (which finishes queued appends and syncs).
+struct CairnResources: Service {
+    let env: HTTPEnvironment
+    let runSlaWatcher: Bool
+
+    func run() async throws {
+        let env = self.env
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                let head = env.log.committedThrough
+                do {
+                    try await env.projections.waitUntil(position: head, timeout: .seconds(24 * 3600))
+                    env.ready.store(true, ordering: .relaxed)
+                    env.logger.info("ready", metadata: ["head": "\(head)"])
+                } catch {
+                    env.logger.error("projections did not catch up", metadata: ["error": "\(error)"])
+                }
+            }
+            if runSlaWatcher {
+                group.addTask {
+                    let watcher = SlaWatcher(service: env.service)
+                    await watcher.run(interval: .seconds(60))
+                }
+            }
+            // Returns when shutdown begins — after the HTTP server, which ServiceGroup stops first.
+            try? await gracefulShutdown()
+            group.cancelAll()
+        }
+        env.ready.store(false, ordering: .relaxed)
+        await env.projections.close()
+        env.keys.close()
+        env.consumers.close()
+        env.idempotency.close()
+        await env.log.close()
+        env.logger.info("closed", metadata: ["head": "\(env.log.committedThrough)"])
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+import HTTPTypes
+import CairnDomain
+import CairnStore
+
+/// Events on the wire: CloudEvents 1.0 JSON, with the log's envelope as extensions.
+enum CloudEvent {
+    static func json(_ event: RecordedEvent) -> JSONValue {
+        var object: [String: JSONValue] = [
+            "specversion": .string("1.0"),
+            "id": .string(event.id.uuidString.lowercased()),
+            "source": .string("cairn"),
+            "type": .string(event.type),
+            "time": .string(event.recordedAt.rfc3339),
+            "datacontenttype": .string("application/json"),
+            "dataschema": .string("https://cairn.dev/schemas/events/\(event.type).v\(event.schemaVersion).schema.json"),
+            "position": .number(Double(event.position)),
+            "stream": .string(event.stream),
+            "streamversion": .number(Double(event.streamVersion)),
+            "schemaversion": .number(Double(event.schemaVersion)),
+            "actor": .string(event.actor),
+        ]
+        if let subject = event.subject { object["subject"] = .string(subject) }
+        if let occurredAt = event.occurredAt { object["occurredat"] = .string(occurredAt.rfc3339) }
+        if let correlation = event.correlationId { object["correlationid"] = .string(correlation) }
+        if let causation = event.causationId { object["causationid"] = .string(causation) }
+        let payload = event.payload
+        object["data"] = (try? JSONValue.parse(payload)) ?? .string(String(decoding: payload, as: UTF8.self))
+        return .object(object)
+    }
+
+    /// One SSE frame: `id` is the position, so `Last-Event-ID` resumes right after it.
+    static func sseFrame(_ event: RecordedEvent) -> [UInt8] {
+        var out = Array("id: \(event.position)\nevent: \(event.type)\ndata: ".utf8)
+        out += json(event).serializedBytes
+        out += Array("\n\n".utf8)
+        return out
+    }
+}
