@@ -51,14 +51,17 @@ final class TestServer: Sendable {
     let group: ServiceGroup
     let run: Task<Void, any Error>
 
-    static func start(limits: HTTPLimits = TestServer.limits) async throws -> TestServer {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-http-\(UUID().uuidString)").path
-        var keys: [AccessRole: String] = [:]
-        let store = try AccessKeyStore(directory: directory + "/access")
-        for role in AccessRole.allCases {
-            keys[role] = try store.create(name: "\(role.rawValue)-key", role: role, now: ManualClock().now()).secret
+    static func start(limits: HTTPLimits = TestServer.limits, reopening previous: TestServer? = nil) async throws -> TestServer {
+        let directory =
+            previous?.directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("cairn-http-\(UUID().uuidString)").path
+        var keys: [AccessRole: String] = previous?.keys ?? [:]
+        if previous == nil {
+            let store = try AccessKeyStore(directory: directory + "/access")
+            for role in AccessRole.allCases {
+                keys[role] = try store.create(name: "\(role.rawValue)-key", role: role, now: ManualClock().now()).secret
+            }
+            store.close()
         }
-        store.close()
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         var configuration = CairnServerConfiguration(dataDirectory: directory)
         configuration.port = 0
