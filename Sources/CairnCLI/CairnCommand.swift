@@ -6,7 +6,9 @@ public struct CairnCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "cairn",
         abstract: "Cairn, an event-sourced CRM service: its event log and operations.",
-        subcommands: [ServeCommand.self, KeysCommand.self, OpenAPICommand.self, LogCommand.self, ProjectionsCommand.self, BenchCommand.self]
+        subcommands: [
+            ServeCommand.self, KeysCommand.self, OpenAPICommand.self, LogCommand.self, ProjectionsCommand.self, BenchCommand.self,
+        ]
     )
 
     public init() {}

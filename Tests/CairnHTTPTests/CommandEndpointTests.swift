@@ -14,11 +14,26 @@ let commandScript: [(path: String, body: String, role: AccessRole)] = [
         .sales
     ),
     ("/v1/customers", #"{"customerId":"org1","kind":"organization","organizationName":"Analytical Engines Ltd"}"#, .sales),
-    ("/v1/customers", #"{"customerId":"c3","kind":"person","personName":{"given":"C","family":"Three"},"emails":["c3@example.com"]}"#, .service),
-    ("/v1/customers", #"{"customerId":"c4","kind":"person","personName":{"given":"C","family":"Four"},"emails":["c4@example.com"]}"#, .marketing),
-    ("/v1/customers", #"{"customerId":"c5","kind":"person","personName":{"given":"C","family":"Five"},"emails":["c5@example.com"]}"#, .sales),
-    ("/v1/customers", #"{"customerId":"c6","kind":"person","personName":{"given":"C","family":"Six"},"emails":["c6@example.com"]}"#, .sales),
-    ("/v1/customers", #"{"customerId":"c7","kind":"person","personName":{"given":"C","family":"Seven"},"emails":["c7@example.com"]}"#, .sales),
+    (
+        "/v1/customers", #"{"customerId":"c3","kind":"person","personName":{"given":"C","family":"Three"},"emails":["c3@example.com"]}"#,
+        .service
+    ),
+    (
+        "/v1/customers", #"{"customerId":"c4","kind":"person","personName":{"given":"C","family":"Four"},"emails":["c4@example.com"]}"#,
+        .marketing
+    ),
+    (
+        "/v1/customers", #"{"customerId":"c5","kind":"person","personName":{"given":"C","family":"Five"},"emails":["c5@example.com"]}"#,
+        .sales
+    ),
+    (
+        "/v1/customers", #"{"customerId":"c6","kind":"person","personName":{"given":"C","family":"Six"},"emails":["c6@example.com"]}"#,
+        .sales
+    ),
+    (
+        "/v1/customers", #"{"customerId":"c7","kind":"person","personName":{"given":"C","family":"Seven"},"emails":["c7@example.com"]}"#,
+        .sales
+    ),
     ("/v1/customers/c1/profile", #"{"source":"referral","ownerId":"u1"}"#, .sales),
     ("/v1/customers/c1/emails", #"{"email":"ada2@example.com"}"#, .sales),
     ("/v1/customers/c1/emails/remove", #"{"email":"ada2@example.com"}"#, .sales),
@@ -61,7 +76,11 @@ let commandScript: [(path: String, body: String, role: AccessRole)] = [
     ("/v1/opportunities/o1/win", #"{}"#, .sales),
     ("/v1/opportunities/o1/reopen", #"{"stage":"negotiation"}"#, .sales),
     ("/v1/opportunities/o1/lose", #"{"reason":"price"}"#, .sales),
-    ("/v1/activities", #"{"activityId":"act1","customerId":"c1","kind":"call","direction":"outbound","occurredAt":"2026-03-31T10:00:00Z","durationSeconds":95}"#, .sales),
+    (
+        "/v1/activities",
+        #"{"activityId":"act1","customerId":"c1","kind":"call","direction":"outbound","occurredAt":"2026-03-31T10:00:00Z","durationSeconds":95}"#,
+        .sales
+    ),
     ("/v1/tasks", #"{"taskId":"t1","customerId":"c1","title":"Call back","dueAt":"2026-04-02T10:00:00Z","assigneeId":"u1"}"#, .sales),
     ("/v1/tasks/t1/reassign", #"{"assigneeId":"u2"}"#, .sales),
     ("/v1/tasks/t1/complete", #"{"outcome":"done"}"#, .sales),
@@ -77,17 +96,32 @@ let commandScript: [(path: String, body: String, role: AccessRole)] = [
         #"{"campaignId":"m1","name":"Spring","channel":"email","startDate":"2026-03-01","endDate":"2026-12-31","budget":{"amount":"5000","currency":"EUR"}}"#,
         .marketing
     ),
-    ("/v1/campaigns/m1/segment", #"{"segment":{"match":"all","rules":[{"rule":"hasConsent","channel":"email","purpose":"marketing"},{"rule":"kind","kind":"person"}]}}"#, .marketing),
+    (
+        "/v1/campaigns/m1/segment",
+        #"{"segment":{"match":"all","rules":[{"rule":"hasConsent","channel":"email","purpose":"marketing"},{"rule":"kind","kind":"person"}]}}"#,
+        .marketing
+    ),
     ("/v1/campaigns/m1/launch", #"{"audience":["c1","c4"]}"#, .marketing),
     ("/v1/campaigns/m1/responses", #"{"customerId":"c1","response":{"type":"clicked","url":"https://example.com/offer"}}"#, .marketing),
     ("/v1/campaigns/m1/unsubscribes", #"{"customerId":"c1"}"#, .marketing),
     ("/v1/campaigns/m1/pause", #"{"reason":"budget review"}"#, .marketing),
     ("/v1/campaigns/m1/complete", #"{}"#, .marketing),
-    ("/v1/customers", #"{"customerId":"c9","kind":"person","personName":{"given":"C","family":"Nine"},"emails":["c9@example.com"],"consents":[{"channel":"email","purpose":"marketing","legalBasis":"consent","source":"form"}]}"#, .sales),
-    ("/v1/campaigns", #"{"campaignId":"m2","name":"Summer","channel":"email","startDate":"2026-03-01","endDate":"2026-12-31"}"#, .marketing),
+    (
+        "/v1/customers",
+        #"{"customerId":"c9","kind":"person","personName":{"given":"C","family":"Nine"},"emails":["c9@example.com"],"consents":[{"channel":"email","purpose":"marketing","legalBasis":"consent","source":"form"}]}"#,
+        .sales
+    ),
+    (
+        "/v1/campaigns", #"{"campaignId":"m2","name":"Summer","channel":"email","startDate":"2026-03-01","endDate":"2026-12-31"}"#,
+        .marketing
+    ),
     ("/v1/campaigns/m2/launch", #"{}"#, .marketing),
     ("/v1/campaigns/m2/sends", #"{"customerId":"c9"}"#, .marketing),
-    ("/v1/cases", #"{"caseId":"k1","customerId":"c1","channel":"email","priority":"normal","subject":"Broken widget","description":"It broke."}"#, .service),
+    (
+        "/v1/cases",
+        #"{"caseId":"k1","customerId":"c1","channel":"email","priority":"normal","subject":"Broken widget","description":"It broke."}"#,
+        .service
+    ),
     ("/v1/cases/k1/assign", #"{"agentId":"u3"}"#, .service),
     ("/v1/cases/k1/messages", #"{"messageId":"msg1","author":"agent","authorId":"u3","body":"On it."}"#, .service),
     ("/v1/cases/k1/escalate", #"{"reason":"slow"}"#, .service),

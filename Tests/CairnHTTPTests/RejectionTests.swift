@@ -156,7 +156,8 @@ struct ConsistencyTests {
             #expect(retry.body == first.body)
             #expect(retry.headers["Idempotent-Replayed"].first == "true")
             #expect(first.json["commandId"]?.string == "retry-1")
-            let other = try await server.request(.POST, "/v1/customers/c1/tags", json: #"{"tag":"gold"}"#, headers: [("Idempotency-Key", "retry-1")])
+            let other = try await server.request(
+                .POST, "/v1/customers/c1/tags", json: #"{"tag":"gold"}"#, headers: [("Idempotency-Key", "retry-1")])
             #expect(other.status == 422)
             #expect(other.code == "idempotency.mismatch")
             let stream = try await server.request(.GET, "/v1/streams/customer-c1", role: .compliance)
@@ -166,7 +167,8 @@ struct ConsistencyTests {
             try await withThrowingTaskGroup(of: Reply.self) { group in
                 for _ in 0..<8 {
                     group.addTask {
-                        try await server.request(.POST, "/v1/customers/c1/tags", json: #"{"tag":"gold"}"#, headers: [("Idempotency-Key", "race-1")])
+                        try await server.request(
+                            .POST, "/v1/customers/c1/tags", json: #"{"tag":"gold"}"#, headers: [("Idempotency-Key", "race-1")])
                     }
                 }
                 for try await reply in group { #expect(reply.status == 200) }
@@ -185,7 +187,8 @@ struct ConsistencyTests {
                 let position = tagged.json["position"]!.int!
                 let view = try await server.request(.GET, "/v1/customers/c1?atLeast=\(position)", role: .sales)
                 #expect(view.json["tags"]?.array.contains(.string("t\(i)")) == true)
-                let timeline = try await server.request(.GET, "/v1/customers/c1/timeline?atLeast=\(position)&direction=backward&limit=1", role: .compliance)
+                let timeline = try await server.request(
+                    .GET, "/v1/customers/c1/timeline?atLeast=\(position)&direction=backward&limit=1", role: .compliance)
                 #expect(timeline.json["entries"]?[0]?["position"]?.int == position)
             }
             let ahead = try await server.request(.GET, "/v1/customers/c1?atLeast=999999", role: .sales)

@@ -115,14 +115,15 @@ final class TestServer: Sendable {
     }
 
     func request(
-        _ method: HTTPMethod, _ path: String, role: AccessRole? = .admin, json: String? = nil, headers: [(String, String)] = []
+        _ method: HTTPMethod, _ path: String, role: AccessRole? = .admin, json: String? = nil, headers: [(String, String)] = [],
+        timeout: TimeAmount = .seconds(30)
     ) async throws -> Reply {
-        try await request(method, path, key: role.map { keys[$0]! }, json: json, headers: headers)
+        try await request(method, path, key: role.map { keys[$0]! }, json: json, headers: headers, timeout: timeout)
     }
 
     func request(
         _ method: HTTPMethod, _ path: String, key: String?, json: String? = nil, headers: [(String, String)] = [],
-        contentType: String = "application/json"
+        contentType: String = "application/json", timeout: TimeAmount = .seconds(30)
     ) async throws -> Reply {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
         request.method = method
@@ -132,14 +133,17 @@ final class TestServer: Sendable {
             request.body = .bytes(ByteBuffer(string: json))
         }
         for (name, value) in headers { request.headers.add(name: name, value: value) }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let response = try await HTTPClient.shared.execute(request, timeout: timeout)
         let body = try await response.body.collect(upTo: 16 << 20)
         return Reply(status: Int(response.status.code), headers: response.headers, body: Array(body.readableBytesView))
     }
 
     /// POSTs a command and expects it accepted.
     @discardableResult
-    func command(_ path: String, _ json: String, role: AccessRole = .admin, headers: [(String, String)] = [], sourceLocation: SourceLocation = #_sourceLocation)
+    func command(
+        _ path: String, _ json: String, role: AccessRole = .admin, headers: [(String, String)] = [],
+        sourceLocation: SourceLocation = #_sourceLocation
+    )
         async throws -> Reply
     {
         let reply = try await request(.POST, path, role: role, json: json, headers: headers)

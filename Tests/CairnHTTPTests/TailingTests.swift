@@ -59,7 +59,9 @@ struct TailingTests {
         try await withServer { server in
             for worker in 0..<8 {
                 try await server.command(
-                    "/v1/customers", #"{"customerId":"w\#(worker)","kind":"person","personName":{"given":"W","family":"\#(worker)"}, "emails":["w\#(worker)@example.com"]}"#)
+                    "/v1/customers",
+                    #"{"customerId":"w\#(worker)","kind":"person","personName":{"given":"W","family":"\#(worker)"}, "emails":["w\#(worker)@example.com"]}"#
+                )
             }
             let writes = Task {
                 try await withThrowingTaskGroup(of: Void.self) { group in
@@ -78,7 +80,9 @@ struct TailingTests {
             let lastSeen = try #require(first.events.last?.id)
             let second = try await readSSE(server, "?from=1", lastEventID: lastSeen) { e, _ in e.last?.id == head }
             let ids = first.events.map(\.id) + second.events.map(\.id)
-            #expect(ids == Array(1...head), "positions received: \(ids.count), first gap or repeat at \(zip(ids, 1...head).first { $0 != $1 }.map { "\($0)" } ?? "-")")
+            #expect(
+                ids == Array(1...head),
+                "positions received: \(ids.count), first gap or repeat at \(zip(ids, 1...head).first { $0 != $1 }.map { "\($0)" } ?? "-")")
             let sample = try #require(second.events.last)
             #expect(sample.data["specversion"]?.string == "1.0")
             #expect(sample.data["position"]?.int == Int(sample.id))

@@ -1,6 +1,6 @@
+import CairnDomain
 import CairnService
 import HTTPTypes
-import CairnDomain
 
 /// The OpenAPI 3.1 document, generated from ``RouteTable`` and the body schemas the server
 /// checks requests against — so the contract and the code cannot drift. `Schemas/openapi.yaml`
@@ -77,7 +77,9 @@ enum OpenAPIDocument {
         ("Unavailable", 503, "the read model has not reached `atLeast` in time (see Retry-After)"),
     ]
 
-    private static func operation(_ route: Route, _ out: inout YAMLWriter, _ bodies: inout [String: BodySchema], _ responses: inout Set<String>) {
+    private static func operation(
+        _ route: Route, _ out: inout YAMLWriter, _ bodies: inout [String: BodySchema], _ responses: inout Set<String>
+    ) {
         out.line(2, "\(route.method.rawValue.lowercased()):")
         out.line(3, "operationId: \(route.operationId)")
         out.line(3, "summary: \(q(route.summary))")
@@ -110,7 +112,9 @@ enum OpenAPIDocument {
                 if p.required { out.line(5, "required: true") }
                 out.line(5, "description: \(q(p.description))")
                 out.line(5, "schema:")
-                if p.location == .query { typeSchema(p.type, &out, 6) } else {
+                if p.location == .query {
+                    typeSchema(p.type, &out, 6)
+                } else {
                     out.line(6, "type: string")
                 }
             }
@@ -163,7 +167,10 @@ enum OpenAPIDocument {
             out.line(8, "type: string")
         case .eventStream:
             out.line(4, "\(q("200")):")
-            out.line(5, "description: \(q("Server-Sent Events: `id` is the position, `data` a CloudEvents 1.0 JSON object; comment lines are heartbeats."))")
+            out.line(
+                5,
+                "description: \(q("Server-Sent Events: `id` is the position, `data` a CloudEvents 1.0 JSON object; comment lines are heartbeats."))"
+            )
             out.line(5, "content:")
             out.line(6, "text/event-stream:")
             out.line(7, "schema:")

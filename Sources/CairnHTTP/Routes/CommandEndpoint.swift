@@ -1,10 +1,10 @@
-import Logging
-import HTTPTypes
 import CairnDomain
 import CairnService
 import CairnStore
 import Foundation
+import HTTPTypes
 import Hummingbird
+import Logging
 
 /// What a command handler gets: the checked body, the path's ids, and the metadata to run with.
 struct CommandCall: Sendable {
@@ -40,7 +40,8 @@ extension Route {
             method: .post, path: path, operationId: operationId, summary: summary, tag: tag, access: .roles(roles),
             parameters: [
                 .header("Idempotency-Key", .string(maxLength: 100), "The command id: a retry with the same key returns the first result."),
-                .header("If-Match", .string(maxLength: 40), "The version the command's own stream must be at (a number, optionally quoted)."),
+                .header(
+                    "If-Match", .string(maxLength: 40), "The version the command's own stream must be at (a number, optionally quoted)."),
             ],
             body: body, success: .command(created: created)
         ) { request, context, env in

@@ -1,6 +1,6 @@
-import HTTPTypes
 import CairnDomain
 import CairnService
+import HTTPTypes
 
 /// The customers context's commands.
 enum CustomerCommandRoutes {
@@ -94,7 +94,8 @@ enum CustomerCommandRoutes {
                 let value = call.body.attributeValue("value", &issues)
                 try requireValid(issues)
                 guard let value else { throw Problem.invalid([FieldIssue(path: "/value", message: "is required")]) }
-                let command = CustomerCommand.setAttribute(customerId: try call.id("customerId"), key: call.body.string("key") ?? "", value: value)
+                let command = CustomerCommand.setAttribute(
+                    customerId: try call.id("customerId"), key: call.body.string("key") ?? "", value: value)
                 return CommandResult(try await call.service.execute(command, call.metadata))
             },
             simple(
@@ -104,7 +105,8 @@ enum CustomerCommandRoutes {
             simple(
                 "/v1/customers/{customerId}/organization", "linkCustomerOrganization", "Link a person to an organization",
                 BodySchema("LinkOrganization", "", [.required("organizationId", .id), .required("role", .string(maxLength: 200))])
-            ) { id, b in .linkOrganization(customerId: id, organizationId: b.string("organizationId") ?? "", role: b.string("role") ?? "") },
+            ) { id, b in .linkOrganization(customerId: id, organizationId: b.string("organizationId") ?? "", role: b.string("role") ?? "")
+            },
             simple(
                 "/v1/customers/{customerId}/organization/remove", "unlinkCustomerOrganization", "Unlink a person from an organization",
                 BodySchema("UnlinkOrganization", "", [.required("organizationId", .id)])
@@ -158,9 +160,11 @@ enum CustomerCommandRoutes {
             },
             simple(
                 "/v1/customers/{customerId}/unsubscribes", "recordCustomerUnsubscribe", "Record an unsubscribe from a channel",
-                BodySchema("RecordUnsubscribe", "", [.required("channel", .enumeration(ContactChannel.self)), .optional("campaignId", .id)]),
+                BodySchema(
+                    "RecordUnsubscribe", "", [.required("channel", .enumeration(ContactChannel.self)), .optional("campaignId", .id)]),
                 roles: [.sales, .marketing, .service]
-            ) { id, b in .recordUnsubscribe(customerId: id, channel: b.enumeration("channel") ?? .email, campaignId: b.string("campaignId")) },
+            ) { id, b in .recordUnsubscribe(customerId: id, channel: b.enumeration("channel") ?? .email, campaignId: b.string("campaignId"))
+            },
             simple(
                 "/v1/customers/{customerId}/erasure", "recordErasure", "Record that a customer's personal data was erased",
                 BodySchema("RecordErasure", "", [.required("requestId", .id)]), roles: Roles.compliance

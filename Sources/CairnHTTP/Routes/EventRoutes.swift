@@ -1,12 +1,11 @@
-import Logging
-import HTTPTypes
 import CairnDomain
 import CairnService
 import CairnStore
 import Foundation
+import HTTPTypes
 import Hummingbird
+import Logging
 import NIOCore
-import ServiceLifecycle
 import Synchronization
 
 /// Tailing, for downstream services: pages of the log, a live SSE stream that resumes exactly
@@ -74,7 +73,9 @@ enum EventRoutes {
         let limit = q.int("limit", default: 100, range: 1...env.limits.maxPageSize)
         try q.finish()
         let page: LogPage
-        do { page = try env.log.read(from: from, limit: limit, filter: filter(q)) } catch { throw env.internalError("reading the log", error) }
+        do { page = try env.log.read(from: from, limit: limit, filter: filter(q)) } catch {
+            throw env.internalError("reading the log", error)
+        }
         let accept = request.headers[.accept] ?? ""
         if accept.contains("application/x-ndjson") {
             var out: [UInt8] = []
@@ -128,51 +129,54 @@ enum EventRoutes {
         let subscriptions = env.subscriptions
         let logger = env.logger
         let name = principal.name
+        let streams = env.streams
         let body = ResponseBody { writer in
-            defer { subscriptions.release(name) }
             let queue = FrameQueue(capacity: 512)
+            streams.add(queue)
+            defer {
+                streams.remove(queue)
+                subscriptions.release(name)
+            }
             // When the pending write began, in nanoseconds of uptime; 0 while none is pending.
             let writing = PendingWrite()
             do {
-                try await withGracefulShutdownHandler {
-                    try await withThrowingTaskGroup(of: Void.self) { group in
-                        group.addTask {
-                            do {
-                                for try await event in subscription {
-                                    metrics.delivered(event)
-                                    guard await queue.push(CloudEvent.sseFrame(event)) else { break }
-                                }
-                            } catch {
-                                logger.error("an event stream stopped reading the log", metadata: ["error": "\(error)"])
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        do {
+                            for try await event in subscription {
+                                metrics.delivered(event)
+                                guard await queue.push(CloudEvent.sseFrame(event)) else { break }
                             }
-                            queue.finish()
+                        } catch {
+                            logger.error("an event stream stopped reading the log", metadata: ["error": "\(error)"])
                         }
-                        group.addTask {
-                            // A client that takes no bytes for `slowClient` is let go.
-                            while !Task.isCancelled {
-                                try await Task.sleep(for: .seconds(1))
-                                let began = writing.began.load(ordering: .relaxed)
-                                if began != 0, DispatchTime.now().uptimeNanoseconds - began > UInt64(slowClient.components.seconds) * 1_000_000_000 {
-                                    throw CancellationError()
-                                }
-                            }
-                        }
-                        try await writer.write(ByteBuffer(string: ": stream from position \(start)\nretry: 1000\n\n"))
-                        loop: while true {
-                            let chunk: ByteBuffer
-                            switch await queue.next(timeout: heartbeat) {
-                            case .frame(let bytes): chunk = ByteBuffer(bytes: bytes)
-                            case .idle: chunk = ByteBuffer(string: ": heartbeat\n\n")
-                            case .finished: break loop
-                            }
-                            writing.began.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
-                            try await writer.write(chunk)
-                            writing.began.store(0, ordering: .relaxed)
-                        }
-                        group.cancelAll()
+                        queue.finish()
                     }
-                } onGracefulShutdown: {
-                    queue.finish()
+                    group.addTask {
+                        // A client that takes no bytes for `slowClient` is let go.
+                        while !Task.isCancelled {
+                            try await Task.sleep(for: .seconds(1))
+                            let began = writing.began.load(ordering: .relaxed)
+                            if began != 0,
+                                DispatchTime.now().uptimeNanoseconds - began > UInt64(slowClient.components.seconds) * 1_000_000_000
+                            {
+                                throw CancellationError()
+                            }
+                        }
+                    }
+                    try await writer.write(ByteBuffer(string: ": stream from position \(start)\nretry: 1000\n\n"))
+                    loop: while true {
+                        let chunk: ByteBuffer
+                        switch await queue.next(timeout: heartbeat) {
+                        case .frame(let bytes): chunk = ByteBuffer(bytes: bytes)
+                        case .idle: chunk = ByteBuffer(string: ": heartbeat\n\n")
+                        case .finished: break loop
+                        }
+                        writing.began.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
+                        try await writer.write(chunk)
+                        writing.began.store(0, ordering: .relaxed)
+                    }
+                    group.cancelAll()
                 }
                 try await writer.finish(nil)
             } catch {
@@ -181,7 +185,8 @@ enum EventRoutes {
             }
         }
         return Response(
-            status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache", HTTPField.Name("X-Accel-Buffering")!: "no"],
+            status: .ok,
+            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache", HTTPField.Name("X-Accel-Buffering")!: "no"],
             body: body)
     }
 
@@ -248,7 +253,9 @@ enum EventRoutes {
             "stream": .string(stream), "version": .number(Double(version)), "events": .array(events.map(CloudEvent.json)),
         ]
         if let last = events.last {
-            let next = backwards ? (last.streamVersion > 1 ? last.streamVersion - 1 : nil) : (last.streamVersion < version ? last.streamVersion + 1 : nil)
+            let next =
+                backwards
+                ? (last.streamVersion > 1 ? last.streamVersion - 1 : nil) : (last.streamVersion < version ? last.streamVersion + 1 : nil)
             if let next { object["next"] = .number(Double(next)) }
         }
         return Response.json(.object(object), headers: [.eTag: "\"\(version)\""])

@@ -1,10 +1,10 @@
-import Logging
-import HTTPTypes
 import CairnDomain
 import CairnService
 import CairnStore
 import Foundation
+import HTTPTypes
 import Hummingbird
+import Logging
 import NIOCore
 
 extension HTTPEnvironment {

@@ -1,6 +1,6 @@
-import HTTPTypes
 import CairnDomain
 import CairnService
+import HTTPTypes
 
 /// The marketing context's commands: campaigns, launches, sends, responses, unsubscribes.
 enum MarketingCommandRoutes {
@@ -61,7 +61,8 @@ enum MarketingCommandRoutes {
                 body: BodySchema("PauseCampaign", "", [.optional("reason", .string(maxLength: 1000))])
             ) { call in
                 CommandResult(
-                    try await call.service.execute(.pause(campaignId: try call.id("campaignId"), reason: call.body.string("reason")), call.metadata))
+                    try await call.service.execute(
+                        .pause(campaignId: try call.id("campaignId"), reason: call.body.string("reason")), call.metadata))
             },
             .command(
                 "/v1/campaigns/{campaignId}/complete", "completeCampaign", "Complete a campaign", tag: tag, roles: Roles.marketing,
@@ -74,7 +75,8 @@ enum MarketingCommandRoutes {
                 tag: tag, roles: Roles.marketing, body: BodySchema("SendMessage", "", [.required("customerId", .id)]), created: true
             ) { call in
                 CommandResult(
-                    try await call.service.send(campaign: try call.id("campaignId"), to: call.body.string("customerId") ?? "", call.metadata))
+                    try await call.service.send(
+                        campaign: try call.id("campaignId"), to: call.body.string("customerId") ?? "", call.metadata))
             },
             .command(
                 "/v1/campaigns/{campaignId}/responses", "recordCampaignResponse",
@@ -105,7 +107,8 @@ enum MarketingCommandRoutes {
                 default: response = .converted(opportunityId: r.string("opportunityId"), orderId: r.string("orderId"))
                 }
                 let command = CampaignCommand.recordResponse(
-                    campaignId: try call.id("campaignId"), customerId: b.string("customerId") ?? "", response: response, at: b.timestamp("at"))
+                    campaignId: try call.id("campaignId"), customerId: b.string("customerId") ?? "", response: response,
+                    at: b.timestamp("at"))
                 return CommandResult(try await call.service.execute(command, call.metadata))
             },
             .command(
@@ -141,10 +144,12 @@ enum CaseCommandRoutes {
                 let b = call.body
                 let command = CaseCommand.open(
                     caseId: b.string("caseId") ?? "", customerId: b.string("customerId") ?? "", channel: b.enumeration("channel") ?? .email,
-                    priority: b.enumeration("priority") ?? .normal, subject: b.string("subject") ?? "", description: b.string("description") ?? "")
+                    priority: b.enumeration("priority") ?? .normal, subject: b.string("subject") ?? "",
+                    description: b.string("description") ?? "")
                 return CommandResult(try await call.service.execute(command, call.metadata))
             },
-            action("assign", "assignCase", "Assign a case to an agent", BodySchema("AssignCase", "", [.required("agentId", .id)])) { id, b in
+            action("assign", "assignCase", "Assign a case to an agent", BodySchema("AssignCase", "", [.required("agentId", .id)])) {
+                id, b in
                 .assign(caseId: id, agentId: b.string("agentId") ?? "")
             },
             action(
@@ -164,7 +169,8 @@ enum CaseCommandRoutes {
             action(
                 "escalate", "escalateCase", "Escalate a case one level",
                 BodySchema(
-                    "EscalateCase", "", [.required("reason", .string(maxLength: 2000)), .optional("priority", .enumeration(CasePriority.self))])
+                    "EscalateCase", "",
+                    [.required("reason", .string(maxLength: 2000)), .optional("priority", .enumeration(CasePriority.self))])
             ) { id, b in .escalate(caseId: id, reason: b.string("reason") ?? "", priority: b.enumeration("priority")) },
             action(
                 "priority", "changeCasePriority", "Change a case's priority",
@@ -174,14 +180,18 @@ enum CaseCommandRoutes {
                 "resolve", "resolveCase", "Resolve a case",
                 BodySchema("ResolveCase", "", [.required("resolution", .string(maxLength: 5000))])
             ) { id, b in .resolve(caseId: id, resolution: b.string("resolution") ?? "") },
-            action("reopen", "reopenCase", "Reopen a resolved case", BodySchema("ReopenCase", "", [.optional("reason", .string(maxLength: 2000))])) {
+            action(
+                "reopen", "reopenCase", "Reopen a resolved case",
+                BodySchema("ReopenCase", "", [.optional("reason", .string(maxLength: 2000))])
+            ) {
                 id, b in .reopen(caseId: id, reason: b.string("reason"))
             },
             action("close", "closeCase", "Close a case", Schemas.empty) { id, _ in .close(caseId: id) },
             action(
                 "satisfaction", "recordCaseSatisfaction", "Record the customer's satisfaction (CSAT 1–5)",
                 BodySchema(
-                    "RecordSatisfaction", "", [.required("score", .integer(minimum: 1, maximum: 5)), .optional("comment", .string(maxLength: 5000))])
+                    "RecordSatisfaction", "",
+                    [.required("score", .integer(minimum: 1, maximum: 5)), .optional("comment", .string(maxLength: 5000))])
             ) { id, b in .recordSatisfaction(caseId: id, score: b.int("score") ?? 0, comment: b.string("comment")) },
         ]
     }
@@ -190,7 +200,8 @@ enum CaseCommandRoutes {
         _ action: String, _ operationId: String, _ summary: String, _ body: BodySchema, created: Bool = false,
         _ make: @escaping @Sendable (CaseID, CheckedBody) -> CaseCommand
     ) -> Route {
-        .command("/v1/cases/{caseId}/\(action)", operationId, summary, tag: tag, roles: Roles.service, body: body, created: created) { call in
+        .command("/v1/cases/{caseId}/\(action)", operationId, summary, tag: tag, roles: Roles.service, body: body, created: created) {
+            call in
             CommandResult(try await call.service.execute(make(try call.id("caseId"), call.body), call.metadata))
         }
     }

@@ -1,13 +1,13 @@
-import Synchronization
-import Prometheus
-import CairnStore
-import Logging
-import HTTPTypes
 import CairnDomain
 import CairnProjections
 import CairnService
+import CairnStore
+import HTTPTypes
 import Hummingbird
+import Logging
 import NIOCore
+import Prometheus
+import Synchronization
 
 /// Health, metrics, projection status and the contract.
 enum OpsRoutes {
@@ -22,7 +22,8 @@ enum OpsRoutes {
                 summary: "Ready: the log is open and every projection has caught up", tag: "ops", access: .open, success: .json("Health")
             ) { _, _, env in
                 guard env.ready.load(ordering: .relaxed) else {
-                    throw Problem(.serviceUnavailable, code: "service.starting", detail: "Projections are catching up.", headers: [.retryAfter: "1"])
+                    throw Problem(
+                        .serviceUnavailable, code: "service.starting", detail: "Projections are catching up.", headers: [.retryAfter: "1"])
                 }
                 return Response.json(.object(["status": .string("ready"), "head": .number(Double(env.log.committedThrough))]))
             },

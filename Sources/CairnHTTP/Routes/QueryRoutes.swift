@@ -1,10 +1,10 @@
-import Logging
-import HTTPTypes
 import CairnDomain
 import CairnProjections
 import CairnService
 import CairnStore
+import HTTPTypes
 import Hummingbird
+import Logging
 
 /// Reads from the read models. Every query accepts `atLeast`: the position a command returned,
 /// which the answer must reflect (read your writes); the server waits for it, bounded, and
@@ -28,7 +28,8 @@ enum QueryRoutes {
             var values = QueryValues(request)
             let position = values.position("atLeast")
             let now = env.clock.now()
-            let read = try prepare(&values, context.parameters, CairnDomain.Timestamp(millisecondsSinceEpoch: now.microsecondsSinceEpoch / 1000))
+            let read = try prepare(
+                &values, context.parameters, CairnDomain.Timestamp(millisecondsSinceEpoch: now.microsecondsSinceEpoch / 1000))
             try values.finish()
             do {
                 let value = try await env.service.query(projection, atLeast: position, timeout: env.limits.atLeastTimeout, read)
@@ -38,8 +39,9 @@ enum QueryRoutes {
             } catch let problem as Problem {
                 throw problem
             } catch let error as AnalyticsQueryError {
-                throw Problem.badRequest("parameter.invalid", error.description, errors: [FieldIssue(path: "cursor", message: error.description)])
-            } catch where "\(error)".contains("cursor") {
+                throw Problem.badRequest(
+                    "parameter.invalid", error.description, errors: [FieldIssue(path: "cursor", message: error.description)])
+            } catch  where "\(error)".contains("cursor") {
                 throw Problem.badRequest("parameter.invalid", "\(error)", errors: [FieldIssue(path: "cursor", message: "\(error)")])
             } catch {
                 throw env.internalError("a query on \(projection)", error)
@@ -55,14 +57,19 @@ enum QueryRoutes {
                 "/v1/customers", "searchCustomers", "List or search customers", tag: "customers", projection: Customer360Query.projection,
                 parameters: [
                     .query("name", .string(maxLength: 200), "Name prefix (per word or whole)."),
-                    .query("email", .string(maxLength: 254), "Email prefix."), .query("phone", .string(maxLength: 40), "Phone digits prefix."),
+                    .query("email", .string(maxLength: 254), "Email prefix."),
+                    .query("phone", .string(maxLength: 40), "Phone digits prefix."),
                     .query("tag", .string(maxLength: 64), "Exact tag."),
                     .query("includeMerged", .boolean, "Also list duplicates merged away."), limit, cursor,
                 ], schema: "CustomerPage"
             ) { q, _, _ in
-                let given = [("name", q.text("name")), ("email", q.text("email", max: 254)), ("phone", q.text("phone")), ("tag", q.text("tag"))]
-                    .filter { $0.1 != nil }
-                if given.count > 1 { q.issues.append(FieldIssue(path: "name", message: "search by one of name, email, phone and tag at a time")) }
+                let given = [
+                    ("name", q.text("name")), ("email", q.text("email", max: 254)), ("phone", q.text("phone")), ("tag", q.text("tag")),
+                ]
+                .filter { $0.1 != nil }
+                if given.count > 1 {
+                    q.issues.append(FieldIssue(path: "name", message: "search by one of name, email, phone and tag at a time"))
+                }
                 let search: Customer360Search? = given.first.map { name, value in
                     switch name {
                     case "name": .name(value!)
@@ -75,7 +82,8 @@ enum QueryRoutes {
                 let limit = q.int("limit", default: 50, range: 1...1000)
                 let cursor = q.string("cursor")
                 return { engine in
-                    let found = try Customer360Query.list(engine, search: search, includeMerged: includeMerged, limit: limit, cursor: cursor)
+                    let found = try Customer360Query.list(
+                        engine, search: search, includeMerged: includeMerged, limit: limit, cursor: cursor)
                     return page(found.items, next: found.next)
                 }
             },
@@ -88,7 +96,9 @@ enum QueryRoutes {
                 let id = try p.id("customerId")
                 let follow = q.string("followMerges") != "false"
                 return { engine in
-                    guard let view = try Customer360Query.customer(engine, id: id, followMerges: follow) else { throw Problem.notFound("Customer \(id)") }
+                    guard let view = try Customer360Query.customer(engine, id: id, followMerges: follow) else {
+                        throw Problem.notFound("Customer \(id)")
+                    }
                     return ReflectedJSON.encode(view)
                 }
             },
@@ -100,7 +110,8 @@ enum QueryRoutes {
                     .query("kinds", .string(maxLength: 500), "Comma-separated entry kinds."),
                     .query("channels", .string(maxLength: 200), "Comma-separated channels."),
                     .query("actors", .string(maxLength: 500), "Comma-separated actors."),
-                    .query("from", .dateTime, "Entries recorded at or after."), .query("through", .dateTime, "Entries recorded at or before."),
+                    .query("from", .dateTime, "Entries recorded at or after."),
+                    .query("through", .dateTime, "Entries recorded at or before."),
                     .query("direction", .enumeration(["forward", "backward"]), "Oldest first (default) or newest first."),
                     .query("asOf", .dateTime, "The timeline as it stood at this time."),
                     .query("asOfPosition", .integer(minimum: 0, maximum: Int.max), "The timeline as it stood at this log position."),
@@ -114,7 +125,10 @@ enum QueryRoutes {
                         filter.kinds.insert(k)
                     } else {
                         q.issues.append(
-                            FieldIssue(path: "kinds", message: "'\(kind)' is not one of \(CustomerTimelineKind.allCases.map(\.rawValue).joined(separator: ", "))"))
+                            FieldIssue(
+                                path: "kinds",
+                                message: "'\(kind)' is not one of \(CustomerTimelineKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                        )
                     }
                 }
                 filter.channels = Set(q.list("channels"))
@@ -138,9 +152,11 @@ enum QueryRoutes {
                             engine, customerId: id, time: asOf, filter: filter, direction: direction, limit: limit, cursor: cursor)
                     } else if let asOfPosition {
                         page = try CustomerTimelineQuery.asOf(
-                            engine, customerId: id, position: asOfPosition, filter: filter, direction: direction, limit: limit, cursor: cursor)
+                            engine, customerId: id, position: asOfPosition, filter: filter, direction: direction, limit: limit,
+                            cursor: cursor)
                     } else {
-                        page = try CustomerTimelineQuery.page(engine, customerId: id, filter: filter, direction: direction, limit: limit, cursor: cursor)
+                        page = try CustomerTimelineQuery.page(
+                            engine, customerId: id, filter: filter, direction: direction, limit: limit, cursor: cursor)
                     }
                     guard let page else { throw Problem.notFound("Customer \(id)") }
                     var object: [String: JSONValue] = [
@@ -180,20 +196,26 @@ enum QueryRoutes {
             ) { q, _, now in
                 var sort = CustomerAnalysisSort.lifetimeValue
                 if let text = q.string("sort") {
-                    if let s = CustomerAnalysisSort(rawValue: text) { sort = s } else {
+                    if let s = CustomerAnalysisSort(rawValue: text) {
+                        sort = s
+                    } else {
                         q.issues.append(FieldIssue(path: "sort", message: "must be lifetimeValue or churnRisk"))
                     }
                 }
-                var filter = CustomerAnalysisFilter(tag: q.text("tag", max: 64), ownerId: q.id("owner"), campaignSegment: q.id("campaignSegment"))
+                var filter = CustomerAnalysisFilter(
+                    tag: q.text("tag", max: 64), ownerId: q.id("owner"), campaignSegment: q.id("campaignSegment"))
                 let churn = q.list("churn")
                 if !churn.isEmpty { filter.churnLevels = Set(churn.compactMap { ChurnRisk.Level(rawValue: $0) }) }
                 if churn.contains(where: { ChurnRisk.Level(rawValue: $0) == nil }) {
-                    q.issues.append(FieldIssue(path: "churn", message: "levels are \(ChurnRisk.Level.allCases.map(\.rawValue).joined(separator: ", "))"))
+                    q.issues.append(
+                        FieldIssue(path: "churn", message: "levels are \(ChurnRisk.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+                    )
                 }
                 let rfm = q.list("rfm")
                 if !rfm.isEmpty { filter.rfmSegments = Set(rfm.compactMap { RFMSegment(rawValue: $0) }) }
                 if rfm.contains(where: { RFMSegment(rawValue: $0) == nil }) {
-                    q.issues.append(FieldIssue(path: "rfm", message: "segments are \(RFMSegment.allCases.map(\.rawValue).joined(separator: ", "))"))
+                    q.issues.append(
+                        FieldIssue(path: "rfm", message: "segments are \(RFMSegment.allCases.map(\.rawValue).joined(separator: ", "))"))
                 }
                 let options = CustomerAnalysisOptions(reportingCurrency: q.string("currency") ?? "EUR")
                 let limit = q.int("limit", default: 50, range: 1...1000)
@@ -210,7 +232,9 @@ enum QueryRoutes {
                 parameters: [.query("currency", .string(maxLength: 3), "Reporting currency (default EUR).")], schema: "RfmDistribution"
             ) { q, _, now in
                 let currency = q.string("currency") ?? "EUR"
-                return { engine in ReflectedJSON.encode(try CustomerAnalysisQueries(engine: engine).rfmDistribution(now: now, currency: currency)) }
+                return { engine in
+                    ReflectedJSON.encode(try CustomerAnalysisQueries(engine: engine).rfmDistribution(now: now, currency: currency))
+                }
             },
         ]
     }
@@ -249,7 +273,8 @@ enum QueryRoutes {
                 return { engine in .object(["rows": ReflectedJSON.encode(try SalesPipelineQueries(engine).forecast(filter))]) }
             },
             query(
-                "/v1/pipeline/win-rates", "getWinRates", "Win rates overall and by owner", tag: "sales", projection: SalesPipelineProjector().name,
+                "/v1/pipeline/win-rates", "getWinRates", "Win rates overall and by owner", tag: "sales",
+                projection: SalesPipelineProjector().name,
                 parameters: [.query("owner", .id, "Owner.")], schema: "WinRates"
             ) { q, _, _ in
                 let owner = q.id("owner")
@@ -295,19 +320,23 @@ enum QueryRoutes {
             ) { _, p, _ in
                 let id = try p.id("campaignId")
                 return { engine in
-                    guard let campaign = try CampaignPerformanceQueries(engine).campaign(id) else { throw Problem.notFound("Campaign \(id)") }
+                    guard let campaign = try CampaignPerformanceQueries(engine).campaign(id) else {
+                        throw Problem.notFound("Campaign \(id)")
+                    }
                     return ReflectedJSON.encode(campaign)
                 }
             },
             query(
                 "/v1/campaigns/{campaignId}/segment-members", "getCampaignSegmentMembers", "The customers a campaign's segment selects now",
-                tag: "marketing", projection: CustomerAnalysisProjector.projectionName, parameters: [limit, cursor], schema: "SegmentMembers"
+                tag: "marketing", projection: CustomerAnalysisProjector.projectionName, parameters: [limit, cursor],
+                schema: "SegmentMembers"
             ) { q, p, now in
                 let id = try p.id("campaignId")
                 let limit = q.int("limit", default: 100, range: 1...1000)
                 let cursor = q.string("cursor")
                 return { engine in
-                    ReflectedJSON.encode(try CustomerAnalysisQueries(engine: engine).segmentMembers(campaign: id, now: now, limit: limit, cursor: cursor))
+                    ReflectedJSON.encode(
+                        try CustomerAnalysisQueries(engine: engine).segmentMembers(campaign: id, now: now, limit: limit, cursor: cursor))
                 }
             },
         ]
@@ -322,7 +351,10 @@ enum QueryRoutes {
         }
         let desk = ServiceDeskProjector().name
         return [
-            query("/v1/cases", "listOpenCases", "Open cases, oldest first", tag: "service", projection: desk, parameters: filter + [limit, cursor], schema: "CasePage") {
+            query(
+                "/v1/cases", "listOpenCases", "Open cases, oldest first", tag: "service", projection: desk,
+                parameters: filter + [limit, cursor], schema: "CasePage"
+            ) {
                 q, _, now in
                 let f = deskFilter(&q)
                 let limit = q.int("limit", default: 50, range: 1...1000)
@@ -332,14 +364,19 @@ enum QueryRoutes {
                     return page(result.items, next: result.nextCursor)
                 }
             },
-            query("/v1/cases/breakdown", "getOpenCaseBreakdown", "Open cases by priority, assignee and age", tag: "service", projection: desk, parameters: filter, schema: "CaseBreakdown") {
+            query(
+                "/v1/cases/breakdown", "getOpenCaseBreakdown", "Open cases by priority, assignee and age", tag: "service", projection: desk,
+                parameters: filter, schema: "CaseBreakdown"
+            ) {
                 q, _, now in
                 let f = deskFilter(&q)
                 return { engine in ReflectedJSON.encode(try ServiceDeskQueries(engine).openCaseBreakdown(now: now, f)) }
             },
             query(
                 "/v1/cases/sla/due", "listSlaDueSoon", "SLA deadlines falling due soon", tag: "service", projection: desk,
-                parameters: filter + [.query("withinSeconds", .integer(minimum: 1, maximum: 31_536_000), "Horizon (default 3600)."), limit, cursor],
+                parameters: filter + [
+                    .query("withinSeconds", .integer(minimum: 1, maximum: 31_536_000), "Horizon (default 3600)."), limit, cursor,
+                ],
                 schema: "SlaDeadlinePage"
             ) { q, _, now in
                 let f = deskFilter(&q)
@@ -363,7 +400,10 @@ enum QueryRoutes {
                     return page(result.items, next: result.nextCursor)
                 }
             },
-            query("/v1/cases/service-times", "getServiceTimes", "First-response and resolution time statistics", tag: "service", projection: desk, schema: "ServiceTimes") {
+            query(
+                "/v1/cases/service-times", "getServiceTimes", "First-response and resolution time statistics", tag: "service",
+                projection: desk, schema: "ServiceTimes"
+            ) {
                 _, _, _ in { engine in ReflectedJSON.encode(try ServiceDeskQueries(engine).serviceTimes()) }
             },
             query(

@@ -1,5 +1,5 @@
-import HTTPTypes
 import CairnService
+import HTTPTypes
 import Hummingbird
 
 /// One endpoint: everything the server needs to serve it and the OpenAPI document needs to
@@ -49,9 +49,10 @@ struct Route: Sendable {
 
     /// Hummingbird's spelling of the path: `/v1/customers/:customerId/tags`.
     var routerPath: String {
-        "/" + path.split(separator: "/").map { segment in
-            segment.hasPrefix("{") && segment.hasSuffix("}") ? ":" + segment.dropFirst().dropLast() : String(segment)
-        }.joined(separator: "/")
+        "/"
+            + path.split(separator: "/").map { segment in
+                segment.hasPrefix("{") && segment.hasSuffix("}") ? ":" + segment.dropFirst().dropLast() : String(segment)
+            }.joined(separator: "/")
     }
 
     /// Whether a role may call this route.

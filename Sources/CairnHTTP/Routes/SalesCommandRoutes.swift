@@ -1,7 +1,7 @@
-import HTTPTypes
 import CairnDomain
 import CairnService
 import Foundation
+import HTTPTypes
 
 /// The sales context's commands: leads, opportunities, activities, tasks, orders.
 enum SalesCommandRoutes {
@@ -34,7 +34,8 @@ enum SalesCommandRoutes {
                 "/v1/leads/{leadId}/qualify", "qualifyLead", "Qualify a lead", tag: tag, roles: Roles.sales,
                 body: BodySchema("QualifyLead", "", [.optional("note", .string(maxLength: 2000))])
             ) { call in
-                CommandResult(try await call.service.execute(.qualify(leadId: try call.id("leadId"), note: call.body.string("note")), call.metadata))
+                CommandResult(
+                    try await call.service.execute(.qualify(leadId: try call.id("leadId"), note: call.body.string("note")), call.metadata))
             },
             .command(
                 "/v1/leads/{leadId}/disqualify", "disqualifyLead", "Disqualify a lead", tag: tag, roles: Roles.sales,
@@ -62,7 +63,9 @@ enum SalesCommandRoutes {
                 case (let new?, nil): target = .register(newCustomerId: new)
                 case (nil, let existing?): target = .link(existingCustomerId: existing)
                 default:
-                    throw Problem.invalid([FieldIssue(path: "/newCustomerId", message: "give exactly one of newCustomerId and existingCustomerId")])
+                    throw Problem.invalid([
+                        FieldIssue(path: "/newCustomerId", message: "give exactly one of newCustomerId and existingCustomerId")
+                    ])
                 }
                 guard let amount = b.money("amount"), let date = b.date("expectedCloseDate") else {
                     throw Problem.invalid([FieldIssue(path: "/amount", message: "must be a decimal amount and currency")])
@@ -85,7 +88,8 @@ enum SalesCommandRoutes {
                     [
                         .required("opportunityId", .id), .required("customerId", .id), .required("name", .string(maxLength: 200)),
                         .required("amount", .object(Schemas.money)), .required("expectedCloseDate", .date), .required("ownerId", .id),
-                        .optional("stage", .enumeration(OpportunityStage.self)), .optional("probability", .integer(minimum: 0, maximum: 100)),
+                        .optional("stage", .enumeration(OpportunityStage.self)),
+                        .optional("probability", .integer(minimum: 0, maximum: 100)),
                         .optional("campaignId", .id), .optional("leadId", .id),
                     ]),
                 created: true
@@ -96,7 +100,8 @@ enum SalesCommandRoutes {
                 }
                 let opening = OpportunityCommand.Opening(
                     opportunityId: b.string("opportunityId") ?? "", customerId: b.string("customerId") ?? "", name: b.string("name") ?? "",
-                    amount: amount, expectedCloseDate: date, ownerId: b.string("ownerId") ?? "", stage: b.enumeration("stage") ?? .prospecting,
+                    amount: amount, expectedCloseDate: date, ownerId: b.string("ownerId") ?? "",
+                    stage: b.enumeration("stage") ?? .prospecting,
                     probability: b.int("probability"), campaignId: b.string("campaignId"), leadId: b.string("leadId"))
                 return CommandResult(try await call.service.execute(.open(opening), call.metadata))
             },
@@ -105,7 +110,8 @@ enum SalesCommandRoutes {
                 BodySchema(
                     "MoveStage", "",
                     [.required("stage", .enumeration(OpportunityStage.self)), .optional("probability", .integer(minimum: 0, maximum: 100))])
-            ) { id, b in .moveToStage(opportunityId: id, stage: b.enumeration("stage") ?? .prospecting, probability: b.int("probability")) },
+            ) { id, b in .moveToStage(opportunityId: id, stage: b.enumeration("stage") ?? .prospecting, probability: b.int("probability"))
+            },
             opportunity(
                 "amount", "changeOpportunityAmount", "Change an opportunity's amount",
                 BodySchema("ChangeAmount", "", [.required("amount", .object(Schemas.money))])
@@ -113,7 +119,10 @@ enum SalesCommandRoutes {
             opportunity(
                 "close-date", "changeOpportunityCloseDate", "Change an opportunity's expected close date",
                 BodySchema("ChangeCloseDate", "", [.required("expectedCloseDate", .date)])
-            ) { id, b in .changeCloseDate(opportunityId: id, expectedCloseDate: b.date("expectedCloseDate") ?? CalendarDate(year: 1970, month: 1, day: 1)!) },
+            ) { id, b in
+                .changeCloseDate(
+                    opportunityId: id, expectedCloseDate: b.date("expectedCloseDate") ?? CalendarDate(year: 1970, month: 1, day: 1)!)
+            },
             opportunity(
                 "owner", "changeOpportunityOwner", "Hand an opportunity to another owner",
                 BodySchema("ChangeOwner", "", [.required("ownerId", .id)])
@@ -147,16 +156,19 @@ enum SalesCommandRoutes {
                     "LogActivity", "",
                     [
                         .required("activityId", .id), .required("customerId", .id), .required("kind", .enumeration(ActivityKind.self)),
-                        .optional("direction", .enumeration(ActivityDirection.self)), .optional("channel", .enumeration(ContactChannel.self)),
+                        .optional("direction", .enumeration(ActivityDirection.self)),
+                        .optional("channel", .enumeration(ContactChannel.self)),
                         .required("occurredAt", .dateTime), .optional("durationSeconds", .integer(minimum: 0, maximum: 604_800)),
-                        .optional("outcome", .string(maxLength: 500)), .optional("participants", .array(.string(maxLength: 200), maxItems: 50)),
+                        .optional("outcome", .string(maxLength: 500)),
+                        .optional("participants", .array(.string(maxLength: 200), maxItems: 50)),
                         .optional("summary", .string(maxLength: 10_000)),
                     ]),
                 created: true
             ) { call in
                 let b = call.body
                 let logged = ActivityEvent.Logged(
-                    activityId: b.string("activityId") ?? "", customerId: b.string("customerId") ?? "", kind: b.enumeration("kind") ?? .note,
+                    activityId: b.string("activityId") ?? "", customerId: b.string("customerId") ?? "",
+                    kind: b.enumeration("kind") ?? .note,
                     direction: b.enumeration("direction"), channel: b.enumeration("channel"),
                     occurredAt: b.timestamp("occurredAt") ?? CairnDomain.Timestamp(millisecondsSinceEpoch: 0),
                     durationSeconds: b.int("durationSeconds"), outcome: b.string("outcome"), participants: b.strings("participants"),
@@ -176,16 +188,21 @@ enum SalesCommandRoutes {
                 let b = call.body
                 let command = TaskCommand.schedule(
                     taskId: b.string("taskId") ?? "", customerId: b.string("customerId") ?? "", title: b.string("title") ?? "",
-                    dueAt: b.timestamp("dueAt") ?? CairnDomain.Timestamp(millisecondsSinceEpoch: 0), assigneeId: b.string("assigneeId") ?? "")
+                    dueAt: b.timestamp("dueAt") ?? CairnDomain.Timestamp(millisecondsSinceEpoch: 0),
+                    assigneeId: b.string("assigneeId") ?? "")
                 return CommandResult(try await call.service.execute(command, call.metadata))
             },
             task("reassign", "reassignTask", "Reassign a task", BodySchema("ReassignTask", "", [.required("assigneeId", .id)])) { id, b in
                 .reassign(taskId: id, assigneeId: b.string("assigneeId") ?? "")
             },
-            task("complete", "completeTask", "Complete a task", BodySchema("CompleteTask", "", [.optional("outcome", .string(maxLength: 2000))])) {
+            task(
+                "complete", "completeTask", "Complete a task",
+                BodySchema("CompleteTask", "", [.optional("outcome", .string(maxLength: 2000))])
+            ) {
                 id, b in .complete(taskId: id, outcome: b.string("outcome"))
             },
-            task("cancel", "cancelTask", "Cancel a task", BodySchema("CancelTask", "", [.optional("reason", .string(maxLength: 1000))])) { id, b in
+            task("cancel", "cancelTask", "Cancel a task", BodySchema("CancelTask", "", [.optional("reason", .string(maxLength: 1000))])) {
+                id, b in
                 .cancel(taskId: id, reason: b.string("reason"))
             },
             .command(
@@ -194,7 +211,8 @@ enum SalesCommandRoutes {
                     "RecordOrder", "",
                     [
                         .required("orderId", .id), .required("customerId", .id), .optional("opportunityId", .id),
-                        .required("lines", .array(.object(Schemas.orderLine), maxItems: 1000)), .required("currency", .string(maxLength: 3)),
+                        .required("lines", .array(.object(Schemas.orderLine), maxItems: 1000)),
+                        .required("currency", .string(maxLength: 3)),
                         .required("orderDate", .date),
                     ]),
                 created: true
@@ -207,7 +225,8 @@ enum SalesCommandRoutes {
                 }
                 let command = OrderCommand.record(
                     orderId: b.string("orderId") ?? "", customerId: b.string("customerId") ?? "", opportunityId: b.string("opportunityId"),
-                    lines: lines, currency: b.string("currency") ?? "", orderDate: b.date("orderDate") ?? CalendarDate(year: 1970, month: 1, day: 1)!)
+                    lines: lines, currency: b.string("currency") ?? "",
+                    orderDate: b.date("orderDate") ?? CalendarDate(year: 1970, month: 1, day: 1)!)
                 return CommandResult(try await call.service.execute(command, call.metadata))
             },
         ]

@@ -1,5 +1,5 @@
-import HTTPTypes
 import CairnDomain
+import HTTPTypes
 
 /// Body parts shared by several commands.
 enum Schemas {
@@ -39,7 +39,9 @@ enum Schemas {
         [
             .required(
                 "rule",
-                .enumeration(["attribute", "attributeExists", "hasTag", "lacksTag", "hasConsent", "kind", "activeWithinDays", "inactiveForDays"])
+                .enumeration([
+                    "attribute", "attributeExists", "hasTag", "lacksTag", "hasConsent", "kind", "activeWithinDays", "inactiveForDays",
+                ])
             ),
             .optional("key", .string(maxLength: 64)), .optional("op", .enumeration(ComparisonOperator.self)),
             .optional("value", .object(attributeValue)), .optional("tag", .string(maxLength: 64)),

@@ -1,7 +1,7 @@
-import HTTPTypes
 import CairnProjections
 import CairnStore
 import Foundation
+import HTTPTypes
 import Metrics
 import Prometheus
 import Synchronization
@@ -36,7 +36,7 @@ final class CairnMetrics: Sendable {
     /// The log's commit observer: records each group commit's size.
     func committed(head: UInt64) {
         let previous = lastHead.exchange(head, ordering: .relaxed)
-        if previous != 0, head > previous { batchSizes.record(Int64(head - previous)) }
+        if head > previous { batchSizes.record(Int64(head - previous)) }
     }
 
     func startingHead(_ head: UInt64) { lastHead.store(head, ordering: .relaxed) }

@@ -39,7 +39,8 @@ struct CairnMiddleware: RouterMiddleware {
     static func problem(_ error: HTTPError) -> Problem {
         switch error.status {
         case .notFound: Problem(.notFound, code: "route.notFound", detail: "No such endpoint.")
-        case .methodNotAllowed: Problem(.methodNotAllowed, code: "route.methodNotAllowed", detail: "The endpoint does not take this method.")
+        case .methodNotAllowed:
+            Problem(.methodNotAllowed, code: "route.methodNotAllowed", detail: "The endpoint does not take this method.")
         case .contentTooLarge:
             Problem(.contentTooLarge, code: "request.tooLarge", detail: error.body ?? "The body is too large.")
         case let status where status.kind == .clientError:

@@ -1,13 +1,13 @@
+import CairnProjections
 import CairnService
 public import CairnStore
-import Synchronization
-import HTTPTypes
-import CairnProjections
 import Foundation
-public import Hummingbird
+import HTTPTypes
+import Hummingbird
 public import Logging
 import NIOCore
-import ServiceLifecycle
+public import ServiceLifecycle
+import Synchronization
 
 /// How to run the server.
 public struct CairnServerConfiguration: Sendable {
@@ -34,9 +34,9 @@ public struct CairnServerConfiguration: Sendable {
 ///
 /// ```swift
 /// let app = try await buildApplication(CairnServerConfiguration(dataDirectory: "cairn-data"))
-/// try await app.runService()     // SIGTERM / SIGINT shut it down gracefully
+/// try await ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm], logger: logger)).run()
 /// ```
-public func buildApplication(_ configuration: CairnServerConfiguration) async throws -> some ApplicationProtocol {
+public func buildApplication(_ configuration: CairnServerConfiguration) async throws -> some Service {
     let data = configuration.dataDirectory
     let metrics = CairnMetrics(clock: configuration.clock)
     var logOptions = EventLog.Options()
@@ -77,7 +77,7 @@ public func buildApplication(_ configuration: CairnServerConfiguration) async th
         }
     }
     let onRunning = configuration.onServerRunning
-    return Application(
+    let app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "cairn"),
         services: [CairnResources(env: env, runSlaWatcher: configuration.runSlaWatcher)],
@@ -87,6 +87,24 @@ public func buildApplication(_ configuration: CairnServerConfiguration) async th
             if let onRunning, let port = channel.localAddress?.port { await onRunning(port) }
         },
         logger: configuration.logger)
+    return CairnApplication(app: app, env: env)
+}
+
+/// The Hummingbird application, plus what its shutdown needs first: event streams end as soon
+/// as graceful shutdown begins, so the HTTP server's drain (which waits for in-flight
+/// responses) finishes in-flight commands without waiting on streams that never end.
+struct CairnApplication<App: ApplicationProtocol>: Service {
+    let app: App
+    let env: HTTPEnvironment
+
+    func run() async throws {
+        let streams = env.streams
+        try await withGracefulShutdownHandler {
+            try await app.run()
+        } onGracefulShutdown: {
+            streams.closeAll()
+        }
+    }
 }
 
 /// Owns what the server opened: marks it ready once the projections caught up, runs the SLA

@@ -1,7 +1,7 @@
-import HTTPTypes
 import CairnProjections
 import CairnService
 import CairnStore
+import HTTPTypes
 import Logging
 import Synchronization
 
@@ -18,6 +18,7 @@ final class HTTPEnvironment: Sendable {
     let clock: any WallClock
     let logger: Logger
     let subscriptions = SubscriptionCounter()
+    let streams = OpenStreams()
     /// True once the log is open and every projection has caught up once.
     let ready = Atomic<Bool>(false)
 

@@ -1,7 +1,7 @@
-import Foundation
-import HTTPTypes
 import CairnDomain
 import CairnStore
+import Foundation
+import HTTPTypes
 
 /// Events on the wire: CloudEvents 1.0 JSON, with the log's envelope as extensions.
 enum CloudEvent {

@@ -1,5 +1,5 @@
-import HTTPTypes
 import CairnDomain
+import HTTPTypes
 
 /// The shape of a JSON request body, declared once: the request decoder checks bodies against
 /// it (collecting every invalid field), and the OpenAPI document is generated from it.

@@ -1,6 +1,6 @@
-import HTTPTypes
 public import CairnDomain
 import CairnService
+import HTTPTypes
 public import Hummingbird
 import NIOCore
 
@@ -89,7 +89,8 @@ extension Problem {
         switch error.kind {
         case .invalid:
             let issues = error.issues.map { FieldIssue(path: $0.path, message: $0.message) }
-            self = issues.isEmpty
+            self =
+                issues.isEmpty
                 ? Problem(.badRequest, code: error.code, title: "Invalid request", detail: error.message)
                 : Problem(.badRequest, code: error.code, title: "Invalid request", detail: error.message, errors: issues)
         case .notFound:

@@ -1,7 +1,7 @@
-import HTTPTypes
 import CairnDomain
 import CairnStore
 import Foundation
+import HTTPTypes
 
 /// Read-model values to JSON by reflection: structs become objects with their property names,
 /// string-backed enums their raw value, money and decimals strings (never binary floating

@@ -36,7 +36,8 @@ public final class AccessKeyStore: Sendable {
             throw AccessKeyError(kind: .invalidName, message: "key names are 1–64 characters of A–Z, a–z, 0–9, '_' and '-'")
         }
         let secret = Self.secretPrefix + SecureRandom.bytes(32).map { String($0, radix: 16).leftPadded(2) }.joined()
-        let key = AccessKey(name: name, role: role, createdAt: now, revokedAt: nil, hint: String(secret.prefix(Self.secretPrefix.count + 6)))
+        let key = AccessKey(
+            name: name, role: role, createdAt: now, revokedAt: nil, hint: String(secret.prefix(Self.secretPrefix.count + 6)))
         let hash = Array(Self.hash(secret).utf8)
         try env.write { txn in
             guard try txn.get(keys, Array(name.utf8)) == nil else {
@@ -121,7 +122,8 @@ public final class AccessKeyStore: Sendable {
         var revokedAt: CairnStore.Timestamp?
         if case .number(let revoked)? = o["revokedAt"] { revokedAt = CairnStore.Timestamp(microsecondsSinceEpoch: Int64(revoked)) }
         return AccessKey(
-            name: name, role: role, createdAt: CairnStore.Timestamp(microsecondsSinceEpoch: Int64(created)), revokedAt: revokedAt, hint: hint)
+            name: name, role: role, createdAt: CairnStore.Timestamp(microsecondsSinceEpoch: Int64(created)), revokedAt: revokedAt,
+            hint: hint)
     }
 }
 

@@ -56,6 +56,7 @@ public final class ConsumerPositionStore: Sendable {
         guard case .object(let o) = try JSONValue.parse(bytes), case .string(let text)? = o["position"],
             let position = UInt64(text), case .number(let at)? = o["updatedAt"], case .string(let by)? = o["updatedBy"]
         else { throw Malformed() }
-        return ConsumerPosition(name: name, position: position, updatedAt: CairnStore.Timestamp(microsecondsSinceEpoch: Int64(at)), updatedBy: by)
+        return ConsumerPosition(
+            name: name, position: position, updatedAt: CairnStore.Timestamp(microsecondsSinceEpoch: Int64(at)), updatedBy: by)
     }
 }
