@@ -1,5 +1,5 @@
 import CairnProjections
-import CairnService
+public import CairnService
 public import CairnStore
 import Foundation
 import HTTPTypes
@@ -24,6 +24,8 @@ public struct CairnServerConfiguration: Sendable {
     public var runSlaWatcher = true
     /// Told the bound port once the server listens (port 0 picks a free one).
     public var onServerRunning: (@Sendable (Int) async -> Void)?
+    /// Handed the service once it is open (benchmarks drive appends in-process with it).
+    public var onServiceOpened: (@Sendable (CairnService) -> Void)?
 
     public init(dataDirectory: String) { self.dataDirectory = dataDirectory }
 }
@@ -64,6 +66,7 @@ public func buildApplication(_ configuration: CairnServerConfiguration) async th
         throw error
     }
     let service = CairnService(log: log, projections: projections, clock: configuration.clock)
+    configuration.onServiceOpened?(service)
     let env = HTTPEnvironment(
         service: service, log: log, projections: projections, keys: keys, consumers: consumers, idempotency: idempotency,
         metrics: metrics, limits: configuration.limits, clock: configuration.clock, logger: configuration.logger)

@@ -1,0 +1,249 @@
+import ArgumentParser
+import AsyncHTTPClient
+import CairnDomain
+import CairnHTTP
+import CairnService
+import CairnStore
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import ServiceLifecycle
+import Synchronization
+
+/// `cairn bench http`: the HTTP service under load, over loopback, in this process.
+struct HTTPBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "http",
+        abstract: "Commands/s with 64 concurrent clients, query p99 under that load, and append→SSE delivery p99.",
+        discussion: """
+            Starts `cairn serve` in-process on 127.0.0.1 (a free port) over a fresh data directory with \
+            full durability, and drives it with AsyncHTTPClient: 64 clients each registering new \
+            customers (a real domain command: validation, decision, durable append), while two more \
+            clients time customer-360 and timeline queries; then an SSE subscriber receives tag \
+            commands issued in-process at --sse-rate per second, timing append (the event's recordedAt) \
+            to receipt. Latencies are wall-clock milliseconds.
+            """)
+
+    @Option(help: "Commands to send in the load phase.")
+    var commands = 20_000
+
+    @Option(help: "Concurrent command clients.")
+    var clients = 64
+
+    @Option(help: "Events per second in the SSE phase.")
+    var sseRate = 10_000
+
+    @Option(help: "Seconds of the SSE phase.")
+    var sseSeconds = 3
+
+    @Flag(help: "Print one JSON object instead of a table.")
+    var json = false
+
+    func run() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-bench-http-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try AccessKeyStore(directory: directory + "/access")
+        let secret = try store.create(name: "bench", role: .admin, now: SystemClock().now()).secret
+        store.close()
+
+        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let serviceBox = Mutex<CairnService?>(nil)
+        var configuration = CairnServerConfiguration(dataDirectory: directory)
+        configuration.port = 0
+        configuration.runSlaWatcher = false
+        var logger = Logger(label: "cairn-bench")
+        logger.logLevel = .error
+        configuration.logger = logger
+        configuration.onServerRunning = { portContinuation.yield($0) }
+        configuration.onServiceOpened = { service in serviceBox.withLock { $0 = service } }
+        let app = try await buildApplication(configuration)
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        let running = Task { try await group.run() }
+        var portIterator = ports.makeAsyncIterator()
+        guard let port = await portIterator.next(), let service = serviceBox.withLock({ $0 }) else { throw CLIError("the server did not start") }
+
+        var clientConfiguration = HTTPClient.Configuration()
+        clientConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: clients + 8)
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+        let base = "http://127.0.0.1:\(port)"
+        let auth = "Bearer \(secret)"
+
+        let send: @Sendable (HTTPMethod, String, String?) async throws -> (Int, ByteBuffer) = { method, path, body in
+            var request = HTTPClientRequest(url: base + path)
+            request.method = method
+            request.headers.add(name: "Authorization", value: auth)
+            if let body {
+                request.headers.add(name: "Content-Type", value: "application/json")
+                request.body = .bytes(ByteBuffer(string: body))
+            }
+            let response = try await client.execute(request, timeout: .seconds(60))
+            return (Int(response.status.code), try await response.body.collect(upTo: 1 << 20))
+        }
+        @Sendable func register(_ id: String) -> String {
+            #"{"customerId":"\#(id)","kind":"person","personName":{"given":"Ada","family":"Bench \#(id)"},"emails":["\#(id)@example.com"],"phones":["+447700900123"],"source":"bench"}"#
+        }
+
+        // Customers with a few timeline entries, for the query clients.
+        let queried = (0..<64).map { "q\($0)" }
+        var lastPosition = 0
+        for id in queried {
+            _ = try await send(.POST, "/v1/customers", register(id))
+            for tag in ["vip", "gold", "q3"] {
+                let (_, body) = try await send(.POST, "/v1/customers/\(id)/tags", #"{"tag":"\#(tag)"}"#)
+                lastPosition = Int((try? JSONValue.parse(Array(body.readableBytesView)))?.position ?? 0)
+            }
+        }
+        _ = try await send(.GET, "/v1/customers/q0?atLeast=\(lastPosition)", nil)
+
+        // Load: 64 clients registering customers; 2 clients timing queries meanwhile.
+        let issued = Ticket()
+        let state = LoadState()
+        let timeline = LatencySamples()
+        let customer = LatencySamples()
+        let total = commands
+        let clientCount = clients
+        let start = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            for worker in 0..<2 {
+                tasks.addTask {
+                    var i = 0
+                    while state.loading.load(ordering: .relaxed) {
+                        let id = queried[(i * 7 + worker) % queried.count]
+                        i += 1
+                        let path = worker == 0 ? "/v1/customers/\(id)/timeline?limit=50" : "/v1/customers/\(id)"
+                        let began = ContinuousClock.now
+                        let (status, _) = try await send(.GET, path, nil)
+                        if status == 200 { (worker == 0 ? timeline : customer).add(ContinuousClock.now - began) }
+                    }
+                }
+            }
+            tasks.addTask {
+                try await withThrowingTaskGroup(of: Void.self) { writers in
+                    for _ in 0..<clientCount {
+                        writers.addTask {
+                            while case let n = issued.take(), n <= total {
+                                let (status, _) = try await send(.POST, "/v1/customers", register("b\(n)"))
+                                if status != 201 { state.failures.add(1, ordering: .relaxed) }
+                            }
+                        }
+                    }
+                    try await writers.waitForAll()
+                }
+                state.loading.store(false, ordering: .relaxed)
+            }
+            try await tasks.waitForAll()
+        }
+        let commandRate = Double(total) / seconds(since: start)
+
+        // SSE: one subscriber from the head; tag commands in-process at a fixed rate.
+        let head = service.log.committedThrough
+        let events = sseRate * sseSeconds
+        let delivery = LatencySamples()
+        var request = HTTPClientRequest(url: base + "/v1/events/stream?from=\(head + 1)")
+        request.headers.add(name: "Authorization", value: auth)
+        let response = try await client.execute(request, timeout: .seconds(120))
+        let rate = sseRate
+        let producer = Task {
+            let interval = Duration.seconds(1) / rate
+            let begin = ContinuousClock.now
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for n in 0..<events {
+                    let due = begin + interval * n
+                    if due > ContinuousClock.now { try await Task.sleep(until: due, clock: .continuous) }
+                    let id = queried[n % queried.count]
+                    group.addTask {
+                        try await service.execute(
+                            CustomerCommand.tag(customerId: id, tag: "s\(n)"), CommandMetadata(actor: "bench"))
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+        var received = 0
+        var pending = ""
+        reading: for try await buffer in response.body {
+            pending += String(buffer: buffer)
+            while let end = pending.range(of: "\n\n") {
+                let frame = pending[..<end.lowerBound]
+                pending = String(pending[end.upperBound...])
+                guard let dataLine = frame.split(separator: "\n").first(where: { $0.hasPrefix("data: ") }),
+                    let event = try? JSONValue.parse(Array(dataLine.dropFirst(6).utf8)), case .object(let o) = event,
+                    case .string(let time)? = o["time"], let recorded = CairnStore.Timestamp(rfc3339: time)
+                else { continue }
+                let lag = SystemClock().now().microsecondsSinceEpoch - recorded.microsecondsSinceEpoch
+                delivery.add(.microseconds(max(0, lag)))
+                received += 1
+                if received == events { break reading }
+            }
+        }
+        try await producer.value
+        try await client.shutdown()
+        await group.triggerGracefulShutdown()
+        try await running.value
+
+        printFigures(
+            "cairn bench http",
+            [
+                BenchFigure(
+                    key: "commands_c\(clients)", value: commandRate, unit: "commands/s", target: 20_000,
+                    note: "customer registrations over HTTP, \(clients) concurrent clients, durable"),
+                BenchFigure(
+                    key: "timeline_p99_ms", value: timeline.percentile(0.99), unit: "ms", target: nil,
+                    note: "customer timeline page (50) under that load, \(timeline.count) samples; target ≤ 5"),
+                BenchFigure(
+                    key: "customer_p99_ms", value: customer.percentile(0.99), unit: "ms", target: nil,
+                    note: "customer 360 under that load, \(customer.count) samples; target ≤ 5"),
+                BenchFigure(
+                    key: "timeline_p50_ms", value: timeline.percentile(0.5), unit: "ms", target: nil, note: "median of the same"),
+                BenchFigure(
+                    key: "customer_p50_ms", value: customer.percentile(0.5), unit: "ms", target: nil, note: "median of the same"),
+                BenchFigure(
+                    key: "sse_delivery_p99_ms", value: delivery.percentile(0.99), unit: "ms", target: nil,
+                    note: "append → SSE subscriber at \(sseRate) events/s, \(delivery.count) events; target ≤ 5"),
+                BenchFigure(
+                    key: "sse_delivery_p50_ms", value: delivery.percentile(0.5), unit: "ms", target: nil, note: "median of the same"),
+                BenchFigure(
+                    key: "command_failures", value: Double(state.failures.load(ordering: .relaxed)), unit: "commands", target: nil,
+                    note: "non-201 answers in the load phase"),
+            ], json: json,
+            context: [
+                ("machine", "\(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB"),
+                ("date", CairnStore.Timestamp(Date()).rfc3339),
+                ("durability", "full sync at every commit"),
+            ])
+    }
+}
+
+/// Latencies from concurrent tasks.
+final class LatencySamples: Sendable {
+    private let samples = Mutex<[Double]>([])
+
+    func add(_ duration: Duration) {
+        let ms = Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+        samples.withLock { $0.append(ms) }
+    }
+
+    var count: Int { samples.withLock { $0.count } }
+
+    /// The `q` quantile in milliseconds (nearest rank); 0 without samples.
+    func percentile(_ q: Double) -> Double {
+        let sorted = samples.withLock { $0 }.sorted()
+        guard !sorted.isEmpty else { return 0 }
+        let rank = min(sorted.count - 1, max(0, Int((q * Double(sorted.count)).rounded(.up)) - 1))
+        return sorted[rank]
+    }
+}
+
+extension JSONValue {
+    fileprivate var position: Double? {
+        if case .object(let o) = self, case .number(let n)? = o["position"] { return n }
+        return nil
+    }
+}
+
+/// Flags shared by the load phase's tasks.
+final class LoadState: Sendable {
+    let loading = Atomic<Bool>(true)
+    let failures = Atomic<Int>(0)
+}
