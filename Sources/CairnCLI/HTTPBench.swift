@@ -20,8 +20,8 @@ struct HTTPBench: AsyncParsableCommand {
             Starts `cairn serve` in-process on 127.0.0.1 (a free port) over a fresh data directory with \
             full durability, and drives it with AsyncHTTPClient: 64 clients each registering new \
             customers (a real domain command: validation, decision, durable append), while two more \
-            clients time customer-360 and timeline queries; then an SSE subscriber receives tag \
-            commands issued in-process at --sse-rate per second, timing append (the event's recordedAt) \
+            clients time customer-360 and timeline queries; then an SSE subscriber receives customer \
+            registrations issued in-process at --sse-rate per second, timing append (the event's recordedAt) \
             to receipt. Latencies are wall-clock milliseconds.
             """)
 
@@ -61,7 +61,9 @@ struct HTTPBench: AsyncParsableCommand {
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
         let running = Task { try await group.run() }
         var portIterator = ports.makeAsyncIterator()
-        guard let port = await portIterator.next(), let service = serviceBox.withLock({ $0 }) else { throw CLIError("the server did not start") }
+        guard let port = await portIterator.next(), let service = serviceBox.withLock({ $0 }) else {
+            throw CLIError("the server did not start")
+        }
 
         var clientConfiguration = HTTPClient.Configuration()
         clientConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: clients + 8)
@@ -151,31 +153,41 @@ struct HTTPBench: AsyncParsableCommand {
                 for n in 0..<events {
                     let due = begin + interval * n
                     if due > ContinuousClock.now { try await Task.sleep(until: due, clock: .continuous) }
-                    let id = queried[n % queried.count]
                     group.addTask {
-                        try await service.execute(
-                            CustomerCommand.tag(customerId: id, tag: "s\(n)"), CommandMetadata(actor: "bench"))
+                        let registration = CustomerCommand.Registration(
+                            customerId: "s\(n)", kind: .person, personName: PersonName(given: "Sam", family: "Stream \(n)"),
+                            emails: ["s\(n)@example.com"], source: "bench")
+                        try await service.execute(.register(registration), CommandMetadata(actor: "bench"))
                     }
                 }
                 try await group.waitForAll()
             }
         }
         var received = 0
-        var pending = ""
+        var pending: [UInt8] = []
+        let timeMarker = Array(#""time":""#.utf8)
         reading: for try await buffer in response.body {
-            pending += String(buffer: buffer)
-            while let end = pending.range(of: "\n\n") {
-                let frame = pending[..<end.lowerBound]
-                pending = String(pending[end.upperBound...])
-                guard let dataLine = frame.split(separator: "\n").first(where: { $0.hasPrefix("data: ") }),
-                    let event = try? JSONValue.parse(Array(dataLine.dropFirst(6).utf8)), case .object(let o) = event,
-                    case .string(let time)? = o["time"], let recorded = CairnStore.Timestamp(rfc3339: time)
-                else { continue }
+            pending.append(contentsOf: buffer.readableBytesView)
+            var start = 0
+            var index = 0
+            while index + 1 < pending.count {
+                guard pending[index] == 0x0A, pending[index + 1] == 0x0A else {
+                    index += 1
+                    continue
+                }
+                let frame = pending[start..<index]
+                start = index + 2
+                index = start
+                // The frame's CloudEvent `time`: when the log recorded the event.
+                guard let at = frame.firstRange(of: timeMarker) else { continue }
+                let value = frame[at.upperBound...].prefix { $0 != UInt8(ascii: "\"") }
+                guard let recorded = CairnStore.Timestamp(rfc3339: String(decoding: value, as: UTF8.self)) else { continue }
                 let lag = SystemClock().now().microsecondsSinceEpoch - recorded.microsecondsSinceEpoch
                 delivery.add(.microseconds(max(0, lag)))
                 received += 1
                 if received == events { break reading }
             }
+            pending.removeFirst(start)
         }
         try await producer.value
         try await client.shutdown()

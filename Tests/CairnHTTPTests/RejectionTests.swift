@@ -1,10 +1,11 @@
 import CairnDomain
-import CairnService
 import Foundation
+import HTTPTypes
 import NIOHTTP1
 import Testing
 
 @testable import CairnHTTP
+@testable import CairnService
 
 let registerAda = #"{"customerId":"c1","kind":"person","personName":{"given":"Ada","family":"L"},"emails":["ada@example.com"]}"#
 
@@ -89,6 +90,33 @@ struct RejectionTests {
             let badPath = try await server.request(.POST, "/v1/customers/has%20space/tags", json: #"{"tag":"x"}"#)
             #expect(badPath.status == 400)
         }
+    }
+}
+
+@Suite("Problem mapping")
+struct ProblemMappingTests {
+    @Test("A read model still behind after the wait is 503 with Retry-After; a stopped one is 503 too")
+    func behind() {
+        let behind = Problem(QueryError(kind: .behind, message: "customer-360 has not reached 9", behind: 4), retryAfterSeconds: 1)
+        #expect(behind.status == .serviceUnavailable)
+        #expect(behind.code == "query.behind")
+        #expect(behind.headers[.retryAfter] == "1")
+        #expect(behind.json["behind"] == .number(4))
+        let failed = Problem(QueryError(kind: .failed, message: "poison event", behind: nil), retryAfterSeconds: 1)
+        #expect(failed.status == .serviceUnavailable)
+        #expect(failed.code == "query.failed")
+    }
+
+    @Test(
+        "Command errors map onto statuses with the service's codes",
+        arguments: [
+            (CommandError.Kind.invalid, 400), (.notFound, 404), (.rejected, 409), (.versionConflict, 409), (.idempotencyMismatch, 422),
+            (.storage, 500),
+        ])
+    func commandErrors(kind: CommandError.Kind, status: Int) {
+        let problem = Problem(CommandError(kind: kind, code: "x.y", message: "lmdb-internal-detail", issues: [("/a", "bad")]))
+        #expect(Int(problem.status.code) == status)
+        if kind == .storage { #expect(problem.detail.contains("lmdb-internal-detail") == false, "internal details stay off the wire") }
     }
 }
 
@@ -178,7 +206,7 @@ struct ConsistencyTests {
         }
     }
 
-    @Test("A query given the position a command returned sees that command; one far ahead is 503 with Retry-After")
+    @Test("A query given the position a command returned sees that command; a position no command returned is 400")
     func readYourWrites() async throws {
         try await withServer { server in
             try await server.command("/v1/customers", registerAda)
@@ -192,9 +220,8 @@ struct ConsistencyTests {
                 #expect(timeline.json["entries"]?[0]?["position"]?.int == position)
             }
             let ahead = try await server.request(.GET, "/v1/customers/c1?atLeast=999999", role: .sales)
-            #expect(ahead.status == 503)
-            #expect(ahead.code == "query.behind")
-            #expect(ahead.headers["Retry-After"].first != nil)
+            #expect(ahead.status == 400)
+            #expect(ahead.code == "query.positionAhead")
             let bad = try await server.request(.GET, "/v1/customers/c1?atLeast=soon", role: .sales)
             #expect(bad.status == 400)
             #expect(bad.code == "parameter.invalid")

@@ -80,7 +80,7 @@ enum EventRoutes {
         if accept.contains("application/x-ndjson") {
             var out: [UInt8] = []
             for event in page.events {
-                out += CloudEvent.json(event).serializedBytes
+                out += CloudEvent.bytes(event)
                 out.append(0x0A)
             }
             return Response(

@@ -130,6 +130,21 @@ struct QueryValues {
         return text
     }
 
+    /// A page cursor as the queries issue them: 1–800 characters of hex or base64.
+    mutating func cursor() -> String? {
+        guard let text = string("cursor") else { return nil }
+        let valid =
+            (1...800).contains(text.utf8.count)
+            && text.utf8.allSatisfy { b in
+                (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2B || b == 0x2F || b == 0x3D
+            }
+        guard valid else {
+            issues.append(FieldIssue(path: "cursor", message: "is not a cursor this query issued"))
+            return nil
+        }
+        return text
+    }
+
     mutating func text(_ name: String, max: Int = 200) -> String? {
         guard let text = string(name) else { return nil }
         guard !text.isEmpty, text.count <= max else {

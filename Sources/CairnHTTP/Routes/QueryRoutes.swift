@@ -31,6 +31,12 @@ enum QueryRoutes {
             let read = try prepare(
                 &values, context.parameters, CairnDomain.Timestamp(millisecondsSinceEpoch: now.microsecondsSinceEpoch / 1000))
             try values.finish()
+            if let position, position > env.log.committedThrough {
+                throw Problem(
+                    .badRequest, code: "query.positionAhead", title: "Invalid parameter",
+                    detail: "atLeast \(position) is past the log's head \(env.log.committedThrough): no command returned it.",
+                    errors: [FieldIssue(path: "atLeast", message: "is past the log's head")])
+            }
             do {
                 let value = try await env.service.query(projection, atLeast: position, timeout: env.limits.atLeastTimeout, read)
                 return Response.json(value)
@@ -80,7 +86,7 @@ enum QueryRoutes {
                 }
                 let includeMerged = q.string("includeMerged") == "true"
                 let limit = q.int("limit", default: 50, range: 1...1000)
-                let cursor = q.string("cursor")
+                let cursor = q.cursor()
                 return { engine in
                     let found = try Customer360Query.list(
                         engine, search: search, includeMerged: includeMerged, limit: limit, cursor: cursor)
@@ -144,7 +150,7 @@ enum QueryRoutes {
                 let asOf = q.timestamp("asOf")
                 let asOfPosition = q.position("asOfPosition")
                 let limit = q.int("limit", default: 50, range: 1...1000)
-                let cursor = q.string("cursor")
+                let cursor = q.cursor()
                 return { [filter, direction] engine in
                     let page: CustomerTimelinePage?
                     if let asOf {
@@ -219,7 +225,7 @@ enum QueryRoutes {
                 }
                 let options = CustomerAnalysisOptions(reportingCurrency: q.string("currency") ?? "EUR")
                 let limit = q.int("limit", default: 50, range: 1...1000)
-                let cursor = q.string("cursor")
+                let cursor = q.cursor()
                 return { [filter, sort] engine in
                     let result = try CustomerAnalysisQueries(engine: engine).customers(
                         sortedBy: sort, now: now, options: options, filter: filter, limit: limit, cursor: cursor)
@@ -252,7 +258,7 @@ enum QueryRoutes {
             ) { q, _, _ in
                 let filter = pipeline(&q)
                 let limit = q.int("limit", default: 50, range: 1...1000)
-                let cursor = q.string("cursor")
+                let cursor = q.cursor()
                 return { engine in
                     let result = try SalesPipelineQueries(engine).openOpportunities(filter, limit: limit, after: cursor)
                     return page(result.items, next: result.nextCursor)
@@ -308,7 +314,7 @@ enum QueryRoutes {
             ) { q, _, _ in
                 let status = q.text("status", max: 20)
                 let limit = q.int("limit", default: 50, range: 1...1000)
-                let cursor = q.string("cursor")
+                let cursor = q.cursor()
                 return { engine in
                     let result = try CampaignPerformanceQueries(engine).campaigns(status: status, limit: limit, after: cursor)
                     return page(result.items, next: result.nextCursor)
@@ -333,7 +339,7 @@ enum QueryRoutes {
             ) { q, p, now in
                 let id = try p.id("campaignId")
                 let limit = q.int("limit", default: 100, range: 1...1000)
-                let cursor = q.string("cursor")
+                let cursor = q.cursor()
                 return { engine in
                     ReflectedJSON.encode(
                         try CustomerAnalysisQueries(engine: engine).segmentMembers(campaign: id, now: now, limit: limit, cursor: cursor))
@@ -358,7 +364,7 @@ enum QueryRoutes {
                 q, _, now in
                 let f = deskFilter(&q)
                 let limit = q.int("limit", default: 50, range: 1...1000)
-                let cursor = q.string("cursor")
+                let cursor = q.cursor()
                 return { engine in
                     let result = try ServiceDeskQueries(engine).openCases(now: now, f, limit: limit, after: cursor)
                     return page(result.items, next: result.nextCursor)
@@ -382,7 +388,7 @@ enum QueryRoutes {
                 let f = deskFilter(&q)
                 let within = q.int("withinSeconds", default: 3600, range: 1...31_536_000)
                 let limit = q.int("limit", default: 50, range: 1...1000)
-                let cursor = q.string("cursor")
+                let cursor = q.cursor()
                 return { engine in
                     let result = try ServiceDeskQueries(engine).slaDueSoon(now: now, withinSeconds: within, f, limit: limit, after: cursor)
                     return page(result.items, next: result.nextCursor)
@@ -394,7 +400,7 @@ enum QueryRoutes {
             ) { q, _, now in
                 let f = deskFilter(&q)
                 let limit = q.int("limit", default: 50, range: 1...1000)
-                let cursor = q.string("cursor")
+                let cursor = q.cursor()
                 return { engine in
                     let result = try ServiceDeskQueries(engine).slaBreached(now: now, f, limit: limit, after: cursor)
                     return page(result.items, next: result.nextCursor)

@@ -6,6 +6,24 @@ import HTTPTypes
 /// Events on the wire: CloudEvents 1.0 JSON, with the log's envelope as extensions.
 enum CloudEvent {
     static func json(_ event: RecordedEvent) -> JSONValue {
+        var object = envelope(event)
+        let payload = event.payload
+        object["data"] = (try? JSONValue.parse(payload)) ?? .string(String(decoding: payload, as: UTF8.self))
+        return .object(object)
+    }
+
+    /// The serialized event, with the stored payload spliced in as `data` unparsed (the log
+    /// only holds well-formed JSON payloads).
+    static func bytes(_ event: RecordedEvent) -> [UInt8] {
+        var out = JSONValue.object(envelope(event)).serializedBytes
+        out.removeLast()  // the closing brace
+        out += Array(#","data":"#.utf8)
+        event.withPayload { out.append(contentsOf: $0) }
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
+    private static func envelope(_ event: RecordedEvent) -> [String: JSONValue] {
         var object: [String: JSONValue] = [
             "specversion": .string("1.0"),
             "id": .string(event.id.uuidString.lowercased()),
@@ -24,15 +42,13 @@ enum CloudEvent {
         if let occurredAt = event.occurredAt { object["occurredat"] = .string(occurredAt.rfc3339) }
         if let correlation = event.correlationId { object["correlationid"] = .string(correlation) }
         if let causation = event.causationId { object["causationid"] = .string(causation) }
-        let payload = event.payload
-        object["data"] = (try? JSONValue.parse(payload)) ?? .string(String(decoding: payload, as: UTF8.self))
-        return .object(object)
+        return object
     }
 
     /// One SSE frame: `id` is the position, so `Last-Event-ID` resumes right after it.
     static func sseFrame(_ event: RecordedEvent) -> [UInt8] {
         var out = Array("id: \(event.position)\nevent: \(event.type)\ndata: ".utf8)
-        out += json(event).serializedBytes
+        out += bytes(event)
         out += Array("\n\n".utf8)
         return out
     }

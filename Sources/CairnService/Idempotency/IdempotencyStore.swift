@@ -1,5 +1,5 @@
 import CairnDomain
-public import CairnStore
+import CairnStore
 
 /// Remembers what each `Idempotency-Key` was used for and what it answered, so a retry gets the
 /// original response and the same key sent with a different request is refused rather than
