@@ -20,9 +20,9 @@ struct HTTPBench: AsyncParsableCommand {
             Starts `cairn serve` in-process on 127.0.0.1 (a free port) over a fresh data directory with \
             full durability, and drives it with AsyncHTTPClient: 64 clients each registering new \
             customers (a real domain command: validation, decision, durable append), while two more \
-            clients time customer-360 and timeline queries; then an SSE subscriber receives customer \
-            registrations issued in-process at --sse-rate per second, timing append (the event's recordedAt) \
-            to receipt. Latencies are wall-clock milliseconds.
+            clients time customer-360 and timeline queries; then an SSE subscriber receives events \
+            appended to the log in-process at --sse-rate per second (~400-byte payloads, durable group \
+            commits), timing append (the event's recordedAt) to receipt. Latencies are wall-clock milliseconds.
             """)
 
     @Option(help: "Commands to send in the load phase.")
@@ -146,6 +146,7 @@ struct HTTPBench: AsyncParsableCommand {
         request.headers.add(name: "Authorization", value: auth)
         let response = try await client.execute(request, timeout: .seconds(120))
         let rate = sseRate
+        let log = service.log
         let producer = Task {
             let interval = Duration.seconds(1) / rate
             let begin = ContinuousClock.now
@@ -154,10 +155,8 @@ struct HTTPBench: AsyncParsableCommand {
                     let due = begin + interval * n
                     if due > ContinuousClock.now { try await Task.sleep(until: due, clock: .continuous) }
                     group.addTask {
-                        let registration = CustomerCommand.Registration(
-                            customerId: "s\(n)", kind: .person, personName: PersonName(given: "Sam", family: "Stream \(n)"),
-                            emails: ["s\(n)@example.com"], source: "bench")
-                        try await service.execute(.register(registration), CommandMetadata(actor: "bench"))
+                        let event = NewEvent(id: .v7(), type: "bench.Tick", payload: LogBench.payload, actor: "bench")
+                        try await log.append([event], to: "tick-\(n)", expecting: .noStream)
                     }
                 }
                 try await group.waitForAll()

@@ -82,6 +82,23 @@ struct ServerTests {
         }
     }
 
+    @Test("Ops see projection status and start rebuilds; other roles may not")
+    func projections() async throws {
+        try await withServer { server in
+            let tagged = try await server.command("/v1/customers", registerAda)
+            let status = try await server.request(.GET, "/v1/projections", role: .ops)
+            let names = Set((status.json["projections"]?.array ?? []).compactMap { $0["projection"]?.string })
+            #expect(names.isSuperset(of: ["customer-360", "customer-timeline", "sales-pipeline", "service-desk"]))
+            #expect(try await server.request(.POST, "/v1/projections/customer-360/rebuild", role: .sales).status == 403)
+            #expect(try await server.request(.POST, "/v1/projections/nothing/rebuild", role: .ops).status == 404)
+            let rebuild = try await server.request(.POST, "/v1/projections/customer-360/rebuild", role: .ops)
+            #expect(rebuild.status == 202)
+            let position = tagged.json["position"]!.int!
+            let view = try await server.request(.GET, "/v1/customers/c1?atLeast=\(position)", role: .sales)
+            #expect(view.json["customerId"]?.string == "c1", "queries keep answering during a rebuild")
+        }
+    }
+
     @Test("Graceful shutdown lets in-flight commands finish, closes event streams, and leaves every acknowledged command in the log")
     func gracefulShutdown() async throws {
         let server = try await TestServer.start()

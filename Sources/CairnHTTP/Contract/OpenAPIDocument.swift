@@ -145,6 +145,14 @@ enum OpenAPIDocument {
             out.line(6, "application/json:")
             out.line(7, "schema:")
             out.line(8, "$ref: \(q("#/components/schemas/\(name)"))")
+        case .accepted(let name):
+            responses.insert(name)
+            out.line(4, "\(q("202")):")
+            out.line(5, "description: Accepted")
+            out.line(5, "content:")
+            out.line(6, "application/json:")
+            out.line(7, "schema:")
+            out.line(8, "$ref: \(q("#/components/schemas/\(name)"))")
         case .eventPage:
             out.line(4, "\(q("200")):")
             out.line(5, "description: \(q("A page of events and the next position (JSON, or NDJSON for Accept: application/x-ndjson)."))")
@@ -191,6 +199,7 @@ enum OpenAPIDocument {
         case .command: problems += ["404", "409", "422"]
         case .json: if route.method == .get { problems += ["404", "503"] }
         case .eventStream: problems += ["404", "429"]
+        case .accepted: problems.append("404")
         case .eventPage, .text: break
         }
         if route.operationId == "ready" { problems.append("503") }

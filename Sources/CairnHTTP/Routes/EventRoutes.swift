@@ -168,7 +168,9 @@ enum EventRoutes {
                     loop: while true {
                         let chunk: ByteBuffer
                         switch await queue.next(timeout: heartbeat) {
-                        case .frame(let bytes): chunk = ByteBuffer(bytes: bytes)
+                        case .frame(var bytes):
+                            queue.takeQueued(into: &bytes, maxBytes: 256 * 1024)
+                            chunk = ByteBuffer(bytes: bytes)
                         case .idle: chunk = ByteBuffer(string: ": heartbeat\n\n")
                         case .finished: break loop
                         }

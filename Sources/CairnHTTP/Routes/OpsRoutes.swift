@@ -63,6 +63,24 @@ enum OpsRoutes {
                 }
                 return Response.json(.object(["projections": .array(items), "head": .number(Double(env.log.committedThrough))]))
             },
+            Route(
+                method: .post, path: "/v1/projections/{projection}/rebuild", operationId: "rebuildProjection",
+                summary: "Rebuild a read model beside the serving one; it takes over once caught up (poll the status)", tag: "ops",
+                access: .roles(Roles.ops), success: .accepted("RebuildStarted")
+            ) { _, context, env in
+                guard let name = context.parameters.get("projection"), env.projections.projectionNames.contains(name) else {
+                    throw Problem.notFound("Projection \(context.parameters.get("projection") ?? "")")
+                }
+                let projections = env.projections
+                let logger = env.logger
+                // Runs on after the response; an interrupted rebuild resumes when the engine opens again.
+                Task {
+                    do { try await projections.rebuild(name) } catch {
+                        logger.error("rebuild failed", metadata: ["projection": "\(name)", "error": "\(error)"])
+                    }
+                }
+                return Response.json(.object(["projection": .string(name), "status": .string("rebuilding")]), status: .accepted)
+            },
         ]
     }
 }

@@ -20,6 +20,8 @@ struct Route: Sendable {
         case command(created: Bool)
         /// JSON (component schema name).
         case json(String)
+        /// 202 with JSON (component schema name): work started that goes on after the response.
+        case accepted(String)
         /// JSON or NDJSON, by `Accept`.
         case eventPage
         /// `text/event-stream`.

@@ -102,6 +102,24 @@ final class FrameQueue: Sendable {
         consumer?.resume()
     }
 
+    /// Appends frames already queued to `bytes`, while it stays under `maxBytes` (so one write
+    /// carries everything a fast log produced meanwhile).
+    func takeQueued(into bytes: inout [UInt8], maxBytes: Int) {
+        let (frames, producers) = state.withLock { s -> ([[UInt8]], [CheckedContinuation<Void, Never>]) in
+            var taken: [[UInt8]] = []
+            var size = bytes.count
+            while let first = s.frames.first, size + first.count <= maxBytes {
+                size += first.count
+                taken.append(s.frames.removeFirst())
+            }
+            let woken = Array(s.producers.prefix(taken.count))
+            s.producers.removeFirst(woken.count)
+            return (taken, woken)
+        }
+        for frame in frames { bytes += frame }
+        for producer in producers { producer.resume() }
+    }
+
     private func take() -> Next? {
         let (next, producer) = state.withLock { s -> (Next?, CheckedContinuation<Void, Never>?) in
             if !s.frames.isEmpty {
