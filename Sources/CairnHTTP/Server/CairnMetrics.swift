@@ -16,6 +16,9 @@ final class CairnMetrics: Sendable {
     private let commandLatency: Metrics.Timer
     private let deliveryLatency: Metrics.Timer
     private let clock: any WallClock
+    /// Handles by label and dimensions: made once, so a request only increments and records.
+    private let counters = Mutex<[String: Metrics.Counter]>([:])
+    private let timers = Mutex<[String: Metrics.Timer]>([:])
 
     init(clock: any WallClock) {
         registry = PrometheusCollectorRegistry()
@@ -42,18 +45,33 @@ final class CairnMetrics: Sendable {
     func startingHead(_ head: UInt64) { lastHead.store(head, ordering: .relaxed) }
 
     func command(_ operation: String, outcome: String, duration: Duration? = nil) {
-        Counter(label: "cairn_commands_total", dimensions: [("operation", operation), ("outcome", outcome)], factory: factory).increment()
+        counter("cairn_commands_total", [("operation", operation), ("outcome", outcome)]).increment()
         if let duration { commandLatency.recordNanoseconds(duration.nanoseconds) }
     }
 
     func request(route: String, method: String, status: Int, duration: Duration) {
-        Metrics.Timer(
-            label: "cairn_http_request_duration_seconds", dimensions: [("route", route), ("method", method)], factory: factory
-        ).recordNanoseconds(duration.nanoseconds)
-        Counter(
-            label: "cairn_http_requests_total", dimensions: [("route", route), ("method", method), ("status", String(status))],
-            factory: factory
-        ).increment()
+        timer("cairn_http_request_duration_seconds", [("route", route), ("method", method)]).recordNanoseconds(duration.nanoseconds)
+        counter("cairn_http_requests_total", [("route", route), ("method", method), ("status", String(status))]).increment()
+    }
+
+    private func counter(_ label: String, _ dimensions: [(String, String)]) -> Metrics.Counter {
+        let key = Self.key(label, dimensions)
+        if let known = counters.withLock({ $0[key] }) { return known }
+        let made = Metrics.Counter(label: label, dimensions: dimensions, factory: factory)
+        counters.withLock { $0[key] = made }
+        return made
+    }
+
+    private func timer(_ label: String, _ dimensions: [(String, String)]) -> Metrics.Timer {
+        let key = Self.key(label, dimensions)
+        if let known = timers.withLock({ $0[key] }) { return known }
+        let made = Metrics.Timer(label: label, dimensions: dimensions, factory: factory)
+        timers.withLock { $0[key] = made }
+        return made
+    }
+
+    private static func key(_ label: String, _ dimensions: [(String, String)]) -> String {
+        dimensions.reduce(into: label) { key, pair in key += "\u{0}\(pair.0)=\(pair.1)" }
     }
 
     /// Append → hand-over to a subscriber: the time since the event was recorded.
