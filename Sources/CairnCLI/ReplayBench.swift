@@ -21,6 +21,11 @@ struct ReplayBench: AsyncParsableCommand {
     @Option(help: "Reuse (or create and keep) the log in this directory instead of a temporary one.")
     var log: String?
 
+    @Option(
+        name: .customLong("only"),
+        help: "Measure only these: `all` (every projection at once) or projection names; repeatable.")
+    var only: [String] = []
+
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
 
@@ -52,12 +57,16 @@ struct ReplayBench: AsyncParsableCommand {
             BenchFigure(key: "events", value: Double(head), unit: "events", target: nil, note: "realistic CRM events in the log")
         ]
         let all = ReadModels.all
-        let together = try await replay(eventLog, all, head: head, in: scratch + "/all")
-        figures.append(
-            BenchFigure(
-                key: "replay_all", value: together, unit: "events/s", target: 1_000_000,
-                note: "every projection at once, from position 0"))
-        for projector in all.sorted(by: { $0.name < $1.name }) {
+        let unknown = Set(only).subtracting(all.map(\.name) + ["all"])
+        guard unknown.isEmpty else { throw ValidationError("--only: no projection named \(unknown.sorted().joined(separator: ", "))") }
+        if only.isEmpty || only.contains("all") {
+            let together = try await replay(eventLog, all, head: head, in: scratch + "/all")
+            figures.append(
+                BenchFigure(
+                    key: "replay_all", value: together, unit: "events/s", target: 1_000_000,
+                    note: "every projection at once, from position 0"))
+        }
+        for projector in all.sorted(by: { $0.name < $1.name }) where only.isEmpty || only.contains(projector.name) {
             let rate = try await replay(eventLog, [projector], head: head, in: scratch + "/\(projector.name)")
             figures.append(
                 BenchFigure(

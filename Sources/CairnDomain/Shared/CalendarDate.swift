@@ -68,7 +68,7 @@ public struct CalendarDate: Sendable, Hashable, Comparable, CustomStringConverti
 
 extension CalendarDate: JSONCodableValue {
     var json: JSONValue { .string(description) }
-    init(json: JSONValue, path: @autoclosure () -> String) throws(EventDecodingError) {
+    init(json: JSONElement, path: @autoclosure () -> String) throws(EventDecodingError) {
         let text = try String(json: json, path: path())
         guard let value = CalendarDate(iso8601: text) else {
             throw EventDecodingError(path: path(), reason: .invalidValue("'\(text)' is not a YYYY-MM-DD date"))

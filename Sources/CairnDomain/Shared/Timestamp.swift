@@ -90,7 +90,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
 extension Timestamp: JSONCodableValue {
     var json: JSONValue { .string(description) }
-    init(json: JSONValue, path: @autoclosure () -> String) throws(EventDecodingError) {
+    init(json: JSONElement, path: @autoclosure () -> String) throws(EventDecodingError) {
         let text = try String(json: json, path: path())
         guard let value = Timestamp(rfc3339: text) else {
             throw EventDecodingError(path: path(), reason: .invalidValue("'\(text)' is not an RFC 3339 timestamp"))
