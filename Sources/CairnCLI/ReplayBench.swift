@@ -1,4 +1,5 @@
 import ArgumentParser
+import CairnDomain
 import CairnProjections
 import CairnService
 import CairnStore
@@ -23,7 +24,7 @@ struct ReplayBench: AsyncParsableCommand {
 
     @Option(
         name: .customLong("only"),
-        help: "Measure only these: `all` (every projection at once) or projection names; repeatable.")
+        help: "Measure only these: `decode`, `all` (every projection at once) or projection names; repeatable.")
     var only: [String] = []
 
     @Flag(help: "Print one JSON object instead of a table.")
@@ -56,8 +57,14 @@ struct ReplayBench: AsyncParsableCommand {
         var figures: [BenchFigure] = [
             BenchFigure(key: "events", value: Double(head), unit: "events", target: nil, note: "realistic CRM events in the log")
         ]
+        if only.isEmpty || only.contains("decode") {
+            figures.append(
+                BenchFigure(
+                    key: "decode", value: try decodeRate(eventLog, head: head), unit: "events/s", target: nil,
+                    note: "reading and decoding every payload, one thread"))
+        }
         let all = ReadModels.all
-        let unknown = Set(only).subtracting(all.map(\.name) + ["all"])
+        let unknown = Set(only).subtracting(all.map(\.name) + ["all", "decode"])
         guard unknown.isEmpty else { throw ValidationError("--only: no projection named \(unknown.sorted().joined(separator: ", "))") }
         if only.isEmpty || only.contains("all") {
             let together = try await replay(eventLog, all, head: head, in: scratch + "/all")
@@ -81,6 +88,24 @@ struct ReplayBench: AsyncParsableCommand {
                 ("generated", generated > 0 ? String(format: "%.1f s", generated) : "reused \(logDirectory)"),
                 ("date", Timestamp(Date()).rfc3339),
             ])
+    }
+
+    /// Reads the whole log and decodes every payload into its domain event.
+    private func decodeRate(_ log: EventLog, head: UInt64) throws -> Double {
+        let start = ContinuousClock.now
+        var next: UInt64 = 1
+        var decoded = 0
+        while next <= head {
+            let page = try log.read(from: next, limit: 4096)
+            for record in page.events {
+                _ = try record.withPayload { payload in
+                    try EventCatalogue.decode(type: record.type, schemaVersion: Int(record.schemaVersion), payload: Array(payload))
+                }
+                decoded += 1
+            }
+            next = page.next
+        }
+        return Double(decoded) / seconds(since: start)
     }
 
     /// Folds the whole log into fresh models of `projectors`; returns log events per second.

@@ -49,6 +49,8 @@ public final class ProjectionEngine: Sendable {
     /// The engine's root directory.
     public let directory: String
     let log: EventLog
+    /// Reads and decodes the log once for all the runners.
+    let feed: ProjectionFeed
     let options: Options
     /// Registered projectors by name, then version. The highest version is the current one;
     /// older ones keep a serving version live while its replacement builds.
@@ -69,6 +71,7 @@ public final class ProjectionEngine: Sendable {
         self.lock = try DirectoryLock(directory: directory)
         self.directory = directory
         self.log = log
+        self.feed = ProjectionFeed(log: log)
         self.options = options
         self.projectors = registered
         self.state = Mutex(State(manifest: try ProjectionManifest.load(root: directory)))
@@ -145,7 +148,7 @@ public final class ProjectionEngine: Sendable {
     func openRunner(_ name: String, _ build: ProjectionManifest.Build, role: ProjectionRunner.Role) throws -> ProjectionRunner {
         try ProjectionRunner(
             root: directory, directory: build.directory, name: name, version: build.version,
-            projector: projectors[name]?[build.version], role: role, log: log,
+            projector: projectors[name]?[build.version], role: role, log: log, feed: feed,
             batchSize: options.batchSize, initialMapSize: options.initialMapSize)
     }
 

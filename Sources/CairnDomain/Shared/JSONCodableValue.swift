@@ -12,6 +12,14 @@ struct JSONElement {
     var kind: JSONDocument.Kind { document[index].kind }
     var isNull: Bool { kind == .null }
 
+    /// Runs `body` over a string's bytes in place when they are its text (no escapes, ASCII);
+    /// nil otherwise, and the caller reads the string the general way.
+    func withPlainString<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R? {
+        let node = document[index]
+        guard node.kind == .string, !node.escaped, !node.nonASCII else { return nil }
+        return document.bytes.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[Int(node.start)..<Int(node.end)])) }
+    }
+
     /// The string's text, or nil when the value is not a string.
     func string(path: @autoclosure () -> String) throws(EventDecodingError) -> String? {
         guard kind == .string else { return nil }

@@ -19,7 +19,14 @@ public struct Money: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "\(amount) \(currency)" }
 
     /// Accepts only plain decimal notation (`-?digits[.digits]`), nothing locale-dependent.
-    static func parseAmount(_ text: String) -> Decimal? {
+    static func parseAmount(_ text: String) -> Decimal? { Decimal(plainNotation: text) }
+}
+
+extension Decimal {
+    /// A decimal written in plain notation (`-?digits[.digits]`, at most 20 integer and 10
+    /// fraction digits), read without Foundation's locale-aware scanner: the same value, and
+    /// the same description, many times faster.
+    public init?(plainNotation text: String) {
         let b = Array(text.utf8)
         var i = 0
         if i < b.count, b[i] == UInt8(ascii: "-") { i += 1 }
@@ -51,9 +58,11 @@ public struct Money: Sendable, Hashable, CustomStringConvertible {
             }
         }
         guard digits > 19 else {
-            return Decimal(sign: b[0] == UInt8(ascii: "-") ? .minus : .plus, exponent: -fraction, significand: Decimal(significand))
+            self.init(sign: b[0] == UInt8(ascii: "-") ? .minus : .plus, exponent: -fraction, significand: Decimal(significand))
+            return
         }
-        return Decimal(string: text, locale: Locale(identifier: "en_US_POSIX"))
+        guard let parsed = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")) else { return nil }
+        self = parsed
     }
 }
 
