@@ -119,7 +119,8 @@ extension Dictionary: JSONCodableValue where Key == String, Value: JSONCodableVa
 
 enum JSONPointer {
     static func escape(_ token: String) -> String {
-        token.replacingOccurrences("~", "~0").replacingOccurrences("/", "~1")
+        guard token.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return token }
+        return token.replacingOccurrences("~", "~0").replacingOccurrences("/", "~1")
     }
 }
 
