@@ -7,7 +7,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure Cairn and print the figures (a table, or JSON).",
-        subcommands: [LogBench.self, ReplayBench.self]
+        subcommands: [LogBench.self, ReplayBench.self, ComplianceBench.self]
     )
 }
 
@@ -17,9 +17,20 @@ struct BenchFigure {
     var value: Double
     var unit: String
     var target: Double?
+    /// Latencies: the target is a ceiling rather than a floor.
+    var lowerIsBetter = false
     var note: String
 
-    var met: Bool? { target.map { value >= $0 } }
+    init(key: String, value: Double, unit: String, target: Double?, lowerIsBetter: Bool = false, note: String) {
+        self.key = key
+        self.value = value
+        self.unit = unit
+        self.target = target
+        self.lowerIsBetter = lowerIsBetter
+        self.note = note
+    }
+
+    var met: Bool? { target.map { lowerIsBetter ? value <= $0 : value >= $0 } }
 }
 
 func printFigures(_ title: String, _ figures: [BenchFigure], json: Bool, context: [(String, String)]) {
@@ -42,7 +53,7 @@ func printFigures(_ title: String, _ figures: [BenchFigure], json: Bool, context
     emit("|---|---:|---|---:|---|---|")
     for f in figures {
         let value = f.value >= 100 ? String(Int64(f.value.rounded())) : String(format: "%.2f", f.value)
-        let target = f.target.map { String(Int64($0)) } ?? ""
+        let target = f.target.map { (f.lowerIsBetter ? "≤ " : "") + String(Int64($0)) } ?? ""
         let met = f.met.map { $0 ? "yes" : "NO" } ?? ""
         emit("| \(f.key) | \(value) | \(f.unit) | \(target) | \(met) | \(f.note) |")
     }

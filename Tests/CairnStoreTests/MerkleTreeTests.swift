@@ -171,7 +171,9 @@ struct MerkleTreeTests {
             let (again, createdAgain) = try TreeHeadSigner.load(orCreateAt: dir + "/keys/tree-signing.pem")
             #expect(!createdAgain)
             #expect(again.publicKey == signer.publicKey)
-            #expect(throws: SigningKeyError.self) { try TreeHeadSigner(pem: "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n") }
+            #expect(throws: SigningKeyError.self) {
+                try TreeHeadSigner(pem: "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
+            }
 
             let log = try EventLog(directory: dir + "/log")
             let hashes = try await Self.fill(log, 50)
@@ -197,7 +199,9 @@ struct MerkleTreeTests {
             #expect(try log.latestSignedTreeHead() == second)
             // A record of the first head is provably in the second, and the second extends the first.
             #expect(try log.inclusionProof(position: 17, treeSize: second.treeSize).verify(root: second.rootHash))
-            #expect(try log.consistencyProof(from: first.treeSize, to: second.treeSize).verify(firstRoot: first.rootHash, secondRoot: second.rootHash))
+            #expect(
+                try log.consistencyProof(from: first.treeSize, to: second.treeSize).verify(
+                    firstRoot: first.rootHash, secondRoot: second.rootHash))
             await log.close()
 
             var options = EventLog.Options()

@@ -129,7 +129,10 @@ extension EventLog {
                     while true {
                         guard let stored = try nodes.stored(level: level, index: at, txn), stored == computed else {
                             let first = (at << UInt64(level)) + 1
-                            return (nil, (first, "the Merkle tree disagrees with the chain: node \(level)/\(at), over the records from \(first)"))
+                            return (
+                                nil,
+                                (first, "the Merkle tree disagrees with the chain: node \(level)/\(at), over the records from \(first)")
+                            )
                         }
                         guard at & 1 == 1, let left = try nodes.stored(level: level, index: at - 1, txn) else { break }
                         computed = MerkleTree.nodeHash(left, computed, hasher)
