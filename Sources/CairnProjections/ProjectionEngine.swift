@@ -99,6 +99,10 @@ public final class ProjectionEngine: Sendable {
         !name.isEmpty && name.utf8.allSatisfy { (0x61...0x7a).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2d }
     }
 
+    /// Events read and decoded for the runners since the engine opened: each event once when
+    /// they fold in step.
+    package var decodedEvents: UInt64 { feed.decodedEvents.load(ordering: .relaxed) }
+
     /// The names of the registered projections.
     public var projectionNames: [String] { projectors.keys.sorted() }
 

@@ -1,6 +1,7 @@
 package import CairnDomain
 package import CairnStore
 import Foundation
+import Synchronization
 
 /// An event as a projector folds it: the stored record, and its payload decoded once for every
 /// projection of the engine.
@@ -58,9 +59,9 @@ final class DecodedPage: Sendable {
 ///
 /// Pages are aligned to ``pageSize`` positions, so runners that start at different checkpoints
 /// soon ask for the same pages. A page is kept until ``capacity`` newer ones push it out; a
-/// runner that gets further than that ahead of the slowest catching-up runner waits (briefly,
-/// and never indefinitely) for it, so the pages it needs are still there when the slow one
-/// arrives rather than decoded twice. Runners that follow live appends ask for small pages at
+/// runner that gets further than that ahead of a catching-up runner not far behind it waits
+/// (briefly, and never indefinitely) for it, so the pages it needs are still there when the
+/// slow one arrives rather than decoded twice. Runners that follow live appends ask for small pages at
 /// the same positions and share them the same way.
 final class ProjectionFeed: @unchecked Sendable {
     static let pageSize: UInt64 = 4096
@@ -76,8 +77,10 @@ final class ProjectionFeed: @unchecked Sendable {
     private var order: [UInt64] = []
     private var loading: Set<UInt64> = []
     private var readers: [ObjectIdentifier: UInt64] = [:]
+    /// Events decoded so far: the log's length when every page was shared.
+    let decodedEvents = Atomic<UInt64>(0)
 
-    init(log: EventLog, capacity: Int = 24, patience: TimeInterval = 0.05) {
+    init(log: EventLog, capacity: Int = 24, patience: TimeInterval = 0.25) {
         self.log = log
         self.capacity = capacity
         self.patience = patience
@@ -112,6 +115,7 @@ final class ProjectionFeed: @unchecked Sendable {
         do {
             let read = try log.read(from: from, limit: Int(end - from))
             page = read.next > from ? DecodedPage(from: from, next: read.next, records: read.events) : nil
+            decodedEvents.add(UInt64(read.events.count), ordering: .relaxed)
         } catch {
             condition.lock()
             loading.remove(key)
@@ -141,10 +145,11 @@ final class ProjectionFeed: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Whether a new page at `from` would push out pages a slower runner has yet to fold.
+    /// Whether a new page at `from` would push out pages a runner not far behind has yet to
+    /// fold. A runner further behind than twice the cache is not waited for: it could not share
+    /// the pages anyway (a rebuild from 0 must not slow down the projections following the head).
     private func isTooFarAhead(_ from: UInt64) -> Bool {
-        guard let slowest = readers.values.min() else { return false }
         let window = UInt64(max(capacity - 4, 1)) * Self.pageSize
-        return from > slowest + window
+        return readers.values.contains { reader in reader < from && from - reader > window && from - reader <= 2 * window }
     }
 }
