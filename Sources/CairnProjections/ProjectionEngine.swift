@@ -48,7 +48,7 @@ public final class ProjectionEngine: Sendable {
 
     /// The engine's root directory.
     public let directory: String
-    let log: EventLog
+    package let log: EventLog
     /// Reads and decodes the log once for all the runners.
     let feed: ProjectionFeed
     let options: Options

@@ -106,6 +106,13 @@ struct SubjectAccessExportTests {
             bytes[at] = bytes[at] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
             let canonical = SubjectAccessExport.verify(bytes, publicKey: signer.publicKey)
             #expect(canonical.problems.first?.contains("do not hash to the record's hash") == true, "\(canonical.problems)")
+            // The profile, which is refolded from the proven records of the customer's stream.
+            if let owner = text.range(of: #""ownerId":"u_sam""#) {
+                let profile = check(text.replacingCharacters(in: owner, with: #""ownerId":"u_eve""#))
+                #expect(profile.problems == ["profile: differs from the customer's proven records"])
+            } else {
+                Issue.record("no owner in the profile")
+            }
             // The signed tree head's size, and a key that is not the log's.
             #expect(!check(text.replacingOccurrences(of: #""treeSize":"#, with: #""treeSize":1"#)).isIntact)
             let wrongKey = check(text, key: try TreeHeadSigner.generate().publicKey)

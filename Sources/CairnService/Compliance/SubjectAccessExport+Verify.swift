@@ -49,6 +49,7 @@ extension SubjectAccessExport {
         guard case .array(let records)? = root["records"] else { return fail("records: missing") }
 
         var proven: Set<UInt64> = []
+        var provenRecords: [UInt64: RecordedEvent] = [:]
         for (index, item) in records.enumerated() {
             guard case .object(let fields) = item, let position = fields.uint("position") else {
                 check.problems.append("records[\(index)]: not a record")
@@ -85,7 +86,38 @@ extension SubjectAccessExport {
                 check.problems.append("\(place): concerns \(subject), who is not among the exported customers")
             }
             proven.insert(position)
+            provenRecords[position] = record
             check.recordsChecked += 1
+        }
+        // The profile is the fold of the customer's own stream: refold it from the proven records.
+        if case .string(let customerId)? = root["customerId"] {
+            var state = CustomerDecider.initialState
+            let stream = StreamName(.customer, customerId).description
+            var refolded = true
+            for record in provenRecords.values.filter({ $0.stream == stream }).sorted(by: { $0.streamVersion < $1.streamVersion }) {
+                guard
+                    let event = try? record.withPayload({
+                        try CustomerEvent.decode(type: record.type, schemaVersion: Int(record.schemaVersion), payload: Array($0))
+                    })
+                else {
+                    refolded = false
+                    break
+                }
+                state = CustomerDecider.evolve(state, event)
+            }
+            if !refolded || root["profile"] != state.profileJSON {
+                check.problems.append("profile: differs from the customer's proven records")
+            }
+        }
+        var consentHistory: [JSONValue] = []
+        if case .array(let items)? = root["consentHistory"] { consentHistory = items }
+        for (index, item) in consentHistory.enumerated() {
+            guard case .object(let entry) = item, let position = entry.uint("position"), let record = provenRecords[position],
+                entry["payload"] == (try? JSONValue.parse(record.payload)), entry["type"] == JSONValue.string(record.type)
+            else {
+                check.problems.append("consentHistory[\(index)]: does not match a proven record")
+                continue
+            }
         }
         if case .array(let timeline)? = root["timeline"] {
             for (index, item) in timeline.enumerated() {
