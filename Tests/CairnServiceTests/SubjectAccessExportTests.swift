@@ -139,3 +139,29 @@ struct SubjectAccessExportTests {
         }
     }
 }
+
+@Suite("Tree heads on a schedule")
+struct TreeHeadNotaryTests {
+    @Test("The notary signs when the log has grown and not otherwise; each new head extends the last")
+    func signsWhenGrown() async throws {
+        _ = try await withService { service, _ in
+            let signer = try TreeHeadSigner.generate()
+            let notary = TreeHeadNotary(log: service.log, signer: signer)
+            #expect(try await notary.signIfGrown()?.treeSize == 0)
+            #expect(try await notary.signIfGrown() == nil)
+            try await service.execute(Fixture.registration("c_1"), meta())
+            let first = try #require(try await notary.signIfGrown())
+            #expect(first.treeSize == 1 && first.verify(publicKey: signer.publicKey))
+            #expect(try await notary.signIfGrown() == nil)
+            try await service.execute(.tag(customerId: "c_1", tag: "vip"), meta())
+            // run() with an injected sleep that ends the loop after the first round.
+            await notary.run(interval: .seconds(60)) { _ in throw CancellationError() }
+            let second = try #require(try service.log.latestSignedTreeHead())
+            #expect(second.treeSize == 2)
+            #expect(await notary.lastFailure == nil)
+            #expect(
+                try service.log.consistencyProof(from: first.treeSize, to: second.treeSize).verify(
+                    firstRoot: first.rootHash, secondRoot: second.rootHash))
+        }
+    }
+}
