@@ -67,7 +67,10 @@ struct ReplayBench: AsyncParsableCommand {
         let unknown = Set(only).subtracting(all.map(\.name) + ["all", "decode"])
         guard unknown.isEmpty else { throw ValidationError("--only: no projection named \(unknown.sorted().joined(separator: ", "))") }
         if only.isEmpty || only.contains("all") {
-            let together = try await replay(eventLog, all, head: head, in: scratch + "/all")
+            var queryFigures: [BenchFigure] = []
+            let together = try await replay(eventLog, all, head: head, in: scratch + "/all") { engine in
+                queryFigures = try Self.queryLatencies(engine, eventLog)
+            }
             figures.append(
                 BenchFigure(
                     key: "replay_all", value: together.rate, unit: "events/s", target: 1_000_000,
@@ -76,6 +79,7 @@ struct ReplayBench: AsyncParsableCommand {
                 BenchFigure(
                     key: "replay_all_decoded", value: Double(together.decoded), unit: "events", target: nil,
                     note: "payloads decoded for that (the log's length when every page is shared)"))
+            figures += queryFigures
         }
         for projector in all.sorted(by: { $0.name < $1.name }) where only.isEmpty || only.contains(projector.name) {
             let rate = try await replay(eventLog, [projector], head: head, in: scratch + "/\(projector.name)").rate
@@ -92,6 +96,44 @@ struct ReplayBench: AsyncParsableCommand {
                 ("generated", generated > 0 ? String(format: "%.1f s", generated) : "reused \(logDirectory)"),
                 ("date", Timestamp(Date()).rfc3339),
             ])
+    }
+
+    /// In-process query latency on the built models: a 50-entry timeline page and a customer's
+    /// 360 view, for customers picked at random from the log's subjects.
+    private static func queryLatencies(_ engine: ProjectionEngine, _ log: EventLog) throws -> [BenchFigure] {
+        var subjects = Set<String>()
+        for event in try log.read(from: 1, limit: 200_000).events {
+            if let subject = event.subject { subjects.insert(subject) }
+        }
+        let customers = subjects.sorted()
+        guard !customers.isEmpty else { return [] }
+        var random = SystemRandomNumberGenerator()
+        var timeline: [Double] = []
+        var customer: [Double] = []
+        var entries = 0
+        var found = 0
+        for _ in 0..<5000 {
+            let id = customers.randomElement(using: &random)!
+            var start = ContinuousClock.now
+            let page = try CustomerTimelineQuery.page(engine, customerId: id, limit: 50)
+            timeline.append(seconds(since: start) * 1000)
+            start = ContinuousClock.now
+            let view = try Customer360Query.customer(engine, id: id)
+            customer.append(seconds(since: start) * 1000)
+            entries += page?.entries.count ?? 0
+            found += view == nil ? 0 : 1
+        }
+        guard found == 5000 else { throw CLIError("the 360 view lacks \(5000 - found) of 5,000 customers from the log") }
+        return [
+            BenchFigure(
+                key: "timeline_page_p99_ms", value: percentile(timeline, 0.99), unit: "ms", target: 1, lowerIsBetter: true,
+                note:
+                    "a customer's timeline, up to 50 entries (\(entries / 5000) on average), in process (median \(String(format: "%.3f", percentile(timeline, 0.5))) ms)"
+            ),
+            BenchFigure(
+                key: "customer_360_p99_ms", value: percentile(customer, 0.99), unit: "ms", target: nil,
+                note: "a customer's 360 view, in process (median \(String(format: "%.3f", percentile(customer, 0.5))) ms)"),
+        ]
     }
 
     /// Reads the whole log and decodes every payload into its domain event.
@@ -115,7 +157,8 @@ struct ReplayBench: AsyncParsableCommand {
     /// Folds the whole log into fresh models of `projectors`; returns log events per second and
     /// how many events the engine decoded to do it.
     private func replay(
-        _ log: EventLog, _ projectors: [any Projector], head: UInt64, in directory: String
+        _ log: EventLog, _ projectors: [any Projector], head: UInt64, in directory: String,
+        then query: (ProjectionEngine) throws -> Void = { _ in }
     ) async throws -> (rate: Double, decoded: UInt64) {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let start = ContinuousClock.now
@@ -128,6 +171,10 @@ struct ReplayBench: AsyncParsableCommand {
         }
         let elapsed = seconds(since: start)
         let decoded = engine.decodedEvents
+        do { try query(engine) } catch {
+            await engine.close()
+            throw error
+        }
         await engine.close()
         return (projectors.isEmpty ? 0 : Double(head) / elapsed, decoded)
     }
