@@ -63,10 +63,11 @@ struct Customer360Fold {
     mutating func modify(
         _ id: String, _ position: UInt64, _ txn: borrowing LMDBWriteTransaction, _ body: (inout Customer360) throws -> Void
     ) throws {
-        var view = try view(id, txn)
-        try body(&view)
-        view.lastPosition = position
-        views[id] = view
+        if views[id] == nil { views[id] = try view(id, txn) }
+        // Changed where it sits: a copy taken out of the dictionary would copy every array in
+        // the view on the first write (the dictionary still holding the original).
+        try body(&views[id]!)
+        views[id]!.lastPosition = position
         dirty.insert(id)
     }
 

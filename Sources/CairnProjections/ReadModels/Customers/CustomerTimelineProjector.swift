@@ -49,9 +49,8 @@ struct CustomerTimelineFold {
     }
 
     mutating func update(_ id: String, _ txn: borrowing LMDBWriteTransaction, _ change: (inout CustomerTimelineMeta) -> Void) throws {
-        var meta = try meta(id, txn)
-        change(&meta)
-        metas[id] = meta
+        if metas[id] == nil { metas[id] = try meta(id, txn) }
+        change(&metas[id]!)  // in place, so the meta's arrays are not copied
         dirty.insert(id)
     }
 
