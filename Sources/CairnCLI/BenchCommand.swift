@@ -39,7 +39,8 @@ func printFigures(_ title: String, _ figures: [BenchFigure], json: Bool, context
         out.raw("{")
         for (index, figure) in figures.enumerated() {
             out.key(figure.key, first: index == 0)
-            out.raw(figure.value.rounded() == figure.value ? String(Int64(figure.value)) : String(format: "%.1f", figure.value))
+            let value = figure.value
+            out.raw(value.rounded() == value ? String(Int64(value)) : String(format: abs(value) < 10 ? "%.3f" : "%.1f", value))
         }
         for (key, value) in context { out.key(key); out.string(value) }
         out.raw("}")
