@@ -7,7 +7,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure Cairn and print the figures (a table, or JSON).",
-        subcommands: [LogBench.self, ReplayBench.self, HTTPBench.self]
+        subcommands: [LogBench.self, ReplayBench.self, ComplianceBench.self, AggregatesBench.self, HTTPBench.self]
     )
 }
 
@@ -17,9 +17,20 @@ struct BenchFigure {
     var value: Double
     var unit: String
     var target: Double?
+    /// Latencies: the target is a ceiling rather than a floor.
+    var lowerIsBetter = false
     var note: String
 
-    var met: Bool? { target.map { value >= $0 } }
+    init(key: String, value: Double, unit: String, target: Double?, lowerIsBetter: Bool = false, note: String) {
+        self.key = key
+        self.value = value
+        self.unit = unit
+        self.target = target
+        self.lowerIsBetter = lowerIsBetter
+        self.note = note
+    }
+
+    var met: Bool? { target.map { lowerIsBetter ? value <= $0 : value >= $0 } }
 }
 
 func printFigures(_ title: String, _ figures: [BenchFigure], json: Bool, context: [(String, String)]) {
@@ -28,7 +39,8 @@ func printFigures(_ title: String, _ figures: [BenchFigure], json: Bool, context
         out.raw("{")
         for (index, figure) in figures.enumerated() {
             out.key(figure.key, first: index == 0)
-            out.raw(figure.value.rounded() == figure.value ? String(Int64(figure.value)) : String(format: "%.1f", figure.value))
+            let value = figure.value
+            out.raw(value.rounded() == value ? String(Int64(value)) : String(format: abs(value) < 10 ? "%.3f" : "%.1f", value))
         }
         for (key, value) in context { out.key(key); out.string(value) }
         out.raw("}")
@@ -42,7 +54,7 @@ func printFigures(_ title: String, _ figures: [BenchFigure], json: Bool, context
     emit("|---|---:|---|---:|---|---|")
     for f in figures {
         let value = f.value >= 100 ? String(Int64(f.value.rounded())) : String(format: "%.2f", f.value)
-        let target = f.target.map { String(Int64($0)) } ?? ""
+        let target = f.target.map { (f.lowerIsBetter ? "≤ " : "") + String(Int64($0)) } ?? ""
         let met = f.met.map { $0 ? "yes" : "NO" } ?? ""
         emit("| \(f.key) | \(value) | \(f.unit) | \(target) | \(met) | \(f.note) |")
     }

@@ -52,6 +52,7 @@ struct HTTPBench: AsyncParsableCommand {
         var configuration = CairnServerConfiguration(dataDirectory: directory)
         configuration.port = 0
         configuration.runSlaWatcher = false
+        configuration.treeHeadInterval = nil
         var logger = Logger(label: "cairn-bench")
         logger.logLevel = .error
         configuration.logger = logger
@@ -200,18 +201,18 @@ struct HTTPBench: AsyncParsableCommand {
                     key: "commands_c\(clients)", value: commandRate, unit: "commands/s", target: 20_000,
                     note: "customer registrations over HTTP, \(clients) concurrent clients, durable"),
                 BenchFigure(
-                    key: "timeline_p99_ms", value: timeline.percentile(0.99), unit: "ms", target: nil,
-                    note: "customer timeline page (50) under that load, \(timeline.count) samples; target ≤ 5"),
+                    key: "timeline_p99_ms", value: timeline.percentile(0.99), unit: "ms", target: 5, lowerIsBetter: true,
+                    note: "customer timeline page (50) under that load, \(timeline.count) samples"),
                 BenchFigure(
-                    key: "customer_p99_ms", value: customer.percentile(0.99), unit: "ms", target: nil,
-                    note: "customer 360 under that load, \(customer.count) samples; target ≤ 5"),
+                    key: "customer_p99_ms", value: customer.percentile(0.99), unit: "ms", target: 5, lowerIsBetter: true,
+                    note: "customer 360 under that load, \(customer.count) samples"),
                 BenchFigure(
                     key: "timeline_p50_ms", value: timeline.percentile(0.5), unit: "ms", target: nil, note: "median of the same"),
                 BenchFigure(
                     key: "customer_p50_ms", value: customer.percentile(0.5), unit: "ms", target: nil, note: "median of the same"),
                 BenchFigure(
-                    key: "sse_delivery_p99_ms", value: delivery.percentile(0.99), unit: "ms", target: nil,
-                    note: "append → SSE subscriber at \(sseRate) events/s, \(delivery.count) events; target ≤ 5"),
+                    key: "sse_delivery_p99_ms", value: delivery.percentile(0.99), unit: "ms", target: 5, lowerIsBetter: true,
+                    note: "append → SSE subscriber at \(sseRate) events/s, \(delivery.count) events"),
                 BenchFigure(
                     key: "sse_delivery_p50_ms", value: delivery.percentile(0.5), unit: "ms", target: nil, note: "median of the same"),
                 BenchFigure(

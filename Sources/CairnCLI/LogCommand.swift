@@ -6,7 +6,7 @@ struct LogCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "log",
         abstract: "Append to, read, follow, verify and describe the event log.",
-        subcommands: [Append.self, Read.self, Tail.self, Verify.self, Stats.self]
+        subcommands: [Append.self, Read.self, Tail.self, Verify.self, Stats.self, TreeHeadCommand.self, Prove.self, Consistency.self]
     )
 }
 

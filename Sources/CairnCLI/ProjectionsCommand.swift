@@ -16,9 +16,12 @@ struct ProjectionsCommand: AsyncParsableCommand {
     )
 }
 
-/// Opens the log read-only and the projection engine over it, runs `body`, closes both.
-func withProjections<T>(_ options: DataOptions, _ body: (ProjectionEngine) async throws -> T) async throws -> T {
-    try await withEventLog(options, .read) { log in
+/// Opens the log (read-only unless `access` says otherwise) and the projection engine over it,
+/// runs `body`, closes both.
+func withProjections<T>(
+    _ options: DataOptions, access: LogAccess = .read, _ body: (ProjectionEngine) async throws -> T
+) async throws -> T {
+    try await withEventLog(options, access) { log in
         let engine: ProjectionEngine
         do {
             engine = try ProjectionEngine(

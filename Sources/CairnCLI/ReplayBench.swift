@@ -1,4 +1,5 @@
 import ArgumentParser
+import CairnDomain
 import CairnProjections
 import CairnService
 import CairnStore
@@ -20,6 +21,11 @@ struct ReplayBench: AsyncParsableCommand {
 
     @Option(help: "Reuse (or create and keep) the log in this directory instead of a temporary one.")
     var log: String?
+
+    @Option(
+        name: .customLong("only"),
+        help: "Measure only these: `decode`, `all` (every projection at once) or projection names; repeatable.")
+    var only: [String] = []
 
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
@@ -51,14 +57,32 @@ struct ReplayBench: AsyncParsableCommand {
         var figures: [BenchFigure] = [
             BenchFigure(key: "events", value: Double(head), unit: "events", target: nil, note: "realistic CRM events in the log")
         ]
+        if only.isEmpty || only.contains("decode") {
+            figures.append(
+                BenchFigure(
+                    key: "decode", value: try decodeRate(eventLog, head: head), unit: "events/s", target: nil,
+                    note: "reading and decoding every payload, one thread"))
+        }
         let all = ReadModels.all
-        let together = try await replay(eventLog, all, head: head, in: scratch + "/all")
-        figures.append(
-            BenchFigure(
-                key: "replay_all", value: together, unit: "events/s", target: 1_000_000,
-                note: "every projection at once, from position 0"))
-        for projector in all.sorted(by: { $0.name < $1.name }) {
-            let rate = try await replay(eventLog, [projector], head: head, in: scratch + "/\(projector.name)")
+        let unknown = Set(only).subtracting(all.map(\.name) + ["all", "decode"])
+        guard unknown.isEmpty else { throw ValidationError("--only: no projection named \(unknown.sorted().joined(separator: ", "))") }
+        if only.isEmpty || only.contains("all") {
+            var queryFigures: [BenchFigure] = []
+            let together = try await replay(eventLog, all, head: head, in: scratch + "/all") { engine in
+                queryFigures = try Self.queryLatencies(engine, eventLog)
+            }
+            figures.append(
+                BenchFigure(
+                    key: "replay_all", value: together.rate, unit: "events/s", target: 1_000_000,
+                    note: "every projection at once, from position 0"))
+            figures.append(
+                BenchFigure(
+                    key: "replay_all_decoded", value: Double(together.decoded), unit: "events", target: nil,
+                    note: "payloads decoded for that (the log's length when every page is shared)"))
+            figures += queryFigures
+        }
+        for projector in all.sorted(by: { $0.name < $1.name }) where only.isEmpty || only.contains(projector.name) {
+            let rate = try await replay(eventLog, [projector], head: head, in: scratch + "/\(projector.name)").rate
             figures.append(
                 BenchFigure(
                     key: "replay_" + projector.name.replacingOccurrences(of: "-", with: "_"), value: rate, unit: "events/s",
@@ -74,8 +98,68 @@ struct ReplayBench: AsyncParsableCommand {
             ])
     }
 
-    /// Folds the whole log into fresh models of `projectors`; returns log events per second.
-    private func replay(_ log: EventLog, _ projectors: [any Projector], head: UInt64, in directory: String) async throws -> Double {
+    /// In-process query latency on the built models: a 50-entry timeline page and a customer's
+    /// 360 view, for customers picked at random from the log's subjects.
+    private static func queryLatencies(_ engine: ProjectionEngine, _ log: EventLog) throws -> [BenchFigure] {
+        var subjects = Set<String>()
+        for event in try log.read(from: 1, limit: 200_000).events {
+            if let subject = event.subject { subjects.insert(subject) }
+        }
+        let customers = subjects.sorted()
+        guard !customers.isEmpty else { return [] }
+        var random = SystemRandomNumberGenerator()
+        var timeline: [Double] = []
+        var customer: [Double] = []
+        var entries = 0
+        var found = 0
+        for _ in 0..<5000 {
+            let id = customers.randomElement(using: &random)!
+            var start = ContinuousClock.now
+            let page = try CustomerTimelineQuery.page(engine, customerId: id, limit: 50)
+            timeline.append(seconds(since: start) * 1000)
+            start = ContinuousClock.now
+            let view = try Customer360Query.customer(engine, id: id)
+            customer.append(seconds(since: start) * 1000)
+            entries += page?.entries.count ?? 0
+            found += view == nil ? 0 : 1
+        }
+        guard found == 5000 else { throw CLIError("the 360 view lacks \(5000 - found) of 5,000 customers from the log") }
+        return [
+            BenchFigure(
+                key: "timeline_page_p99_ms", value: percentile(timeline, 0.99), unit: "ms", target: 1, lowerIsBetter: true,
+                note:
+                    "a customer's timeline, up to 50 entries (\(entries / 5000) on average), in process (median \(String(format: "%.3f", percentile(timeline, 0.5))) ms)"
+            ),
+            BenchFigure(
+                key: "customer_360_p99_ms", value: percentile(customer, 0.99), unit: "ms", target: nil,
+                note: "a customer's 360 view, in process (median \(String(format: "%.3f", percentile(customer, 0.5))) ms)"),
+        ]
+    }
+
+    /// Reads the whole log and decodes every payload into its domain event.
+    private func decodeRate(_ log: EventLog, head: UInt64) throws -> Double {
+        let start = ContinuousClock.now
+        var next: UInt64 = 1
+        var decoded = 0
+        while next <= head {
+            let page = try log.read(from: next, limit: 4096)
+            for record in page.events {
+                _ = try record.withPayload { payload in
+                    try EventCatalogue.decode(type: record.type, schemaVersion: Int(record.schemaVersion), payload: Array(payload))
+                }
+                decoded += 1
+            }
+            next = page.next
+        }
+        return Double(decoded) / seconds(since: start)
+    }
+
+    /// Folds the whole log into fresh models of `projectors`; returns log events per second and
+    /// how many events the engine decoded to do it.
+    private func replay(
+        _ log: EventLog, _ projectors: [any Projector], head: UInt64, in directory: String,
+        then query: (ProjectionEngine) throws -> Void = { _ in }
+    ) async throws -> (rate: Double, decoded: UInt64) {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let start = ContinuousClock.now
         let engine = try ProjectionEngine(log: log, directory: directory, projectors: projectors)
@@ -86,7 +170,12 @@ struct ReplayBench: AsyncParsableCommand {
             throw error
         }
         let elapsed = seconds(since: start)
+        let decoded = engine.decodedEvents
+        do { try query(engine) } catch {
+            await engine.close()
+            throw error
+        }
         await engine.close()
-        return projectors.isEmpty ? 0 : Double(head) / elapsed
+        return (projectors.isEmpty ? 0 : Double(head) / elapsed, decoded)
     }
 }

@@ -48,7 +48,9 @@ public final class ProjectionEngine: Sendable {
 
     /// The engine's root directory.
     public let directory: String
-    let log: EventLog
+    package let log: EventLog
+    /// Reads and decodes the log once for all the runners.
+    let feed: ProjectionFeed
     let options: Options
     /// Registered projectors by name, then version. The highest version is the current one;
     /// older ones keep a serving version live while its replacement builds.
@@ -69,6 +71,7 @@ public final class ProjectionEngine: Sendable {
         self.lock = try DirectoryLock(directory: directory)
         self.directory = directory
         self.log = log
+        self.feed = ProjectionFeed(log: log)
         self.options = options
         self.projectors = registered
         self.state = Mutex(State(manifest: try ProjectionManifest.load(root: directory)))
@@ -95,6 +98,10 @@ public final class ProjectionEngine: Sendable {
     static func isValidName(_ name: String) -> Bool {
         !name.isEmpty && name.utf8.allSatisfy { (0x61...0x7a).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2d }
     }
+
+    /// Events read and decoded for the runners since the engine opened: each event once when
+    /// they fold in step.
+    package var decodedEvents: UInt64 { feed.decodedEvents.load(ordering: .relaxed) }
 
     /// The names of the registered projections.
     public var projectionNames: [String] { projectors.keys.sorted() }
@@ -145,7 +152,7 @@ public final class ProjectionEngine: Sendable {
     func openRunner(_ name: String, _ build: ProjectionManifest.Build, role: ProjectionRunner.Role) throws -> ProjectionRunner {
         try ProjectionRunner(
             root: directory, directory: build.directory, name: name, version: build.version,
-            projector: projectors[name]?[build.version], role: role, log: log,
+            projector: projectors[name]?[build.version], role: role, log: log, feed: feed,
             batchSize: options.batchSize, initialMapSize: options.initialMapSize)
     }
 

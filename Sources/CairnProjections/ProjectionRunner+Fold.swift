@@ -55,29 +55,46 @@ extension ProjectionRunner {
         }
     }
 
-    /// Reads one page of the log from `from` and folds it, with its checkpoint, in one
-    /// transaction. Runs on the writer queue.
+    /// Folds the events from `from` on — up to a batch, from the engine's shared decoded pages
+    /// — with their checkpoint, in one transaction. Runs on the writer queue.
     func step(from: UInt64) throws -> StepOutcome {
         guard let projector else { return .atHead }
-        let page = try log.read(from: from, limit: batchSize, filter: filter, maxScanned: batchSize * 16)
-        guard page.next > from else { return .atHead }
-        let through = page.next - 1
-        let events = page.events[...]
+        var events: [ProjectedEvent] = []
+        var next = from
+        let prefixes = filter.typePrefixes
+        fill: while events.count < batchSize, next - from < UInt64(batchSize) * 4 {
+            guard let (page, start) = try feed.page(at: next, reader: ObjectIdentifier(self)) else { break }
+            for index in start..<page.records.count {
+                if events.count == batchSize { break fill }
+                let type = page.types[index]
+                if prefixes.isEmpty || prefixes.contains(where: { type.hasPrefix($0) }) {
+                    events.append(ProjectedEvent(page: page, index: index))
+                }
+                next += 1
+            }
+        }
+        guard next > from else {
+            feed.leave(ObjectIdentifier(self))
+            return .atHead
+        }
+        let through = next - 1
+        let batch = events[...]
         do {
             try env.write { txn in
-                if !events.isEmpty { try projector.fold(events, into: model, txn) }
+                if !batch.isEmpty { try projector.fold(batch, into: model, txn) }
                 try writeCheckpoint(through, txn)
             }
             return .advanced(checkpoint: through)
         } catch {
-            return try isolateFailure(events, from: from, batchError: error, projector)
+            feed.leave(ObjectIdentifier(self))
+            return try isolateFailure(batch, from: from, batchError: error, projector)
         }
     }
 
     /// The batch failed: find the first event that fails on its own, then commit everything
     /// before it, so the projection stops exactly there and never skips it.
     private func isolateFailure(
-        _ events: ArraySlice<RecordedEvent>, from: UInt64, batchError: any Error, _ projector: any Projector
+        _ events: ArraySlice<ProjectedEvent>, from: UInt64, batchError: any Error, _ projector: any Projector
     ) throws -> StepOutcome {
         struct Abandon: Error {}
         var culprit: (index: Int, error: any Error)?

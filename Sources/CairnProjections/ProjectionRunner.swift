@@ -47,6 +47,8 @@ final class ProjectionRunner: Sendable {
     let env: LMDBEnvironment
     let model: ReadModel
     let log: EventLog
+    /// The engine's decoded pages of the log, shared with its other runners.
+    let feed: ProjectionFeed
     let filter: EventFilter
     let batchSize: Int
     let writer: SerialWriter
@@ -57,7 +59,7 @@ final class ProjectionRunner: Sendable {
     /// database names are read from the environment itself.
     init(
         root: String, directory: String, name: String, version: Int, projector: (any Projector)?,
-        role: Role, log: EventLog, batchSize: Int, initialMapSize: Int
+        role: Role, log: EventLog, feed: ProjectionFeed, batchSize: Int, initialMapSize: Int
     ) throws {
         var options = LMDBEnvironment.Options()
         options.mapSize = initialMapSize
@@ -102,6 +104,7 @@ final class ProjectionRunner: Sendable {
         self.directory = directory
         self.env = env
         self.log = log
+        self.feed = feed
         self.filter = EventFilter(typePrefixes: projector?.eventTypePrefixes ?? [])
         self.batchSize = batchSize
         self.writer = SerialWriter(label: "cairn.projection.\(directory)")
@@ -218,6 +221,7 @@ final class ProjectionRunner: Sendable {
         for continuation in waiters { continuation.resume(returning: .retired) }
         task?.cancel()
         await task?.value
+        feed.leave(ObjectIdentifier(self))
     }
 
     /// Closes the environment; call after ``stop()``.

@@ -13,7 +13,7 @@ package import CairnStore
 ///     let version = 1
 ///     let eventTypePrefixes = ["service.Case"]
 ///     let databaseNames = ["byOwner"]
-///     func fold(_ events: ArraySlice<RecordedEvent>, into model: ReadModel, _ txn: borrowing LMDBWriteTransaction) throws {
+///     func fold(_ events: ArraySlice<ProjectedEvent>, into model: ReadModel, _ txn: borrowing LMDBWriteTransaction) throws {
 ///         for event in events { … try txn.put(model["byOwner"], key, value) … }
 ///     }
 /// }
@@ -34,7 +34,7 @@ package protocol Projector: Sendable {
     /// inside a write transaction that also records the checkpoint. Throwing aborts the whole
     /// transaction; the runner then finds the first event that fails on its own and stops
     /// just before it.
-    func fold(_ events: ArraySlice<RecordedEvent>, into model: ReadModel, _ txn: borrowing LMDBWriteTransaction) throws
+    func fold(_ events: ArraySlice<ProjectedEvent>, into model: ReadModel, _ txn: borrowing LMDBWriteTransaction) throws
 }
 
 /// The opened databases of one read-model environment, by the names the projector declared.

@@ -114,6 +114,36 @@ struct EventCodecTests {
         }
     }
 
+    /// Payloads are decoded from a one-pass tape, not a tree: it must be exactly as strict, and
+    /// read fields in any order, escaped or not.
+    @Test func decodingFromTheTapeIsStrictAboutJSON() throws {
+        func tagged(_ json: String) throws -> CustomerEvent {
+            try CustomerEvent.decode(type: "customers.CustomerTagged", schemaVersion: 1, payload: Array(json.utf8))
+        }
+        let expected = CustomerEvent.tagged(.init(customerId: "c_1", tag: "vïp\"\n"))
+        #expect(try tagged(#"{"tag":"v\u00efp\"\n","customerId":"c_1"}"#) == expected)
+        #expect(try tagged(#" { "customerId" : "c_1" , "t\u0061g" : "vïp\"\n" } "#) == expected)
+        expectDecodingFailure(.malformedJSON("duplicate key \"tag\""), path: "") {
+            try tagged(#"{"customerId":"c_1","tag":"vip","tag":"vip"}"#)
+        }
+        for bad in [#"{"customerId":"c_1","tag":"\x"}"#, #"{"customerId":"c_1","tag":"\ud800"}"#, #"{"customerId":"c_1","tag":"vip"} x"#] {
+            expectDecodingFailure(nil, path: bad.hasSuffix("x") ? "" : "/tag") { try tagged(bad) }
+        }
+        var invalidUTF8 = Array(#"{"customerId":"c_1","tag":"v"#.utf8)
+        invalidUTF8 += [0xC3, 0x28] + Array(#""}"#.utf8)
+        expectDecodingFailure(nil, path: "/tag") {
+            try CustomerEvent.decode(type: "customers.CustomerTagged", schemaVersion: 1, payload: invalidUTF8)
+        }
+        let activity = EventCatalogue.entries.first { $0.type == "sales.ActivityLogged" && $0.schemaVersion == 2 }!
+        let sample = String(decoding: activity.samplePayload, as: UTF8.self)
+        let duration = try #require(sample.firstRange(of: #/"durationSeconds":[0-9]+/#))
+        var huge = sample
+        huge.replaceSubrange(duration, with: #""durationSeconds":1e999"#)
+        expectDecodingFailure(nil, path: "/durationSeconds") {
+            try ActivityEvent.decode(type: "sales.ActivityLogged", schemaVersion: 2, payload: Array(huge.utf8))
+        }
+    }
+
     @Test func errorsCarryTypeAndVersion() {
         do {
             _ = try CustomerEvent.decode(type: "customers.CustomerTagged", schemaVersion: 1, payload: Array(#"{"customerId":"c_1"}"#.utf8))

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import CairnDomain
@@ -99,6 +100,19 @@ struct ValueTests {
     @Test func money() {
         #expect(Money("10.50", "EUR")?.amount == Money("10.5", "EUR")?.amount)
         for bad in ["1e3", "1,5", "", "-", ".5", "5.", "0x10", " 1"] { #expect(Money(bad, "EUR") == nil, "\(bad)") }
+    }
+
+    /// Amounts are built from their digits without going through Foundation's parser: the
+    /// value and its description must be the parser's, to the last digit.
+    @Test(arguments: [
+        "0", "-0", "0.0", "0.10", "1250.50", "-3.000", "99.99", "250000.00", "-0.01", "1000000",
+        "9999999999999999999", "12345678901234567.12", "12345678901234567890.5", "-98765432109876543210.0123456789",
+    ])
+    func moneyAmountsMatchFoundationsParser(_ text: String) throws {
+        let parsed = try #require(Money(text, "EUR")).amount
+        let reference = try #require(Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")))
+        #expect(parsed == reference)
+        #expect(parsed.description == reference.description)
     }
 }
 

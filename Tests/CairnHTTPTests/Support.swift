@@ -68,6 +68,7 @@ final class TestServer: Sendable {
         configuration.limits = limits
         configuration.clock = ManualClock()
         configuration.runSlaWatcher = false
+        configuration.treeHeadInterval = nil
         var logger = Logger(label: "cairn-test")
         logger.logLevel = .warning
         configuration.logger = logger

@@ -63,10 +63,11 @@ struct CountingProjector: Projector {
     var gate: FoldGate?
     var trace: FoldTrace?
 
-    func fold(_ events: ArraySlice<RecordedEvent>, into model: ReadModel, _ txn: borrowing LMDBWriteTransaction) throws {
+    func fold(_ events: ArraySlice<ProjectedEvent>, into model: ReadModel, _ txn: borrowing LMDBWriteTransaction) throws {
         var byCategory: [String: UInt64] = [:]
         var byType: [String: UInt64] = [:]
-        for event in events {
+        for projected in events {
+            let event = projected.record
             gate?.pass(event.position)
             if event.position == poisonAt { throw DemoFailure(description: "poison event \(event.position)") }
             let key = Array.bigEndianKey(event.position)

@@ -21,7 +21,13 @@ public struct CalendarDate: Sendable, Hashable, Comparable, CustomStringConverti
 
     /// Parses exactly `YYYY-MM-DD`.
     public init?(iso8601 text: String) {
-        let b = Array(text.utf8)
+        var text = text
+        guard let date = text.withUTF8({ CalendarDate(iso8601: $0) }) else { return nil }
+        self = date
+    }
+
+    /// Parses exactly `YYYY-MM-DD` from UTF-8 bytes.
+    init?(iso8601 b: UnsafeBufferPointer<UInt8>) {
         guard b.count == 10, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"),
             let y = digits(b, 0, 4), let m = digits(b, 5, 2), let d = digits(b, 8, 2)
         else { return nil }
@@ -68,7 +74,11 @@ public struct CalendarDate: Sendable, Hashable, Comparable, CustomStringConverti
 
 extension CalendarDate: JSONCodableValue {
     var json: JSONValue { .string(description) }
-    init(json: JSONValue, path: @autoclosure () -> String) throws(EventDecodingError) {
+    init(json: JSONElement, path: @autoclosure () -> String) throws(EventDecodingError) {
+        if let date = json.withPlainString({ CalendarDate(iso8601: $0) }), let date {
+            self = date
+            return
+        }
         let text = try String(json: json, path: path())
         guard let value = CalendarDate(iso8601: text) else {
             throw EventDecodingError(path: path(), reason: .invalidValue("'\(text)' is not a YYYY-MM-DD date"))

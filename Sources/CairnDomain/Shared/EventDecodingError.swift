@@ -15,7 +15,7 @@ public struct EventDecodingError: Error, Sendable, Equatable, CustomStringConver
     public internal(set) var type: String
     public internal(set) var schemaVersion: Int
     /// JSON pointer of the offending field inside the payload (`""` for the payload itself).
-    public let path: String
+    public internal(set) var path: String
     public let reason: Reason
 
     init(type: String = "", schemaVersion: Int = 0, path: String, reason: Reason) {

@@ -1,7 +1,32 @@
 /// A value with a fixed, hand-written JSON form inside event payloads.
 protocol JSONCodableValue: Sendable {
     var json: JSONValue { get }
-    init(json: JSONValue, path: @autoclosure () -> String) throws(EventDecodingError)
+    init(json: JSONElement, path: @autoclosure () -> String) throws(EventDecodingError)
+}
+
+/// One value inside a parsed ``JSONDocument``: what decoders read from.
+struct JSONElement {
+    let document: JSONDocument
+    let index: Int
+
+    var kind: JSONDocument.Kind { document[index].kind }
+    var isNull: Bool { kind == .null }
+
+    /// Runs `body` over a string's bytes in place when they are its text (no escapes, ASCII);
+    /// nil otherwise, and the caller reads the string the general way.
+    func withPlainString<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R? {
+        let node = document[index]
+        guard node.kind == .string, !node.escaped, !node.nonASCII else { return nil }
+        return document.bytes.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[Int(node.start)..<Int(node.end)])) }
+    }
+
+    /// The string's text, or nil when the value is not a string.
+    func string(path: @autoclosure () -> String) throws(EventDecodingError) -> String? {
+        guard kind == .string else { return nil }
+        do { return try document.string(at: index) } catch {
+            throw EventDecodingError(path: path(), reason: .malformedJSON(error.description))
+        }
+    }
 }
 
 /// String-backed enums are stored by their frozen raw value, never by Swift case name.
@@ -9,8 +34,8 @@ protocol JSONStringEnum: JSONCodableValue, RawRepresentable<String>, CaseIterabl
 
 extension JSONStringEnum {
     var json: JSONValue { .string(rawValue) }
-    init(json: JSONValue, path: @autoclosure () -> String) throws(EventDecodingError) {
-        guard case .string(let raw) = json else {
+    init(json: JSONElement, path: @autoclosure () -> String) throws(EventDecodingError) {
+        guard let raw = try json.string(path: path()) else {
             throw EventDecodingError(path: path(), reason: .wrongType(expected: "string"))
         }
         guard let value = Self(rawValue: raw) else {
@@ -22,24 +47,28 @@ extension JSONStringEnum {
 
 extension String: JSONCodableValue {
     var json: JSONValue { .string(self) }
-    init(json: JSONValue, path: @autoclosure () -> String) throws(EventDecodingError) {
-        guard case .string(let s) = json else { throw EventDecodingError(path: path(), reason: .wrongType(expected: "string")) }
+    init(json: JSONElement, path: @autoclosure () -> String) throws(EventDecodingError) {
+        guard let s = try json.string(path: path()) else { throw EventDecodingError(path: path(), reason: .wrongType(expected: "string")) }
         self = s
     }
 }
 
 extension Bool: JSONCodableValue {
     var json: JSONValue { .bool(self) }
-    init(json: JSONValue, path: @autoclosure () -> String) throws(EventDecodingError) {
-        guard case .bool(let b) = json else { throw EventDecodingError(path: path(), reason: .wrongType(expected: "boolean")) }
-        self = b
+    init(json: JSONElement, path: @autoclosure () -> String) throws(EventDecodingError) {
+        switch json.kind {
+        case .true: self = true
+        case .false: self = false
+        default: throw EventDecodingError(path: path(), reason: .wrongType(expected: "boolean"))
+        }
     }
 }
 
 extension Int: JSONCodableValue {
     var json: JSONValue { .number(Double(self)) }
-    init(json: JSONValue, path: @autoclosure () -> String) throws(EventDecodingError) {
-        guard case .number(let n) = json, n == n.rounded(), abs(n) < 9_007_199_254_740_992 else {
+    init(json: JSONElement, path: @autoclosure () -> String) throws(EventDecodingError) {
+        guard json.kind == .number, let n = json.document.number(at: json.index), n == n.rounded(), abs(n) < 9_007_199_254_740_992
+        else {
             throw EventDecodingError(path: path(), reason: .wrongType(expected: "integer"))
         }
         self = Int(n)
@@ -48,20 +77,23 @@ extension Int: JSONCodableValue {
 
 extension Double: JSONCodableValue {
     var json: JSONValue { .number(self) }
-    init(json: JSONValue, path: @autoclosure () -> String) throws(EventDecodingError) {
-        guard case .number(let n) = json else { throw EventDecodingError(path: path(), reason: .wrongType(expected: "number")) }
+    init(json: JSONElement, path: @autoclosure () -> String) throws(EventDecodingError) {
+        guard json.kind == .number, let n = json.document.number(at: json.index) else {
+            throw EventDecodingError(path: path(), reason: .wrongType(expected: "number"))
+        }
         self = n
     }
 }
 
 extension Array: JSONCodableValue where Element: JSONCodableValue {
     var json: JSONValue { .array(map(\.json)) }
-    init(json: JSONValue, path: @autoclosure () -> String) throws(EventDecodingError) {
-        guard case .array(let items) = json else { throw EventDecodingError(path: path(), reason: .wrongType(expected: "array")) }
+    init(json: JSONElement, path: @autoclosure () -> String) throws(EventDecodingError) {
+        guard json.kind == .array else { throw EventDecodingError(path: path(), reason: .wrongType(expected: "array")) }
+        let document = json.document
         var result: [Element] = []
-        result.reserveCapacity(items.count)
-        for (i, item) in items.enumerated() {
-            result.append(try Element(json: item, path: "\(path())/\(i)"))
+        result.reserveCapacity(Int(document[json.index].count))
+        for (i, item) in document.items(of: json.index).enumerated() {
+            result.append(try Element(json: JSONElement(document: document, index: item), path: "\(path())/\(i)"))
         }
         self = result
     }
@@ -69,11 +101,17 @@ extension Array: JSONCodableValue where Element: JSONCodableValue {
 
 extension Dictionary: JSONCodableValue where Key == String, Value: JSONCodableValue {
     var json: JSONValue { .object(mapValues(\.json)) }
-    init(json: JSONValue, path: @autoclosure () -> String) throws(EventDecodingError) {
-        guard case .object(let members) = json else { throw EventDecodingError(path: path(), reason: .wrongType(expected: "object")) }
+    init(json: JSONElement, path: @autoclosure () -> String) throws(EventDecodingError) {
+        guard json.kind == .object else { throw EventDecodingError(path: path(), reason: .wrongType(expected: "object")) }
+        let document = json.document
         var result: [String: Value] = [:]
-        for (key, item) in members {
-            result[key] = try Value(json: item, path: "\(path())/\(JSONPointer.escape(key))")
+        result.reserveCapacity(Int(document[json.index].count))
+        for (keyIndex, valueIndex) in document.members(of: json.index) {
+            let key = try String(json: JSONElement(document: document, index: keyIndex), path: path())
+            guard result[key] == nil else {
+                throw EventDecodingError(path: path(), reason: .malformedJSON("duplicate key \"\(key)\""))
+            }
+            result[key] = try Value(json: JSONElement(document: document, index: valueIndex), path: "\(path())/\(JSONPointer.escape(key))")
         }
         self = result
     }
@@ -81,7 +119,8 @@ extension Dictionary: JSONCodableValue where Key == String, Value: JSONCodableVa
 
 enum JSONPointer {
     static func escape(_ token: String) -> String {
-        token.replacingOccurrences("~", "~0").replacingOccurrences("/", "~1")
+        guard token.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return token }
+        return token.replacingOccurrences("~", "~0").replacingOccurrences("/", "~1")
     }
 }
 

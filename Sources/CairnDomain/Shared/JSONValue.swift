@@ -88,12 +88,40 @@ public enum JSONValue: Sendable, Hashable {
 extension JSONValue {
     /// Parses exactly one JSON value from `bytes` (RFC 8259), rejecting duplicate object keys.
     public static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
-        var parser = JSONParser(bytes: bytes)
-        parser.skipWhitespace()
-        let value = try parser.parseValue(depth: 0)
-        parser.skipWhitespace()
-        guard parser.index == bytes.count else { throw parser.error("trailing characters") }
-        return value
+        let document = try JSONDocument(bytes)
+        return try value(document, 0)
+    }
+
+    /// The tree of the node at `index` of a parsed document.
+    private static func value(_ document: JSONDocument, _ index: Int) throws(JSONParseError) -> JSONValue {
+        let node = document[index]
+        switch node.kind {
+        case .null: return .null
+        case .true: return .bool(true)
+        case .false: return .bool(false)
+        case .string: return .string(try document.string(at: index))
+        case .number:
+            guard let number = document.number(at: index) else {
+                throw JSONParseError(offset: Int(node.start), reason: "number out of range")
+            }
+            return .number(number)
+        case .array:
+            var items: [JSONValue] = []
+            items.reserveCapacity(Int(node.count))
+            for item in document.items(of: index) { items.append(try value(document, item)) }
+            return .array(items)
+        case .object:
+            var members: [String: JSONValue] = [:]
+            members.reserveCapacity(Int(node.count))
+            for (key, member) in document.members(of: index) {
+                let name = try document.string(at: key)
+                guard members[name] == nil else {
+                    throw JSONParseError(offset: Int(document[key].start), reason: "duplicate key \"\(name)\"")
+                }
+                members[name] = try value(document, member)
+            }
+            return .object(members)
+        }
     }
 }
 
@@ -102,160 +130,4 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
     public let offset: Int
     public let reason: String
     public var description: String { "invalid JSON at byte \(offset): \(reason)" }
-}
-
-private struct JSONParser {
-    let bytes: [UInt8]
-    var index = 0
-
-    init(bytes: [UInt8]) { self.bytes = bytes }
-
-    func error(_ reason: String) -> JSONParseError { JSONParseError(offset: index, reason: reason) }
-
-    mutating func skipWhitespace() {
-        while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
-    }
-
-    mutating func expect(_ literal: String) throws(JSONParseError) {
-        for byte in literal.utf8 {
-            guard index < bytes.count, bytes[index] == byte else { throw error("expected \(literal)") }
-            index += 1
-        }
-    }
-
-    mutating func parseValue(depth: Int) throws(JSONParseError) -> JSONValue {
-        guard depth < 64 else { throw error("nesting too deep") }
-        guard index < bytes.count else { throw error("unexpected end") }
-        switch bytes[index] {
-        case UInt8(ascii: "n"): try expect("null"); return .null
-        case UInt8(ascii: "t"): try expect("true"); return .bool(true)
-        case UInt8(ascii: "f"): try expect("false"); return .bool(false)
-        case UInt8(ascii: "\""): return .string(try parseString())
-        case UInt8(ascii: "["):
-            index += 1
-            var items: [JSONValue] = []
-            skipWhitespace()
-            if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .array(items) }
-            while true {
-                skipWhitespace()
-                items.append(try parseValue(depth: depth + 1))
-                skipWhitespace()
-                guard index < bytes.count else { throw error("unterminated array") }
-                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-                if bytes[index] == UInt8(ascii: "]") { index += 1; return .array(items) }
-                throw error("expected , or ]")
-            }
-        case UInt8(ascii: "{"):
-            index += 1
-            var members: [String: JSONValue] = [:]
-            skipWhitespace()
-            if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
-            while true {
-                skipWhitespace()
-                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected key") }
-                let key = try parseString()
-                guard members[key] == nil else { throw error("duplicate key \"\(key)\"") }
-                skipWhitespace()
-                try expect(":")
-                skipWhitespace()
-                members[key] = try parseValue(depth: depth + 1)
-                skipWhitespace()
-                guard index < bytes.count else { throw error("unterminated object") }
-                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-                if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
-                throw error("expected , or }")
-            }
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-            return .number(try parseNumber())
-        default:
-            throw error("unexpected character")
-        }
-    }
-
-    mutating func parseNumber() throws(JSONParseError) -> Double {
-        let start = index
-        func digits(_ p: inout JSONParser) -> Int {
-            let s = p.index
-            while p.index < p.bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(p.bytes[p.index]) { p.index += 1 }
-            return p.index - s
-        }
-        if bytes[index] == UInt8(ascii: "-") { index += 1 }
-        let intStart = index
-        let intDigits = digits(&self)
-        guard intDigits > 0 else { throw error("expected digits") }
-        if intDigits > 1, bytes[intStart] == UInt8(ascii: "0") { throw error("leading zero") }
-        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
-            index += 1
-            guard digits(&self) > 0 else { throw error("expected fraction digits") }
-        }
-        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
-            index += 1
-            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
-            guard digits(&self) > 0 else { throw error("expected exponent digits") }
-        }
-        let text = String(decoding: bytes[start..<index], as: UTF8.self)
-        guard let value = Double(text), value.isFinite else { throw error("number out of range") }
-        return value
-    }
-
-    mutating func parseHex4() throws(JSONParseError) -> UInt32 {
-        guard index + 4 <= bytes.count else { throw error("short unicode escape") }
-        var value: UInt32 = 0
-        for _ in 0..<4 {
-            let b = bytes[index]
-            let digit: UInt8
-            switch b {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = b - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = b - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = b - UInt8(ascii: "A") + 10
-            default: throw error("bad unicode escape")
-            }
-            value = value << 4 | UInt32(digit)
-            index += 1
-        }
-        return value
-    }
-
-    mutating func parseString() throws(JSONParseError) -> String {
-        index += 1  // opening quote
-        var out: [UInt8] = []
-        while true {
-            guard index < bytes.count else { throw error("unterminated string") }
-            let b = bytes[index]
-            if b == UInt8(ascii: "\"") { index += 1; break }
-            if b < 0x20 { throw error("control character in string") }
-            if b != UInt8(ascii: "\\") { out.append(b); index += 1; continue }
-            index += 1
-            guard index < bytes.count else { throw error("unterminated escape") }
-            let e = bytes[index]
-            index += 1
-            switch e {
-            case UInt8(ascii: "\""): out.append(0x22)
-            case UInt8(ascii: "\\"): out.append(0x5C)
-            case UInt8(ascii: "/"): out.append(0x2F)
-            case UInt8(ascii: "b"): out.append(0x08)
-            case UInt8(ascii: "f"): out.append(0x0C)
-            case UInt8(ascii: "n"): out.append(0x0A)
-            case UInt8(ascii: "r"): out.append(0x0D)
-            case UInt8(ascii: "t"): out.append(0x09)
-            case UInt8(ascii: "u"):
-                var scalar = try parseHex4()
-                if (0xD800...0xDBFF).contains(scalar) {
-                    guard index + 2 <= bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
-                    else { throw error("lone surrogate") }
-                    index += 2
-                    let low = try parseHex4()
-                    guard (0xDC00...0xDFFF).contains(low) else { throw error("bad surrogate pair") }
-                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                } else if (0xDC00...0xDFFF).contains(scalar) {
-                    throw error("lone surrogate")
-                }
-                guard let u = Unicode.Scalar(scalar) else { throw error("bad scalar") }
-                out.append(contentsOf: Array(String(Character(u)).utf8))
-            default: throw error("bad escape")
-            }
-        }
-        guard let s = String(validating: out, as: UTF8.self) else { throw error("invalid UTF-8") }
-        return s
-    }
 }

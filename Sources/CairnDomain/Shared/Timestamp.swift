@@ -53,10 +53,16 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     /// Parses RFC 3339 (`YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`); fractions beyond
     /// milliseconds are truncated. Returns nil for anything else, including invalid dates.
     public init?(rfc3339 text: String) {
-        let b = Array(text.utf8)
+        var text = text
+        guard let millis = text.withUTF8({ Self.millisecondsSinceEpoch(rfc3339: $0) }) else { return nil }
+        self.millisecondsSinceEpoch = millis
+    }
+
+    /// The parser behind ``init(rfc3339:)``, over UTF-8 bytes (payload decoding reads them in place).
+    static func millisecondsSinceEpoch(rfc3339 b: UnsafeBufferPointer<UInt8>) -> Int64? {
         guard b.count >= 20, b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t"),
             b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":"),
-            let date = CalendarDate(iso8601: String(decoding: b[0..<10], as: UTF8.self)),
+            let date = CalendarDate(iso8601: UnsafeBufferPointer(rebasing: b[0..<10])),
             let h = digits(b, 11, 2), let mi = digits(b, 14, 2), let s = digits(b, 17, 2),
             h < 24, mi < 60, s < 60
         else { return nil }
@@ -84,13 +90,17 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         }
         guard i == b.count else { return nil }
         let seconds = Int64(date.daysSinceEpoch) * 86_400 + Int64(h * 3600 + mi * 60 + s) - Int64(offsetMinutes * 60)
-        self.millisecondsSinceEpoch = seconds * 1000 + Int64(millis)
+        return seconds * 1000 + Int64(millis)
     }
 }
 
 extension Timestamp: JSONCodableValue {
     var json: JSONValue { .string(description) }
-    init(json: JSONValue, path: @autoclosure () -> String) throws(EventDecodingError) {
+    init(json: JSONElement, path: @autoclosure () -> String) throws(EventDecodingError) {
+        if let millis = json.withPlainString({ Self.millisecondsSinceEpoch(rfc3339: $0) }), let millis {
+            self.millisecondsSinceEpoch = millis
+            return
+        }
         let text = try String(json: json, path: path())
         guard let value = Timestamp(rfc3339: text) else {
             throw EventDecodingError(path: path(), reason: .invalidValue("'\(text)' is not an RFC 3339 timestamp"))
@@ -104,7 +114,7 @@ func pad(_ value: Int, _ width: Int) -> String {
     return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
 }
 
-func digits(_ b: [UInt8], _ start: Int, _ count: Int) -> Int? {
+func digits(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ count: Int) -> Int? {
     guard start + count <= b.count else { return nil }
     var value = 0
     for i in start..<(start + count) {

@@ -22,6 +22,9 @@ public struct CairnServerConfiguration: Sendable {
     public var logDurability = EventLog.Durability.full
     /// Record missed SLA deadlines while serving.
     public var runSlaWatcher = true
+    /// Sign the log's tree head this often when it has grown (key: `<data>/signing/tree-head.pem`,
+    /// made when absent); nil signs none.
+    public var treeHeadInterval: Duration? = .seconds(60)
     /// Told the bound port once the server listens (port 0 picks a free one).
     public var onServerRunning: (@Sendable (Int) async -> Void)?
     /// Handed the service once it is open (benchmarks drive appends in-process with it).
@@ -65,6 +68,20 @@ public func buildApplication(_ configuration: CairnServerConfiguration) async th
         await log.close()
         throw error
     }
+    var notary: (TreeHeadNotary, Duration)?
+    if let interval = configuration.treeHeadInterval {
+        do {
+            let signer = try TreeHeadSigner.load(orCreateAt: data + "/signing/tree-head.pem").signer
+            notary = (TreeHeadNotary(log: log, signer: signer), interval)
+        } catch {
+            await projections.close()
+            keys.close()
+            consumers.close()
+            idempotency.close()
+            await log.close()
+            throw error
+        }
+    }
     let service = CairnService(log: log, projections: projections, clock: configuration.clock)
     configuration.onServiceOpened?(service)
     let env = HTTPEnvironment(
@@ -83,7 +100,7 @@ public func buildApplication(_ configuration: CairnServerConfiguration) async th
     let app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "cairn"),
-        services: [CairnResources(env: env, runSlaWatcher: configuration.runSlaWatcher)],
+        services: [CairnResources(env: env, runSlaWatcher: configuration.runSlaWatcher, notary: notary)],
         onServerRunning: { channel in
             configuration.logger.info(
                 "listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")", "data": "\(data)"])
@@ -111,11 +128,12 @@ struct CairnApplication<App: ApplicationProtocol>: Service {
 }
 
 /// Owns what the server opened: marks it ready once the projections caught up, runs the SLA
-/// watcher, and — after the HTTP server has drained on shutdown — closes the read models, the
+/// watcher and the tree-head notary, and — after the HTTP server has drained on shutdown — closes the read models, the
 /// stores and the log (which finishes queued appends and syncs).
 struct CairnResources: Service {
     let env: HTTPEnvironment
     let runSlaWatcher: Bool
+    let notary: (TreeHeadNotary, Duration)?
 
     func run() async throws {
         let env = self.env
@@ -135,6 +153,9 @@ struct CairnResources: Service {
                     let watcher = SlaWatcher(service: env.service)
                     await watcher.run(interval: .seconds(60))
                 }
+            }
+            if let (notary, interval) = notary {
+                group.addTask { await notary.run(interval: interval) }
             }
             // Returns when shutdown begins — after the HTTP server, which ServiceGroup stops first.
             try? await gracefulShutdown()

@@ -79,6 +79,11 @@ extension EventLog {
             }
             progress?(position, head)
         }
+        if let problem = try verifyTree(fromPosition: checkedFrom) {
+            return VerificationReport(
+                checkedFrom: checkedFrom, verifiedThrough: problem.position - 1,
+                recordsChecked: position + 1 - checkedFrom, firstBadPosition: problem.position, problem: problem.message)
+        }
         if position > 0 && !isReadOnly {
             let value = [UInt8].bigEndian(position) + previous.bytes
             let dbs = self.dbs
@@ -87,6 +92,60 @@ extension EventLog {
         return VerificationReport(
             checkedFrom: checkedFrom, verifiedThrough: position, recordsChecked: position + 1 - checkedFrom,
             firstBadPosition: nil, problem: nil)
+    }
+
+    /// Recomputes the stored Merkle nodes of every block from the one holding `fromPosition`
+    /// on, from the (already verified) record hashes, and every parent those blocks complete
+    /// (from its stored left sibling, checked by an earlier block or run). Returns the first
+    /// block whose subtree disagrees with the chain.
+    private func verifyTree(fromPosition: UInt64) throws -> (position: UInt64, message: String)? {
+        guard let nodes = dbs.merkleNodes else { return nil }
+        let blockSize = MerkleNodes.blockSize
+        let chunkBlocks: UInt64 = 4096
+        var block = (max(fromPosition, 1) - 1) / blockSize
+        while true {
+            let outcome: (next: UInt64?, problem: (UInt64, String)?) = try env.read { txn in
+                let folded = try nodes.foldedLeaves(txn)
+                let hasher = SHA256Hasher()
+                let end = min(folded / blockSize, block + chunkBlocks)
+                guard block < end else { return (nil, nil) }
+                let cursor = try txn.cursor(dbs.events)
+                var entry = try cursor.seek(atLeast: block * blockSize + 1)
+                for index in block..<end {
+                    var leaves: [SHA256Digest] = []
+                    for _ in 0..<blockSize {
+                        guard let current = entry else { return (nil, (index * blockSize + 1, "records of a Merkle block are missing")) }
+                        let stored = SHA256Digest(
+                            bytes: UnsafeRawBufferPointer(rebasing: current.value[(current.value.count - RecordLayout.hashSize)...]))
+                        leaves.append(MerkleTree.leafHash(stored, hasher))
+                        entry = try cursor.next()
+                    }
+                    while leaves.count > 1 {
+                        leaves = stride(from: 0, to: leaves.count, by: 2).map { MerkleTree.nodeHash(leaves[$0], leaves[$0 + 1], hasher) }
+                    }
+                    var computed = leaves[0]
+                    var level = MerkleNodes.blockLevel
+                    var at = index
+                    while true {
+                        guard let stored = try nodes.stored(level: level, index: at, txn), stored == computed else {
+                            let first = (at << UInt64(level)) + 1
+                            return (
+                                nil,
+                                (first, "the Merkle tree disagrees with the chain: node \(level)/\(at), over the records from \(first)")
+                            )
+                        }
+                        guard at & 1 == 1, let left = try nodes.stored(level: level, index: at - 1, txn) else { break }
+                        computed = MerkleTree.nodeHash(left, computed, hasher)
+                        level += 1
+                        at >>= 1
+                    }
+                }
+                return (end, nil)
+            }
+            if let problem = outcome.problem { return problem }
+            guard let next = outcome.next else { return nil }
+            block = next
+        }
     }
 
     /// The prefix a previous verification found intact.

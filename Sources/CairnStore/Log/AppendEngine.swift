@@ -13,8 +13,13 @@ struct LogDatabases: Sendable {
     let ids: LMDBDatabase
     /// subject ‖ 0x00 ‖ position (u64 BE) → empty
     let subjects: LMDBDatabase
-    /// named values: the verified prefix
+    /// named values: the verified prefix, the Merkle tree's folded leaves
     let meta: LMDBDatabase
+    /// level (u8) ‖ index (u64 BE) → hash of a complete Merkle subtree of ≥ 16 leaves; nil in
+    /// a log made before the tree existed and opened read-only (a writable open builds it)
+    let merkle: LMDBDatabase?
+    /// tree size (u64 BE) → signed tree head (root ‖ time ‖ signature ‖ key id); nil like `merkle`
+    let treeHeads: LMDBDatabase?
 
     init(_ env: LMDBEnvironment) throws {
         events = try env.database("events")
@@ -23,6 +28,13 @@ struct LogDatabases: Sendable {
         ids = try env.database("ids")
         subjects = try env.database("subjects")
         meta = try env.database("meta")
+        merkle = env.isReadOnly ? try? env.database("merkle", create: false) : try env.database("merkle")
+        treeHeads = env.isReadOnly ? try? env.database("treeheads", create: false) : try env.database("treeheads")
+    }
+
+    /// The Merkle tree's stored nodes, when the log has them.
+    var merkleNodes: MerkleNodes? {
+        merkle.map { MerkleNodes(nodes: $0, events: events, meta: meta) }
     }
 
     /// The last position stored in the snapshot `txn` sees (0 for an empty log).
@@ -69,6 +81,8 @@ final class AppendEngine: @unchecked Sendable {
         var versions: [String: UInt64] = [:]
         var ids: [UUID: UInt64] = [:]
         var entries: [LogIndex.Entry] = []
+        /// Chain hashes of the records written, in position order, for the Merkle tree.
+        var hashes: [SHA256Digest] = []
     }
 
     /// Applies `jobs` — and those `joining` hands over while the transaction is open — in one
@@ -117,6 +131,9 @@ final class AppendEngine: @unchecked Sendable {
                 if joined.isEmpty { break }
                 jobs += joined
             }
+            // The tree's blocks that these records complete (and, once, the whole tree of a log
+            // written before it existed) are stored with them.
+            try dbs.merkleNodes?.extend(through: batch.head, recentFrom: bounds.head + 1, recent: batch.hashes, txn, hasher)
             return (results, batch, bounds.head)
         }
         index.committed(batch.entries)
@@ -164,6 +181,7 @@ final class AppendEngine: @unchecked Sendable {
                 batch.hash.withUnsafeBytes {
                     UnsafeMutableRawBufferPointer(rebasing: record[(record.count - RecordLayout.hashSize)...]).copyMemory(from: $0)
                 }
+                batch.hashes.append(batch.hash)
                 batch.ids[event.id] = position
                 batch.entries.append(
                     LogIndex.Entry(

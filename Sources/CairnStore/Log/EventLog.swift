@@ -45,6 +45,8 @@ public final class EventLog: Sendable {
 
     public let directory: String
     public let limits: EventLogLimits
+    /// The clock that stamps `recordedAt` and signed tree heads.
+    public let clock: any WallClock
     let env: LMDBEnvironment
     let dbs: LogDatabases
     let index: LogIndex
@@ -69,6 +71,7 @@ public final class EventLog: Sendable {
         let index = LogIndex(dbs: dbs, foldThreshold: options.indexFoldThreshold)
         self.directory = directory
         self.limits = options.limits
+        self.clock = options.clock
         self.env = env
         self.dbs = dbs
         self.index = index

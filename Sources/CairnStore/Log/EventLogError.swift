@@ -24,6 +24,8 @@ public struct EventLogError: Error, Sendable, CustomStringConvertible {
         public static let closed = Code("closed")
         public static let readOnly = Code("read_only")
         public static let storage = Code("storage")
+        /// A position or tree size beyond the log's head (or 0).
+        public static let outOfRange = Code("out_of_range")
     }
 
     public let code: Code

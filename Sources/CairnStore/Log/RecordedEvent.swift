@@ -224,3 +224,21 @@ struct RecordEncoder {
         event.payload.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: out[(offset + 4)...]).copyMemory(from: $0) }
     }
 }
+
+extension RecordedEvent {
+    /// A record from its canonical bytes and the hash stored with it — as an export carries
+    /// them — checking only that the bytes are a well-formed record.
+    public init(canonical: [UInt8], hash: SHA256Digest) throws {
+        try self.init(record: canonical + hash.bytes)
+    }
+
+    /// SHA-256(previous ‖ canonical): the hash a record with these canonical bytes has when
+    /// the record before it has hash `previous` (`.zero` before position 1).
+    public static func chainHash(previous: SHA256Digest, canonical: [UInt8]) -> SHA256Digest {
+        let hasher = SHA256Hasher()
+        return canonical.withUnsafeBytes { hasher.link(previous, $0) }
+    }
+
+    /// The bytes the chain hash covers, copied.
+    public var canonicalBytes: [UInt8] { withCanonicalBytes { Array($0) } }
+}

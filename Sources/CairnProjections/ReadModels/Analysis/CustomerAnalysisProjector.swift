@@ -32,12 +32,11 @@ package struct CustomerAnalysisProjector: Projector {
 
     package init() {}
 
-    package func fold(_ events: ArraySlice<RecordedEvent>, into model: ReadModel, _ txn: borrowing LMDBWriteTransaction) throws {
+    package func fold(_ events: ArraySlice<ProjectedEvent>, into model: ReadModel, _ txn: borrowing LMDBWriteTransaction) throws {
         var batch = AnalysisFoldBatch()
-        for event in events {
-            let decoded = try event.withPayload { payload in
-                try EventCatalogue.decode(type: event.type, schemaVersion: Int(event.schemaVersion), payload: Array(payload))
-            }
+        for projected in events {
+            let event = projected.record
+            let decoded = try projected.decoded()
             switch decoded {
             case .customer(let e): try batch.apply(e, recordedAtMs: event.recordedAt.microsecondsSinceEpoch / 1000, model, txn)
             case .order(.recorded(let e)):

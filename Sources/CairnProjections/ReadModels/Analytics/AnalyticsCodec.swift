@@ -1,3 +1,4 @@
+import CairnDomain
 import CairnStore
 import Foundation
 
@@ -53,7 +54,10 @@ struct AnalyticsReader {
     mutating func string() throws -> String { String(decoding: try take(Int(try u32())), as: UTF8.self) }
 
     mutating func decimal() throws -> Decimal {
-        guard let value = Decimal(string: try string(), locale: analyticsPOSIX) else { throw AnalyticsModelError.corrupt }
+        let text = try string()
+        guard let value = storedDecimal(text) else {
+            throw AnalyticsModelError.corrupt
+        }
         return value
     }
 
@@ -68,6 +72,11 @@ struct AnalyticsReader {
 }
 
 let analyticsPOSIX = Locale(identifier: "en_US_POSIX")
+
+/// A decimal as read models store it (its `description`): plain notation takes the fast path.
+func storedDecimal(_ text: String) -> Decimal? {
+    Decimal(plainNotation: text) ?? Decimal(string: text, locale: analyticsPOSIX)
+}
 
 /// A stored analytics value could not be read back.
 struct AnalyticsModelError: Error, CustomStringConvertible {

@@ -15,10 +15,11 @@ package struct CampaignPerformanceProjector: Projector {
 
     package init() {}
 
-    package func fold(_ events: ArraySlice<RecordedEvent>, into model: ReadModel, _ txn: borrowing LMDBWriteTransaction) throws {
+    package func fold(_ events: ArraySlice<ProjectedEvent>, into model: ReadModel, _ txn: borrowing LMDBWriteTransaction) throws {
         var campaigns = AnalyticsBatch<CampaignPerformanceValue>(model["campaigns"])
         var attributions = AnalyticsBatch<CampaignAttribution>(model["attributions"])
-        for event in events {
+        for projected in events {
+            let event = projected.record
             let type = event.type
             if type == "marketing.SegmentDefined" { continue }  // changes no figure; segments can be large
             // A win or reopening of an unattributed deal changes nothing: skip decoding it.
@@ -27,9 +28,7 @@ package struct CampaignPerformanceProjector: Projector {
             {
                 continue
             }
-            let decoded = try event.withPayload {
-                try EventCatalogue.decode(type: event.type, schemaVersion: Int(event.schemaVersion), payload: Array($0))
-            }
+            let decoded = try projected.decoded()
             switch decoded {
             case .campaign(let e):
                 let key = Array(e.campaignId.utf8)

@@ -18,9 +18,10 @@ package struct ServiceDeskProjector: Projector {
 
     private static let caseStreamPrefix = StreamName(.case, "").description.utf8.count
 
-    package func fold(_ events: ArraySlice<RecordedEvent>, into model: ReadModel, _ txn: borrowing LMDBWriteTransaction) throws {
+    package func fold(_ events: ArraySlice<ProjectedEvent>, into model: ReadModel, _ txn: borrowing LMDBWriteTransaction) throws {
         var batch = ServiceDeskBatch(model)
-        for event in events {
+        for projected in events {
+            let event = projected.record
             let type = event.type
             if type == "service.CaseEscalated" { continue }  // the desk keeps no escalation figure
             // Only a case's first agent message matters; later messages (the bulk of a busy desk,
@@ -31,9 +32,7 @@ package struct ServiceDeskProjector: Projector {
             {
                 continue
             }
-            let decoded = try event.withPayload {
-                try EventCatalogue.decode(type: event.type, schemaVersion: Int(event.schemaVersion), payload: Array($0))
-            }
+            let decoded = try projected.decoded()
             if case .serviceCase(let e) = decoded { try batch.apply(e, txn) }
         }
         try batch.flush(txn)

@@ -247,7 +247,8 @@ extension Customer360 {
     }
 
     private static func decimal(_ r: inout CustomerModelReader) throws -> Decimal {
-        guard let value = Decimal(string: try r.string(), locale: Locale(identifier: "en_US_POSIX")) else {
+        let text = try r.string()
+        guard let value = storedDecimal(text) else {
             throw CustomerModelReader.Malformed()
         }
         return value

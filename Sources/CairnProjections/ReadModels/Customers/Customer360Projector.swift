@@ -25,13 +25,12 @@ package struct Customer360Projector: Projector {
 
     package init() {}
 
-    package func fold(_ events: ArraySlice<RecordedEvent>, into model: ReadModel, _ txn: borrowing LMDBWriteTransaction) throws {
+    package func fold(_ events: ArraySlice<ProjectedEvent>, into model: ReadModel, _ txn: borrowing LMDBWriteTransaction) throws {
         var fold = Customer360Fold(model: model)
-        for event in events {
+        for projected in events {
+            let event = projected.record
             guard let subject = event.subject else { continue }
-            let decoded = try event.withPayload { payload in
-                try EventCatalogue.decode(type: event.type, schemaVersion: Int(event.schemaVersion), payload: Array(payload))
-            }
+            let decoded = try projected.decoded()
             try fold.apply(decoded, subject: subject, event, txn)
         }
         try fold.flush(txn)
@@ -64,10 +63,11 @@ struct Customer360Fold {
     mutating func modify(
         _ id: String, _ position: UInt64, _ txn: borrowing LMDBWriteTransaction, _ body: (inout Customer360) throws -> Void
     ) throws {
-        var view = try view(id, txn)
-        try body(&view)
-        view.lastPosition = position
-        views[id] = view
+        if views[id] == nil { views[id] = try view(id, txn) }
+        // Changed where it sits: a copy taken out of the dictionary would copy every array in
+        // the view on the first write (the dictionary still holding the original).
+        try body(&views[id]!)
+        views[id]!.lastPosition = position
         dirty.insert(id)
     }
 
@@ -188,7 +188,7 @@ struct Customer360Fold {
         case .reopened(let o):
             let known = try fact("opportunity:" + o.opportunityId, txn)
             try updateFact(o.opportunityId, stage: o.stage.rawValue, txn)
-            let amount = known.flatMap { $0.count == 3 ? Decimal(string: $0[1], locale: Locale(identifier: "en_US_POSIX")) : nil } ?? 0
+            let amount = known.flatMap { $0.count == 3 ? Decimal(plainNotation: $0[1]) : nil } ?? 0
             let currency = known.flatMap { $0.count == 3 ? $0[2] : nil } ?? ""
             try modify(target, event.position, txn) { view in
                 upsert(&view, .init(opportunityId: o.opportunityId, stage: o.stage.rawValue, amount: amount, currency: currency))

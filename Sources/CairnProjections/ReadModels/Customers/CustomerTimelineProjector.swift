@@ -24,7 +24,7 @@ package struct CustomerTimelineProjector: Projector {
 
     package init() {}
 
-    package func fold(_ events: ArraySlice<RecordedEvent>, into model: ReadModel, _ txn: borrowing LMDBWriteTransaction) throws {
+    package func fold(_ events: ArraySlice<ProjectedEvent>, into model: ReadModel, _ txn: borrowing LMDBWriteTransaction) throws {
         var fold = CustomerTimelineFold(model: model)
         for event in events {
             try fold.apply(event, txn)
@@ -49,9 +49,8 @@ struct CustomerTimelineFold {
     }
 
     mutating func update(_ id: String, _ txn: borrowing LMDBWriteTransaction, _ change: (inout CustomerTimelineMeta) -> Void) throws {
-        var meta = try meta(id, txn)
-        change(&meta)
-        metas[id] = meta
+        if metas[id] == nil { metas[id] = try meta(id, txn) }
+        change(&metas[id]!)  // in place, so the meta's arrays are not copied
         dirty.insert(id)
     }
 
@@ -69,14 +68,15 @@ struct CustomerTimelineFold {
         try txn.put(model["references"], Array(key.utf8), Array(value.utf8))
     }
 
-    mutating func apply(_ event: RecordedEvent, _ txn: borrowing LMDBWriteTransaction) throws {
+    mutating func apply(_ projected: ProjectedEvent, _ txn: borrowing LMDBWriteTransaction) throws {
+        let event = projected.record
         guard let subject = event.subject else {
-            if event.type == "marketing.CampaignCreated", case .campaign(.created(let created)) = try decode(event) {
+            if event.type == "marketing.CampaignCreated", case .campaign(.created(let created)) = try projected.decoded() {
                 try setReference("campaign:" + created.campaignId, created.channel.rawValue, txn)
             }
             return
         }
-        let decoded = try decode(event)
+        let decoded = try projected.decoded()
         var meta = try meta(subject, txn)
         let before = meta
         guard let description = try describe(decoded, event, &meta, txn) else { return }
@@ -92,12 +92,6 @@ struct CustomerTimelineFold {
         if meta.erased { entry = entry.erased() }
         try txn.put(model["entries"], CustomerModelKey.entry(subject, event.position), entry.encoded())
         if case .customer(.personalDataErased) = decoded { try erase(subject, txn) }
-    }
-
-    private func decode(_ event: RecordedEvent) throws -> DomainEvent {
-        try event.withPayload { payload in
-            try EventCatalogue.decode(type: event.type, schemaVersion: Int(event.schemaVersion), payload: Array(payload))
-        }
     }
 
     /// Drops the personal data of `id` and of every duplicate merged into it.

@@ -1,0 +1,162 @@
+public import CairnDomain
+import CairnProjections
+public import CairnStore
+import Foundation
+
+/// Everything the log holds about one customer, in a form a reviewer outside the company can
+/// check: each record with its canonical bytes, the hash of the record before it, and an
+/// RFC 9162 inclusion proof against a tree head signed (Ed25519) when the export was made.
+///
+/// The JSON document is the export; ``html`` is the same content for people to read.
+public struct SubjectAccessExport: Sendable {
+    public static let format = "cairn.subject-access-export/1"
+
+    public var document: JSONValue
+    /// Records in the export (the customer's and its merged duplicates').
+    public var recordCount: Int
+
+    /// The document as canonical JSON (sorted keys, no whitespace).
+    public var json: [UInt8] { document.serializedBytes }
+}
+
+/// Why an export could not be made.
+public struct ExportError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable { case notFound, storage }
+    public var kind: Kind
+    public var description: String
+}
+
+extension CairnService {
+    /// Exports everything concerning `customerId` (following a merge to its survivor, and
+    /// including every duplicate merged into it): profile, consents and their history, the
+    /// timeline when the service runs it, and every record with its proof against a tree head
+    /// `signer` signs now (and the log keeps).
+    public func exportSubject(_ customerId: String, signer: TreeHeadSigner) async throws -> SubjectAccessExport {
+        let (customer, state) = try resolveSurvivor(customerId)
+        guard state.exists else { throw ExportError(kind: .notFound, description: "no customer \(customerId)") }
+        var members: [String] = []
+        var pending = [customer]
+        while let member = pending.popLast() {
+            guard !members.contains(member) else { continue }
+            members.append(member)
+            pending += try load(CustomerDecider.self, StreamName(.customer, member)).state.absorbedDuplicates
+        }
+        var positions: [UInt64] = []
+        for member in members {
+            var from: UInt64 = 1
+            while true {
+                let page = try log.positions(subject: member, from: from, limit: 10_000)
+                positions += page
+                guard let last = page.last, page.count == 10_000 else { break }
+                from = last + 1
+            }
+        }
+        positions.sort()
+
+        let treeHead = try await log.signTreeHead(with: signer)
+        var records: [JSONValue] = []
+        var consentHistory: [JSONValue] = []
+        records.reserveCapacity(positions.count)
+        for position in positions {
+            guard let record = try log.event(at: position) else {
+                throw ExportError(kind: .storage, description: "the subject index names position \(position), which is missing")
+            }
+            let previous = position == 1 ? SHA256Digest.zero : try log.event(at: position - 1)?.hash ?? .zero
+            let proof = try log.inclusionProof(position: position, treeSize: treeHead.treeSize)
+            let payload = (try? JSONValue.parse(record.payload)) ?? .string(Data(record.payload).base64EncodedString())
+            var item: [String: JSONValue] = [:]
+            item["position"] = .number(Double(position))
+            item["eventId"] = .string(record.id.uuidString.lowercased())
+            item["stream"] = .string(record.stream)
+            item["streamVersion"] = .number(Double(record.streamVersion))
+            item["type"] = .string(record.type)
+            item["schemaVersion"] = .number(Double(record.schemaVersion))
+            item["recordedAt"] = .string(record.recordedAt.rfc3339)
+            item["occurredAt"] = record.occurredAt.map { .string($0.rfc3339) }
+            item["actor"] = .string(record.actor)
+            item["subject"] = record.subject.map(JSONValue.string)
+            item["payload"] = payload
+            item["canonical"] = .string(Data(record.canonicalBytes).base64EncodedString())
+            item["previousHash"] = .string(previous.hex)
+            item["hash"] = .string(record.hash.hex)
+            item["proof"] = .array(proof.path.map { .string($0.hex) })
+            records.append(.object(item))
+            if record.type.hasPrefix("customers.Consent") || record.type == "customers.CustomerUnsubscribed" {
+                consentHistory.append(
+                    .object([
+                        "position": .number(Double(position)), "recordedAt": .string(record.recordedAt.rfc3339),
+                        "type": .string(record.type), "actor": .string(record.actor), "payload": payload,
+                    ]))
+            }
+        }
+        let timeline = try await exportTimeline(customer, through: treeHead.treeSize)
+        let profile = state.profileJSON
+        var document: [String: JSONValue] = [
+            "format": .string(SubjectAccessExport.format),
+            "requestedId": .string(customerId),
+            "customerId": .string(customer),
+            "memberIds": .array(members.map(JSONValue.string)),
+            "generatedAt": .string(treeHead.timestamp.rfc3339),
+            "treeHead": .object([
+                "treeSize": .number(Double(treeHead.treeSize)), "rootHash": .string(treeHead.rootHash.hex),
+                "timestamp": .string(treeHead.timestamp.rfc3339), "keyId": .string(treeHead.keyId),
+                "publicKey": .string(Data(signer.publicKey).base64EncodedString()),
+                "signature": .string(Data(treeHead.signature).base64EncodedString()),
+            ]),
+            "profile": profile,
+            "consentHistory": .array(consentHistory),
+            "records": .array(records),
+        ]
+        if let timeline { document["timeline"] = .array(timeline) }
+        return SubjectAccessExport(document: .object(document), recordCount: records.count)
+    }
+
+    /// The customer `id` resolves to (its survivor when merged away), and that customer's state.
+    private func resolveSurvivor(_ id: String) throws -> (String, CustomerState) {
+        var current = id
+        for _ in 0..<64 {
+            let state = try load(CustomerDecider.self, StreamName(.customer, current)).state
+            guard case .merged(let survivor) = state.status else { return (current, state) }
+            current = survivor
+        }
+        throw ExportError(kind: .storage, description: "customer \(id) is merged in a chain longer than 64")
+    }
+
+    /// Every timeline entry, oldest first, once the timeline has folded `position`; nil when
+    /// the service runs no timeline.
+    private func exportTimeline(_ customerId: String, through position: UInt64) async throws -> [JSONValue]? {
+        guard let projections, projections.projectionNames.contains(CustomerTimelineQuery.projection) else { return nil }
+        var entries: [JSONValue] = []
+        var cursor: String?
+        repeat {
+            let page = try await query(CustomerTimelineQuery.projection, atLeast: position, timeout: .seconds(30)) { engine in
+                try CustomerTimelineQuery.page(engine, customerId: customerId, limit: 1000, cursor: cursor)
+            }
+            guard let page else { return [] }
+            for entry in page.entries {
+                var item: [String: JSONValue] = [:]
+                item["position"] = .number(Double(entry.position))
+                item["eventId"] = .string(entry.eventId.uuidString.lowercased())
+                item["customerId"] = .string(entry.customerId)
+                item["recordedAt"] = .string(entry.recordedAt.rfc3339)
+                item["occurredAt"] = entry.occurredAt.map { .string($0.rfc3339) }
+                item["kind"] = .string(entry.kind.rawValue)
+                item["channel"] = entry.channel.map(JSONValue.string)
+                item["actor"] = .string(entry.actor)
+                item["summary"] = .string(entry.summary)
+                item["detail"] = entry.detail.map(JSONValue.string)
+                item["changes"] = .array(
+                    entry.changes.map { change in
+                        var fields: [String: JSONValue] = ["field": .string(change.field)]
+                        fields["old"] = change.oldValue.map(JSONValue.string)
+                        fields["new"] = change.newValue.map(JSONValue.string)
+                        return .object(fields)
+                    })
+                item["erased"] = .bool(entry.isErased)
+                entries.append(.object(item))
+            }
+            cursor = page.next
+        } while cursor != nil
+        return entries
+    }
+}

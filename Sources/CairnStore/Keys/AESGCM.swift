@@ -1,0 +1,71 @@
+import CCrypto
+
+/// AES-256-GCM through libcrypto: 12-byte random nonces, 16-byte tags, authenticated data.
+package enum AESGCM {
+    package static let keySize = 32
+    package static let nonceSize = 12
+    package static let tagSize = 16
+
+    /// Why a ciphertext did not open: a wrong key, a changed byte, or different authenticated data.
+    package struct OpenError: Error, Sendable {}
+
+    /// `nonce ‖ ciphertext ‖ tag`, with a fresh random nonce.
+    package static func seal(_ plaintext: some Collection<UInt8>, key: [UInt8], authenticating aad: [UInt8] = []) -> [UInt8] {
+        precondition(key.count == keySize, "AES-256 needs a 32-byte key")
+        var nonce = [UInt8](repeating: 0, count: nonceSize)
+        precondition(RAND_bytes(&nonce, Int32(nonceSize)) == 1, "OpenSSL: RAND_bytes failed")
+        let input = Array(plaintext)
+        var out = [UInt8](repeating: 0, count: nonceSize + input.count + tagSize)
+        guard let context = EVP_CIPHER_CTX_new() else { fatalError("OpenSSL: out of memory") }
+        defer { EVP_CIPHER_CTX_free(context) }
+        var length: Int32 = 0
+        let ok = out.withUnsafeMutableBufferPointer { buffer -> Bool in
+            let base = buffer.baseAddress!
+            for i in 0..<nonceSize { base[i] = nonce[i] }
+            guard EVP_EncryptInit_ex(context, EVP_aes_256_gcm(), nil, key, nonce) == 1 else { return false }
+            if !aad.isEmpty { guard EVP_EncryptUpdate(context, nil, &length, aad, Int32(aad.count)) == 1 else { return false } }
+            if !input.isEmpty {
+                guard EVP_EncryptUpdate(context, base + nonceSize, &length, input, Int32(input.count)) == 1 else { return false }
+            }
+            guard EVP_EncryptFinal_ex(context, base + nonceSize + input.count, &length) == 1 else { return false }
+            return EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_GET_TAG, Int32(tagSize), base + nonceSize + input.count) == 1
+        }
+        precondition(ok, "OpenSSL: AES-256-GCM encryption failed")
+        return out
+    }
+
+    /// The plaintext of `sealed` (`nonce ‖ ciphertext ‖ tag`), if `key` and `aad` are the ones it was sealed with.
+    package static func open(_ sealed: [UInt8], key: [UInt8], authenticating aad: [UInt8] = []) throws(OpenError) -> [UInt8] {
+        guard key.count == keySize, sealed.count >= nonceSize + tagSize else { throw OpenError() }
+        let count = sealed.count - nonceSize - tagSize
+        var plaintext = [UInt8](repeating: 0, count: count)
+        guard let context = EVP_CIPHER_CTX_new() else { fatalError("OpenSSL: out of memory") }
+        defer { EVP_CIPHER_CTX_free(context) }
+        var length: Int32 = 0
+        var tag = Array(sealed[(nonceSize + count)...])
+        let ok = sealed.withUnsafeBufferPointer { input -> Bool in
+            let base = input.baseAddress!
+            guard EVP_DecryptInit_ex(context, EVP_aes_256_gcm(), nil, key, base) == 1 else { return false }
+            if !aad.isEmpty { guard EVP_DecryptUpdate(context, nil, &length, aad, Int32(aad.count)) == 1 else { return false } }
+            if count > 0 {
+                guard
+                    (plaintext.withUnsafeMutableBufferPointer {
+                        EVP_DecryptUpdate(context, $0.baseAddress, &length, base + nonceSize, Int32(count))
+                    }) == 1
+                else { return false }
+            }
+            guard EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_SET_TAG, Int32(tagSize), &tag) == 1 else { return false }
+            var final = [UInt8](repeating: 0, count: 16)
+            return EVP_DecryptFinal_ex(context, &final, &length) == 1
+        }
+        guard ok else { throw OpenError() }
+        return plaintext
+    }
+
+    /// A new random 256-bit key.
+    package static func randomKey() -> [UInt8] {
+        var key = [UInt8](repeating: 0, count: keySize)
+        precondition(RAND_bytes(&key, Int32(keySize)) == 1, "OpenSSL: RAND_bytes failed")
+        return key
+    }
+}
