@@ -6,7 +6,9 @@ public struct CairnCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "cairn",
         abstract: "Cairn, an event-sourced CRM service: its event log and operations.",
-        subcommands: [LogCommand.self, ProjectionsCommand.self, BenchCommand.self]
+        subcommands: [
+            LogCommand.self, ProjectionsCommand.self, BenchCommand.self, BackupCommand.self, RestoreCommand.self,
+        ]
     )
 
     public init() {}
