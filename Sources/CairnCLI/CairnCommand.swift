@@ -7,7 +7,7 @@ public struct CairnCommand: AsyncParsableCommand {
         commandName: "cairn",
         abstract: "Cairn, an event-sourced CRM service: its event log and operations.",
         subcommands: [
-            LogCommand.self, ProjectionsCommand.self, BenchCommand.self, BackupCommand.self, RestoreCommand.self,
+            LogCommand.self, ProjectionsCommand.self, BenchCommand.self, BackupCommand.self, RestoreCommand.self, ImportCommand.self,
         ]
     )
 
