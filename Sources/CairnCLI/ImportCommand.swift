@@ -8,7 +8,7 @@ struct ImportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Load data through the domain's commands: CSV files, or a Salesforce sObject-tree export.",
-        subcommands: [CSVImportCommand.self]
+        subcommands: [CSVImportCommand.self, SalesforceImportCommand.self]
     )
 }
 
@@ -67,20 +67,8 @@ struct ImportRunOptions: ParsableArguments {
 
     /// Writes the error file, prints the summary, and fails the command when rows were refused.
     func finish(_ report: ImportReport, what: String) throws {
-        if isatty(STDERR_FILENO) == 1 && !json { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-        if let errors {
-            var text = "line,key,code,reason\n"
-            for error in report.errors {
-                text +=
-                    [String(error.line), error.key ?? "", error.code, error.file.map { "\($0): " + error.reason } ?? error.reason]
-                    .map(csvField).joined(separator: ",") + "\n"
-            }
-            do {
-                try text.write(toFile: errors, atomically: true, encoding: .utf8)
-            } catch {
-                throw CLIError("cannot write the error report \(errors): \(describe(error))")
-            }
-        }
+        clearProgress()
+        try writeErrors(report.errors)
         let p = report.progress
         if json {
             emit(progressLine("summary", p, seconds: report.seconds, dryRun: report.dryRun, position: report.position))
@@ -91,17 +79,41 @@ struct ImportRunOptions: ParsableArguments {
                     + (report.dryRun ? " would be written" : " written through position \(report.position)")
                     + String(format: " in %.2f s (%.0f rows/s)", report.seconds, report.rowsPerSecond))
         }
-        guard report.errors.isEmpty else {
-            let first = report.errors[0]
-            var note = "cairn: \(report.errors.count) rows refused, the first at line \(first.line): \(first.code): \(first.reason)"
-            if let errors { note += " (all of them in \(errors))" }
-            FileHandle.standardError.write(Data((note + "\n").utf8))
-            throw ExitCode(2)
+        try failIfRefused(report.errors)
+    }
+
+    func clearProgress() {
+        if isatty(STDERR_FILENO) == 1 && !json { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    }
+
+    /// The error report: one CSV line per refused row.
+    func writeErrors(_ refused: [ImportRowError]) throws {
+        guard let errors else { return }
+        var text = "line,key,code,reason\n"
+        for error in refused {
+            text +=
+                [String(error.line), error.key ?? "", error.code, error.file.map { "\($0): " + error.reason } ?? error.reason]
+                .map(csvField).joined(separator: ",") + "\n"
         }
+        do {
+            try text.write(toFile: errors, atomically: true, encoding: .utf8)
+        } catch {
+            throw CLIError("cannot write the error report \(errors): \(describe(error))")
+        }
+    }
+
+    /// One line on standard error and exit status 2 when any row was refused.
+    func failIfRefused(_ refused: [ImportRowError]) throws {
+        guard let first = refused.first else { return }
+        let place = first.file.map { "\($0) record \(first.line)" } ?? "line \(first.line)"
+        var note = "cairn: \(refused.count) rows refused, the first at \(place): \(first.code): \(first.reason)"
+        if let errors { note += " (all of them in \(errors))" }
+        FileHandle.standardError.write(Data((note + "\n").utf8))
+        throw ExitCode(2)
     }
 }
 
-private func progressLine(
+func progressLine(
     _ event: String, _ p: ImportProgress, seconds: Double?, dryRun: Bool? = nil, position: UInt64? = nil
 ) -> String {
     var json = JSONText()
@@ -208,5 +220,68 @@ struct CSVImportCommand: AsyncParsableCommand {
             }
         }
         try run.finish(report, what: "\(kind.rawValue) from \(file)")
+    }
+}
+
+struct SalesforceImportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "salesforce",
+        abstract: "Import a Salesforce sObject-tree export (Contact, Case, Guest_Review__c) through the domain's commands.",
+        discussion: """
+            DIR holds the export's data files and its plan (data-plan.json unless --plan names \
+            another), which gives the load order. Contacts become person customers keyed by \
+            External_Id__c; cases open service cases on their contact; guest reviews are logged \
+            as notes. Contacts sharing an External_Id__c with another person, birth dates in the \
+            future and contacts with no phone or address are refused and listed (--errors), as \
+            is anything referring to them; the exit status is then 2. Running it again changes \
+            nothing.
+            """)
+
+    @OptionGroup var options: DataOptions
+    @OptionGroup var run: ImportRunOptions
+
+    @Argument(help: ArgumentHelp("The export's directory.", valueName: "dir"))
+    var directory: String
+
+    @Option(help: ArgumentHelp("The plan file in DIR.", valueName: "file"))
+    var plan = "data-plan.json"
+
+    func run() async throws {
+        let report = try await withService(options) { service in
+            do {
+                return try await service.importSalesforce(directory: directory, plan: plan, options: run.importOptions())
+            } catch {
+                throw CLIError("import failed: \((error as? ImportError)?.message ?? describe(error))")
+            }
+        }
+        run.clearProgress()
+        try run.writeErrors(report.errors)
+        for step in report.steps {
+            let p = step.report.progress
+            if run.json {
+                var line = progressLine("step", p, seconds: step.report.seconds, dryRun: step.report.dryRun, position: step.report.position)
+                line.removeLast()
+                var extra = JSONText()
+                extra.key("sobject"); extra.string(step.sobject)
+                extra.key("file"); extra.string(step.file)
+                emit(line + extra.text + "}")
+            } else if let note = step.note {
+                emit("\(step.sobject) (\(step.file)): not imported — \(note)")
+            } else {
+                emit(
+                    "\(step.sobject) (\(step.file)): \(p.rows) records — \(p.created) created, \(p.updated) updated, "
+                        + "\(p.unchanged) unchanged, \(p.failed) refused")
+            }
+        }
+        let total = report.total
+        if run.json {
+            emit(progressLine("summary", total, seconds: nil, dryRun: run.dryRun, position: report.steps.last?.report.position))
+        } else {
+            emit(
+                "\(run.dryRun ? "dry run: " : "")\(total.rows) records, \(total.created) created, \(total.updated) updated, "
+                    + "\(total.unchanged) unchanged, \(total.failed) refused; \(total.events) events"
+                    + (run.dryRun ? " would be written" : " written"))
+        }
+        try run.failIfRefused(report.errors)
     }
 }

@@ -62,3 +62,28 @@ struct ImportCommandTests {
         return (try JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as? [String: Any])?["head"] as? Int
     }
 }
+
+@Suite("cairn import salesforce")
+struct SalesforceImportCommandTests {
+    @Test("The Coral Cloud export imports; its faulty contacts are listed in the error file and make the exit status 2")
+    func coralCloud() async throws {
+        let shared =
+            ProcessInfo.processInfo.environment["CAIRN_SHARED"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("shared").path
+        let coral = shared + "/datasets/coral-cloud"
+        try #require(FileManager.default.fileExists(atPath: coral + "/data-plan.json"), "no Coral Cloud data at \(coral)")
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let result = try await cairn([
+            "import", "salesforce", coral, "--plan", "data-plan-large.json", "--data", dir + "/data", "--errors", dir + "/errors.csv",
+        ])
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1)
+        #expect(result.stdout.contains("Case (data-Case.json): 2 records — 2 created"))
+        let errors = try String(contentsOfFile: dir + "/errors.csv", encoding: .utf8)
+        #expect(errors.contains(",salesforce.duplicateExternalId,"))
+        #expect(errors.contains(",import.birthDateInFuture,"))
+        #expect(errors.contains("10010024,salesforce.incompleteContact,"))
+    }
+}

@@ -131,11 +131,16 @@ enum ImportPlans {
             direction: try r.choice("direction", ActivityDirection.self, key: key),
             channel: try r.choice("channel", ContactChannel.self, key: key), occurredAt: occurredAt,
             durationSeconds: try r.integer("duration", key: key), outcome: r.value("outcome"), summary: r.value("summary"))
-        let stream = StreamName(.activity, key)
-        return PlannedRow(line: r.line, key: key, primary: stream) { d in
+        return logActivity(logged, line: r.line)
+    }
+
+    /// Logs `logged` unless its activity exists (activities are facts, recorded once).
+    static func logActivity(_ logged: ActivityEvent.Logged, line: Int) -> PlannedRow {
+        let stream = StreamName(.activity, logged.activityId)
+        return PlannedRow(line: line, key: logged.activityId, primary: stream) { d in
             let state = try d.state(ActivityDecider.self, stream)
             guard state.logged == nil else { return [] }
-            let customer = try d.state(CustomerDecider.self, StreamName(.customer, customerId))
+            let customer = try d.state(CustomerDecider.self, StreamName(.customer, logged.customerId))
             return try ActivityDecider.decideLog(.log(logged), state, customer: customer, d.context).map {
                 StreamedEvent(stream, .activity($0))
             }
@@ -150,16 +155,24 @@ enum ImportPlans {
         let command = CaseCommand.open(
             caseId: key, customerId: customerId, channel: try r.choice("channel", CaseChannel.self, key: key) ?? .email,
             priority: priority ?? .normal, subject: subject, description: r.value("description") ?? subject)
-        let stream = StreamName(.case, key)
-        return PlannedRow(line: r.line, key: key, primary: stream) { [policy = defaults.slaPolicy] d in
+        return openCase(command, explicitPriority: priority, line: r.line, policy: defaults.slaPolicy)
+    }
+
+    /// Opens the case when new; when it is open with another priority than `explicitPriority`,
+    /// changes the priority; otherwise changes nothing.
+    static func openCase(_ command: CaseCommand, explicitPriority: CasePriority?, line: Int, policy: SlaPolicy) -> PlannedRow {
+        let key = command.caseId
+        let stream = command.stream
+        return PlannedRow(line: line, key: key, primary: stream) { d in
             let state = try d.state(CaseDecider.self, stream)
             if state.status == .notOpened {
+                guard case .open(_, let customerId, _, _, _, _) = command else { return [] }
                 let customer = try d.state(CustomerDecider.self, StreamName(.customer, customerId))
                 return try CaseDecider.decideOpen(command, state, customer: customer, d.context, policy: policy).map {
                     StreamedEvent(stream, .serviceCase($0))
                 }
             }
-            guard let priority, priority != state.priority, state.status == .open else { return [] }
+            guard let priority = explicitPriority, priority != state.priority, state.status == .open else { return [] }
             return try CaseDecider.decide(.changePriority(caseId: key, priority: priority), state, d.context, policy: policy).map {
                 StreamedEvent(stream, .serviceCase($0))
             }
