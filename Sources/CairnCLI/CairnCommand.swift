@@ -8,6 +8,7 @@ public struct CairnCommand: AsyncParsableCommand {
         abstract: "Cairn, an event-sourced CRM service: its event log and operations.",
         subcommands: [
             LogCommand.self, ProjectionsCommand.self, BenchCommand.self, BackupCommand.self, RestoreCommand.self, ImportCommand.self,
+            DemoCommand.self,
         ]
     )
 

@@ -87,3 +87,23 @@ struct SalesforceImportCommandTests {
         #expect(errors.contains("10010024,salesforce.incompleteContact,"))
     }
 }
+
+@Suite("cairn demo")
+struct DemoCommandTests {
+    @Test("Loads the Northwind demo, prints what it loaded, and a second run changes nothing")
+    func demoTwice() async throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let first = try await cairn(["demo", "--data", dir + "/data", "--json"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(first.stdout.utf8)) as? [String: Any])
+        #expect(summary["customers"] as? Int == 91)
+        #expect(summary["orders"] as? Int == 830)
+        let second = try await cairn(["demo", "--data", dir + "/data"])
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stdout.contains("already loaded"))
+        let missing = try await cairn(["demo", "--data", dir + "/other", "--northwind", dir])
+        #expect(missing.status != 0)
+        #expect(missing.stderr.split(separator: "\n").count == 1)
+    }
+}
