@@ -24,7 +24,7 @@ struct ImportBench: AsyncParsableCommand {
     var batchSize = 256
 
     @Option(help: "Batches in flight.")
-    var concurrency = 4
+    var concurrency = 8
 
     func run() async throws {
         guard rows > 0 else { throw ValidationError("--rows must be positive") }

@@ -27,7 +27,7 @@ struct ImportRunOptions: ParsableArguments {
     var batchSize = 256
 
     @Option(help: "Batches in flight at once.")
-    var concurrency = 4
+    var concurrency = 8
 
     func validate() throws {
         guard (1...5000).contains(batchSize) else { throw ValidationError("--batch-size must be 1…5000") }

@@ -75,7 +75,7 @@ public struct ImportOptions: Sendable {
     /// Rows decided together and appended in one commit.
     public var batchSize = 256
     /// Batches in flight at once: while one commits, others decide.
-    public var concurrency = 4
+    public var concurrency = 8
     /// Who the events are recorded as issued by (the timeline shows it).
     public var actor = "import"
     /// Called after each batch, from the importing tasks.
