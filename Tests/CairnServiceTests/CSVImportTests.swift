@@ -5,9 +5,13 @@ import Testing
 
 @testable import CairnService
 
-/// Writes `text` to a fresh file and returns its path.
-func writeTemporaryFile(_ text: String, name: String = "input.csv") throws -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-import-\(UUID().uuidString)").path
+/// Writes `text` to a fresh file beside `service`'s log (so the test's directory removes it with
+/// the log) — or, without a service, in a fresh directory the caller removes — and returns its path.
+func writeTemporaryFile(beside service: CairnService? = nil, _ text: String, name: String = "input.csv") throws -> String {
+    let root =
+        service.map { URL(fileURLWithPath: $0.log.directory).deletingLastPathComponent().path }
+        ?? FileManager.default.temporaryDirectory.path
+    let dir = root + "/cairn-import-\(UUID().uuidString)"
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     let path = dir + "/" + name
     try Data(text.utf8).write(to: URL(fileURLWithPath: path))
@@ -17,7 +21,9 @@ func writeTemporaryFile(_ text: String, name: String = "input.csv") throws -> St
 @Suite("The streaming CSV reader")
 struct CSVReaderTests {
     private func records(_ text: String) throws -> [CSVRecord] {
-        let reader = try CSVReader(path: try writeTemporaryFile(text))
+        let path = try writeTemporaryFile(text)
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        let reader = try CSVReader(path: path)
         var records: [CSVRecord] = []
         while let record = try reader.next() { records.append(record) }
         return records
@@ -70,7 +76,7 @@ struct CSVImportTests {
     @Test("Rows become customers recorded by the import; bad and duplicate rows are reported with their lines")
     func importsCustomers() async throws {
         try await withService { service, _ in
-            let file = try writeTemporaryFile(Self.customers)
+            let file = try writeTemporaryFile(beside: service, Self.customers)
             let report = try await service.importCSV(path: file, as: .customers, mapping: Self.mapping)
             #expect(report.progress.rows == 4)
             #expect(report.progress.created == 2)
@@ -92,7 +98,7 @@ struct CSVImportTests {
     @Test("Importing the same file again changes nothing; a changed row becomes update commands")
     func upserts() async throws {
         try await withService { service, _ in
-            let file = try writeTemporaryFile(Self.customers)
+            let file = try writeTemporaryFile(beside: service, Self.customers)
             _ = try await service.importCSV(path: file, as: .customers, mapping: Self.mapping)
             let head = try service.log.head()
             let again = try await service.importCSV(path: file, as: .customers, mapping: Self.mapping)
@@ -100,7 +106,8 @@ struct CSVImportTests {
             #expect(try service.log.head() == head)
 
             let changed = Self.customers.replacingOccurrences(of: "Alfreds Futterkiste,,info@", with: "Alfreds Futterkiste AG,,sales@")
-            let update = try await service.importCSV(path: try writeTemporaryFile(changed), as: .customers, mapping: Self.mapping)
+            let update = try await service.importCSV(
+                path: try writeTemporaryFile(beside: service, changed), as: .customers, mapping: Self.mapping)
             #expect(update.progress.updated == 1 && update.progress.unchanged == 1)
             let types = try service.log.read(from: head + 1, limit: 10).events.map(\.type)
             #expect(types == ["customers.CustomerProfileUpdated", "customers.EmailAdded"])
@@ -113,7 +120,8 @@ struct CSVImportTests {
     func dryRun() async throws {
         try await withService { service, _ in
             let report = try await service.importCSV(
-                path: try writeTemporaryFile(Self.customers), as: .customers, mapping: Self.mapping, options: ImportOptions(dryRun: true))
+                path: try writeTemporaryFile(beside: service, Self.customers), as: .customers, mapping: Self.mapping,
+                options: ImportOptions(dryRun: true))
             #expect(report.dryRun && report.progress.created == 2 && report.progress.failed == 2 && report.progress.events == 2)
             #expect(try service.log.head() == 0)
         }
@@ -122,7 +130,7 @@ struct CSVImportTests {
     @Test("A mapping that does not fit the file is refused before anything is written")
     func badMapping() async throws {
         try await withService { service, _ in
-            let file = try writeTemporaryFile(Self.customers)
+            let file = try writeTemporaryFile(beside: service, Self.customers)
             for mapping in [ColumnMapping(["email": "Mail"]), ColumnMapping(["colour": "City"])] {
                 await #expect(throws: ImportError.self) { try await service.importCSV(path: file, as: .customers, mapping: mapping) }
             }
@@ -134,9 +142,11 @@ struct CSVImportTests {
     @Test("Contacts link to their organization; orders, activities and cases need an existing customer")
     func otherKinds() async throws {
         try await withService { service, _ in
-            _ = try await service.importCSV(path: try writeTemporaryFile(Self.customers), as: .customers, mapping: Self.mapping)
+            _ = try await service.importCSV(
+                path: try writeTemporaryFile(beside: service, Self.customers), as: .customers, mapping: Self.mapping)
             let contacts = try await service.importCSV(
                 path: try writeTemporaryFile(
+                    beside: service,
                     "email,fullName,organization,role\nmaria@alfreds.example,Maria Anders,ALFKI,Sales Representative\n"),
                 as: .contacts)
             #expect(contacts.progress.created == 1, "\(contacts.errors)")
@@ -147,6 +157,7 @@ struct CSVImportTests {
 
             let orders = try await service.importCSV(
                 path: try writeTemporaryFile(
+                    beside: service,
                     "OrderID,CustomerID,OrderDate,UnitPrice,Quantity\n10248,ALFKI,2026-03-01,14.5,12\n10249,NOSUCH,2026-03-01,1,1\n"),
                 as: .orders, mapping: ColumnMapping(["externalId": "OrderID", "customer": "CustomerID", "date": "OrderDate"]),
                 defaults: ImportDefaults(currency: "EUR"))
@@ -156,12 +167,14 @@ struct CSVImportTests {
             #expect(order.recorded?.total == Decimal(174))
 
             let cases = try await service.importCSV(
-                path: try writeTemporaryFile("id,customer,subject,priority\nk1,ALFKI,Late delivery,high\nk2,ALFKI,Bad,extreme\n"),
+                path: try writeTemporaryFile(
+                    beside: service, "id,customer,subject,priority\nk1,ALFKI,Late delivery,high\nk2,ALFKI,Bad,extreme\n"),
                 as: .cases)
             #expect(cases.progress.created == 1)
             #expect(cases.errors.map(\.code) == ["import.invalidValue"])
             let activities = try await service.importCSV(
                 path: try writeTemporaryFile(
+                    beside: service,
                     "id,customer,kind,occurredAt,summary\na1,ALFKI,call,2026-03-02T10:00:00Z,Called about the order\n"),
                 as: .activities)
             #expect(activities.progress.created == 1, "\(activities.errors)")
@@ -173,7 +186,7 @@ struct CSVImportTests {
         try await withService { service, _ in
             var text = "externalId,firstName,lastName,email,tags\n"
             for n in 0..<600 { text += "P\(n),Ada,Lovelace \(n),ada\(n)@example.com,\(n % 2 == 0 ? "vip;beta" : "")\n" }
-            let file = try writeTemporaryFile(text)
+            let file = try writeTemporaryFile(beside: service, text)
             var options = ImportOptions()
             options.batchSize = 7
             options.concurrency = 6

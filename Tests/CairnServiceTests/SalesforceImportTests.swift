@@ -101,7 +101,7 @@ struct SalesforceImportTests {
     func badPlans() async throws {
         try await withService { service, _ in
             let plan = #"[{"sobject":"Contact","files":["data-Contact.json"]},{"sobject":"Case","files":["missing.json"]}]"#
-            let dir = (try writeTemporaryFile(plan, name: "data-plan.json") as NSString).deletingLastPathComponent
+            let dir = (try writeTemporaryFile(beside: service, plan, name: "data-plan.json") as NSString).deletingLastPathComponent
             try FileManager.default.copyItem(
                 atPath: try sharedDatasets() + "/coral-cloud/data-Contact.json", toPath: dir + "/data-Contact.json")
             await #expect(throws: ImportError.self) { try await service.importSalesforce(directory: dir) }
