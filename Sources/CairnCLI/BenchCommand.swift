@@ -7,7 +7,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure Cairn and print the figures (a table, or JSON).",
-        subcommands: [LogBench.self, ReplayBench.self, ComplianceBench.self, AggregatesBench.self, HTTPBench.self]
+        subcommands: [LogBench.self, ReplayBench.self, ComplianceBench.self, HTTPBench.self, ImportBench.self, AggregatesBench.self]
     )
 }
 

@@ -7,8 +7,8 @@ public struct CairnCommand: AsyncParsableCommand {
         commandName: "cairn",
         abstract: "Cairn, an event-sourced CRM service: its event log and operations.",
         subcommands: [
-            ServeCommand.self, KeysCommand.self, OpenAPICommand.self, LogCommand.self, ProjectionsCommand.self, ComplianceCommand.self,
-            BenchCommand.self,
+            ServeCommand.self, KeysCommand.self, DemoCommand.self, ImportCommand.self, LogCommand.self, ProjectionsCommand.self,
+            ComplianceCommand.self, BackupCommand.self, RestoreCommand.self, OpenAPICommand.self, BenchCommand.self,
         ]
     )
 

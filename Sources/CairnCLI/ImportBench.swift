@@ -1,0 +1,96 @@
+import ArgumentParser
+import CairnService
+import CairnStore
+import Foundation
+
+struct ImportBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "CSV import: rows per second into a fresh log, and again when nothing changed.",
+        discussion: """
+            Generates a customers CSV (--rows rows: external id, names, e-mail, phone, address, \
+            owner, tags), imports it into a fresh, fully durable log in a temporary directory \
+            through the domain's commands, then imports it again (every row unchanged). Peak RSS \
+            is the process's high-water mark, generation included.
+            """)
+
+    @Option(help: "Rows in the generated file.")
+    var rows = 100_000
+
+    @Flag(help: "One JSON object.")
+    var json = false
+
+    @Option(help: "Rows per append.")
+    var batchSize = 256
+
+    @Option(help: "Batches in flight.")
+    var concurrency = 8
+
+    func run() async throws {
+        guard rows > 0 else { throw ValidationError("--rows must be positive") }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-import-bench-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let file = dir + "/customers.csv"
+        try generate(file)
+        var options = ImportOptions()
+        options.batchSize = batchSize
+        options.concurrency = concurrency
+        let log = try EventLog(directory: dir + "/data/log")
+        let service = CairnService(log: log)
+        let first: ImportReport
+        let second: ImportReport
+        do {
+            first = try await service.importCSV(path: file, as: .customers, options: options)
+            second = try await service.importCSV(path: file, as: .customers, options: options)
+        } catch {
+            await log.close()
+            throw CLIError("import failed: \(error.message)")
+        }
+        await log.close()
+        guard first.progress.created == rows, second.progress.unchanged == rows else {
+            throw CLIError("the benchmark's import did not load every row: \(first.progress), then \(second.progress)")
+        }
+        printFigures(
+            "cairn bench import — \(rows) customer rows, durable log",
+            [
+                BenchFigure(
+                    key: "import_rows_per_s", value: first.rowsPerSecond.rounded(), unit: "rows/s", target: 20_000,
+                    note: "new customers, one register command each"),
+                BenchFigure(
+                    key: "reimport_rows_per_s", value: second.rowsPerSecond.rounded(), unit: "rows/s", target: nil,
+                    note: "same file again: every row decided, nothing written"),
+                BenchFigure(key: "import_events", value: Double(first.progress.events), unit: "events", target: nil, note: ""),
+                BenchFigure(key: "peak_rss_mb", value: (peakResidentMegabytes() * 10).rounded() / 10, unit: "MiB", target: nil, note: ""),
+            ],
+            json: json, context: [("batch_size", String(batchSize)), ("concurrency", String(concurrency))])
+    }
+
+    private func generate(_ path: String) throws {
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        guard let handle = FileHandle(forWritingAtPath: path) else { throw CLIError("cannot write \(path)") }
+        defer { try? handle.close() }
+        let given = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "John", "Margaret", "Ken"]
+        let family = ["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Backus", "Hamilton", "Thompson"]
+        let cities = [("Berlin", "DE"), ("Paris", "FR"), ("London", "GB"), ("Madrid", "ES"), ("Lisbon", "PT"), ("Oslo", "NO")]
+        var text = "externalId,firstName,lastName,email,phone,street,city,postalCode,country,owner,tags\n"
+        for n in 0..<rows {
+            let (city, country) = cities[n % cities.count]
+            text +=
+                "C\(100_000_000 + n),\(given[n % 10]),\"\(family[(n / 10) % 10])\",person\(n)@example.com,+4477009\(String(format: "%05d", n % 100_000)),"
+                + "\"\(n % 200 + 1) Main Street\",\(city),\(10_000 + n % 90_000),\(country),u_rep\(n % 9),\(n % 3 == 0 ? "vip;newsletter" : "")\n"
+            if text.utf8.count > 1 << 20 {
+                handle.write(Data(text.utf8))
+                text = ""
+            }
+        }
+        handle.write(Data(text.utf8))
+    }
+}
+
+/// The process's peak resident set, in MiB.
+func peakResidentMegabytes() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024  // kilobytes on Linux
+}

@@ -1,0 +1,62 @@
+import CairnDomain
+
+/// Records already in memory (from a JSON export, say) as an import source. A record whose key
+/// an earlier record had is refused, as in a CSV file.
+final class RecordSource: ImportSource {
+    typealias Planner = @Sendable (ImportRecord) throws(ImportRowError) -> PlannedRow
+
+    private let records: [ImportRecord]
+    private var refusedUpfront: [ImportRowError]
+    private let keyOf: @Sendable (ImportRecord) -> String?
+    private let planner: Planner
+    private let file: String?
+    private var next = 0
+    private var firstOfKey: [String: Int] = [:]
+
+    /// `refused` are records turned away before planning (reported with the first batch).
+    init(
+        records: [ImportRecord], refused: [ImportRowError] = [], file: String? = nil, key: @escaping @Sendable (ImportRecord) -> String?,
+        plan: @escaping Planner
+    ) {
+        self.records = records
+        self.refusedUpfront = refused
+        self.file = file
+        self.keyOf = key
+        self.planner = plan
+    }
+
+    var bytesRead: Int { next }
+    var bytesTotal: Int { records.count }
+
+    func next(_ count: Int) -> (records: [ImportRecord], refused: [ImportRowError]) {
+        var refused = refusedUpfront
+        refusedUpfront = []
+        var batch: [ImportRecord] = []
+        while next < records.count && batch.count < count {
+            let record = records[next]
+            next += 1
+            if let key = keyOf(record) {
+                if let first = firstOfKey[key] {
+                    refused.append(
+                        ImportRowError(
+                            line: record.line, key: key, code: "import.duplicateKey", reason: "record \(first) already imports \(key)",
+                            file: file))
+                    continue
+                }
+                firstOfKey[key] = record.line
+            }
+            batch.append(record)
+        }
+        return (batch, refused)
+    }
+
+    func plan(_ record: ImportRecord) throws(ImportRowError) -> PlannedRow {
+        do {
+            return try planner(record)
+        } catch {
+            var error = error
+            error.file = error.file ?? file
+            throw error
+        }
+    }
+}

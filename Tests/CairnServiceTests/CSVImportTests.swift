@@ -1,0 +1,202 @@
+import CairnDomain
+import CairnStore
+import Foundation
+import Testing
+
+@testable import CairnService
+
+/// Writes `text` to a fresh file beside `service`'s log (so the test's directory removes it with
+/// the log) — or, without a service, in a fresh directory the caller removes — and returns its path.
+func writeTemporaryFile(beside service: CairnService? = nil, _ text: String, name: String = "input.csv") throws -> String {
+    let root =
+        service.map { URL(fileURLWithPath: $0.log.directory).deletingLastPathComponent().path }
+        ?? FileManager.default.temporaryDirectory.path
+    let dir = root + "/cairn-import-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let path = dir + "/" + name
+    try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+    return path
+}
+
+@Suite("The streaming CSV reader")
+struct CSVReaderTests {
+    private func records(_ text: String) throws -> [CSVRecord] {
+        let path = try writeTemporaryFile(text)
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        let reader = try CSVReader(path: path)
+        var records: [CSVRecord] = []
+        while let record = try reader.next() { records.append(record) }
+        return records
+    }
+
+    @Test("Quoted fields with commas, doubled quotes and line breaks; CRLF; BOM; blank lines skipped")
+    func rfc4180() throws {
+        let text = "\u{FEFF}a,b,c\r\n1,\"x, y\",\"say \"\"hi\"\"\"\r\n\r\n2,\"two\nlines\",\n3,,\"\"\n"
+        let parsed = try records(text)
+        #expect(
+            parsed == [
+                CSVRecord(line: 1, fields: ["a", "b", "c"]),
+                CSVRecord(line: 2, fields: ["1", "x, y", "say \"hi\""]),
+                CSVRecord(line: 4, fields: ["2", "two\nlines", ""]),
+                CSVRecord(line: 6, fields: ["3", "", ""]),
+            ])
+    }
+
+    @Test("A last record without a line break is read; an unclosed quote is an error naming its line")
+    func endOfFile() throws {
+        #expect(try records("a,b\n1,2") == [CSVRecord(line: 1, fields: ["a", "b"]), CSVRecord(line: 2, fields: ["1", "2"])])
+        #expect(throws: CSVError(line: 2, message: "a quoted field is not closed before the end of the file")) {
+            try records("a,b\n1,\"open\nstill open")
+        }
+    }
+
+    @Test("Records spanning the reader's 1 MiB chunks come out whole")
+    func chunkBoundaries() throws {
+        let long = String(repeating: "x", count: 700_000)
+        let parsed = try records("k,v\n1,\"\(long)\"\n2,\"\(long)\"\"\(long)\"\n")
+        #expect(parsed.count == 3)
+        #expect(parsed[1].fields[1].count == 700_000)
+        #expect(parsed[2].fields[1].count == 1_400_001)
+    }
+}
+
+@Suite("CSV import through the service")
+struct CSVImportTests {
+    static let customers = """
+        CustomerID,CompanyName,Contact,E-mail,Phone,City,Country
+        ALFKI,Alfreds Futterkiste,,info@alfreds.example,+49300074321,Berlin,Germany
+        ANATR,"Ana Trujillo, Emparedados",,ana@anatr.example,,México D.F.,Mexico
+        BADEM,Bad Mail GmbH,,not-an-email,,,
+        ALFKI,Alfreds again,,other@alfreds.example,,,
+
+        """
+
+    static let mapping = ColumnMapping(["externalId": "CustomerID", "name": "CompanyName", "email": "E-mail"])
+
+    @Test("Rows become customers recorded by the import; bad and duplicate rows are reported with their lines")
+    func importsCustomers() async throws {
+        try await withService { service, _ in
+            let file = try writeTemporaryFile(beside: service, Self.customers)
+            let report = try await service.importCSV(path: file, as: .customers, mapping: Self.mapping)
+            #expect(report.progress.rows == 4)
+            #expect(report.progress.created == 2)
+            #expect(report.progress.failed == 2)
+            #expect(report.errors.map(\.line) == [4, 5])
+            #expect(report.errors.map(\.code) == ["validation.failed", "import.duplicateKey"])
+            #expect(report.errors[0].reason.contains("/emails/0"))
+
+            let alfki = try service.load(CustomerDecider.self, StreamName(.customer, ImportIdentity.fromExternalId("ALFKI"))).state
+            #expect(alfki.organizationName == "Alfreds Futterkiste")
+            #expect(alfki.addresses.first?.country == "DE")
+            #expect(alfki.source == "import")
+            let events = try service.log.read(from: 1, limit: 100).events
+            #expect(events.count == 2)
+            #expect(events.allSatisfy { $0.actor == "import" })
+        }
+    }
+
+    @Test("Importing the same file again changes nothing; a changed row becomes update commands")
+    func upserts() async throws {
+        try await withService { service, _ in
+            let file = try writeTemporaryFile(beside: service, Self.customers)
+            _ = try await service.importCSV(path: file, as: .customers, mapping: Self.mapping)
+            let head = try service.log.head()
+            let again = try await service.importCSV(path: file, as: .customers, mapping: Self.mapping)
+            #expect(again.progress.unchanged == 2 && again.progress.events == 0)
+            #expect(try service.log.head() == head)
+
+            let changed = Self.customers.replacingOccurrences(of: "Alfreds Futterkiste,,info@", with: "Alfreds Futterkiste AG,,sales@")
+            let update = try await service.importCSV(
+                path: try writeTemporaryFile(beside: service, changed), as: .customers, mapping: Self.mapping)
+            #expect(update.progress.updated == 1 && update.progress.unchanged == 1)
+            let types = try service.log.read(from: head + 1, limit: 10).events.map(\.type)
+            #expect(types == ["customers.CustomerProfileUpdated", "customers.EmailAdded"])
+            let alfki = try service.load(CustomerDecider.self, StreamName(.customer, ImportIdentity.fromExternalId("ALFKI"))).state
+            #expect(alfki.emails == ["info@alfreds.example", "sales@alfreds.example"])
+        }
+    }
+
+    @Test("A dry run decides every row and writes nothing")
+    func dryRun() async throws {
+        try await withService { service, _ in
+            let report = try await service.importCSV(
+                path: try writeTemporaryFile(beside: service, Self.customers), as: .customers, mapping: Self.mapping,
+                options: ImportOptions(dryRun: true))
+            #expect(report.dryRun && report.progress.created == 2 && report.progress.failed == 2 && report.progress.events == 2)
+            #expect(try service.log.head() == 0)
+        }
+    }
+
+    @Test("A mapping that does not fit the file is refused before anything is written")
+    func badMapping() async throws {
+        try await withService { service, _ in
+            let file = try writeTemporaryFile(beside: service, Self.customers)
+            for mapping in [ColumnMapping(["email": "Mail"]), ColumnMapping(["colour": "City"])] {
+                await #expect(throws: ImportError.self) { try await service.importCSV(path: file, as: .customers, mapping: mapping) }
+            }
+            #expect(try service.log.head() == 0)
+            #expect(throws: ImportError.self) { try ColumnMapping(pairs: ["email"]) }
+        }
+    }
+
+    @Test("Contacts link to their organization; orders, activities and cases need an existing customer")
+    func otherKinds() async throws {
+        try await withService { service, _ in
+            _ = try await service.importCSV(
+                path: try writeTemporaryFile(beside: service, Self.customers), as: .customers, mapping: Self.mapping)
+            let contacts = try await service.importCSV(
+                path: try writeTemporaryFile(
+                    beside: service,
+                    "email,fullName,organization,role\nmaria@alfreds.example,Maria Anders,ALFKI,Sales Representative\n"),
+                as: .contacts)
+            #expect(contacts.progress.created == 1, "\(contacts.errors)")
+            let maria = try service.load(CustomerDecider.self, StreamName(.customer, ImportIdentity.fromEmail("maria@alfreds.example")))
+                .state
+            #expect(maria.personName == PersonName(given: "Maria", family: "Anders"))
+            #expect(maria.organizations == [ImportIdentity.fromExternalId("ALFKI"): "Sales Representative"])
+
+            let orders = try await service.importCSV(
+                path: try writeTemporaryFile(
+                    beside: service,
+                    "OrderID,CustomerID,OrderDate,UnitPrice,Quantity\n10248,ALFKI,2026-03-01,14.5,12\n10249,NOSUCH,2026-03-01,1,1\n"),
+                as: .orders, mapping: ColumnMapping(["externalId": "OrderID", "customer": "CustomerID", "date": "OrderDate"]),
+                defaults: ImportDefaults(currency: "EUR"))
+            #expect(orders.progress.created == 1)
+            #expect(orders.errors.map(\.code) == ["customer.notFound"])
+            let order = try service.load(OrderDecider.self, StreamName(.order, ImportIdentity.fromExternalId("10248"))).state
+            #expect(order.recorded?.total == Decimal(174))
+
+            let cases = try await service.importCSV(
+                path: try writeTemporaryFile(
+                    beside: service, "id,customer,subject,priority\nk1,ALFKI,Late delivery,high\nk2,ALFKI,Bad,extreme\n"),
+                as: .cases)
+            #expect(cases.progress.created == 1)
+            #expect(cases.errors.map(\.code) == ["import.invalidValue"])
+            let activities = try await service.importCSV(
+                path: try writeTemporaryFile(
+                    beside: service,
+                    "id,customer,kind,occurredAt,summary\na1,ALFKI,call,2026-03-02T10:00:00Z,Called about the order\n"),
+                as: .activities)
+            #expect(activities.progress.created == 1, "\(activities.errors)")
+        }
+    }
+
+    @Test("Many small batches in flight import every row once, and a second run finds them all unchanged")
+    func concurrentBatches() async throws {
+        try await withService { service, _ in
+            var text = "externalId,firstName,lastName,email,tags\n"
+            for n in 0..<600 { text += "P\(n),Ada,Lovelace \(n),ada\(n)@example.com,\(n % 2 == 0 ? "vip;beta" : "")\n" }
+            let file = try writeTemporaryFile(beside: service, text)
+            var options = ImportOptions()
+            options.batchSize = 7
+            options.concurrency = 6
+            let first = try await service.importCSV(path: file, as: .customers, options: options)
+            #expect(first.progress.created == 600 && first.progress.failed == 0)
+            #expect(first.progress.events == 600 + 600)
+            #expect(try service.log.head() == 1200)
+            let second = try await service.importCSV(path: file, as: .customers, options: options)
+            #expect(second.progress.unchanged == 600)
+            #expect(try service.log.head() == 1200)
+        }
+    }
+}
