@@ -183,11 +183,22 @@ struct ConsistencyTests {
             let retry = try await server.command("/v1/customers/c1/tags", #"{"tag":"vip"}"#, headers: [("Idempotency-Key", "retry-1")])
             #expect(retry.body == first.body)
             #expect(retry.headers["Idempotent-Replayed"].first == "true")
-            #expect(first.json["commandId"]?.string == "retry-1")
+            // The command id is the key, scoped to the API key that sent it.
+            #expect(first.json["commandId"]?.string == "admin-key:retry-1")
             let other = try await server.request(
                 .POST, "/v1/customers/c1/tags", json: #"{"tag":"gold"}"#, headers: [("Idempotency-Key", "retry-1")])
             #expect(other.status == 422)
             #expect(other.code == "idempotency.mismatch")
+            // Another caller's identical key is another command, never the first caller's answer.
+            let otherCaller = try await server.request(
+                .POST, "/v1/customers/c1/tags", role: .sales, json: #"{"tag":"vip"}"#, headers: [("Idempotency-Key", "retry-1")])
+            #expect(otherCaller.status == 409)  // decided afresh: c1 is already tagged vip
+            #expect(otherCaller.code == "customer.alreadyTagged")
+            #expect(otherCaller.headers["Idempotent-Replayed"].first == nil)
+            // The expected version is part of the request: the same key with another If-Match is refused.
+            let otherVersion = try await server.request(
+                .POST, "/v1/customers/c1/tags", json: #"{"tag":"vip"}"#, headers: [("Idempotency-Key", "retry-1"), ("If-Match", "\"1\"")])
+            #expect(otherVersion.status == 422)
             let stream = try await server.request(.GET, "/v1/streams/customer-c1", role: .compliance)
             #expect(stream.json["version"]?.int == 2)
 

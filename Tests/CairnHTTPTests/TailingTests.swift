@@ -177,3 +177,16 @@ struct TailingTests {
         }
     }
 }
+
+@Suite("Stream resume headers")
+struct ResumeHeaderTests {
+    @Test("A Last-Event-ID at the largest position is refused with 400, not a crash")
+    func lastEventIdAtTheTop() async throws {
+        try await withServer { server in
+            let reply = try await server.request(
+                .GET, "/v1/events/stream", role: .consumer, headers: [("Last-Event-ID", String(UInt64.max))])
+            #expect(reply.status == 400)
+            #expect(try await server.request(.GET, "/health/live", role: nil).status == 200)
+        }
+    }
+}

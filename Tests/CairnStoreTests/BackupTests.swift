@@ -129,6 +129,11 @@ struct BackupTests {
             try await DataBackup.restore(dir + "/backup", into: other, force: true)
             #expect(FileManager.default.fileExists(atPath: other + "/log/data.mdb"))
             #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/other") == ["data"])
+            // A file where the data directory should be is never replaced, forced or not.
+            _ = FileManager.default.createFile(atPath: dir + "/notes.txt", contents: Data("keep me".utf8))
+            let onFile = await backupError { try await DataBackup.restore(dir + "/backup", into: dir + "/notes.txt", force: true) }
+            #expect(onFile?.code == .targetNotEmpty)
+            #expect(FileManager.default.contents(atPath: dir + "/notes.txt") == Data("keep me".utf8))
         }
     }
 }

@@ -81,9 +81,12 @@ extension HTTPEnvironment {
         let (raw, body) = try await self.body(&request, schema)
         var fingerprint = ""
         if let key {
-            fingerprint = IdempotencyStore.fingerprint(method: request.method.rawValue, path: request.uri.path, body: raw)
+            // The expected version is part of the request: a retry with another If-Match is a
+            // different request, not a replay.
+            fingerprint = IdempotencyStore.fingerprint(
+                method: request.method.rawValue, path: request.uri.path + "#" + (expectedVersion.map(String.init) ?? ""), body: raw)
             let reservation: IdempotencyStore.Reservation
-            do { reservation = try idempotency.reserve(scope: "", key: key, fingerprint: fingerprint) } catch {
+            do { reservation = try idempotency.reserve(scope: principal.name, key: key, fingerprint: fingerprint) } catch {
                 throw internalError("reading the idempotency table", error)
             }
             switch reservation {
@@ -100,7 +103,8 @@ extension HTTPEnvironment {
             }
         }
         var metadata = CommandMetadata(actor: principal.name, expectedVersion: expectedVersion)
-        if let key { metadata.commandId = key }
+        // Keys are scoped per API key: another caller's identical key is another command.
+        if let key { metadata.commandId = principal.name + ":" + key }
         let started = ContinuousClock.now
         let result: CommandResult
         do {
@@ -118,7 +122,9 @@ extension HTTPEnvironment {
         let status: HTTPResponse.Status = created ? .created : .ok
         let bytes = Self.encode(result).serializedBytes
         if let key {
-            do { try idempotency.complete(scope: "", key: key, fingerprint: fingerprint, status: Int(status.code), body: bytes) } catch {
+            do {
+                try idempotency.complete(scope: principal.name, key: key, fingerprint: fingerprint, status: Int(status.code), body: bytes)
+            } catch {
                 logger.error("storing an idempotent answer failed", metadata: ["error": "\(error)"])
             }
         }

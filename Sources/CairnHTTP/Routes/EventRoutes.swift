@@ -100,7 +100,7 @@ enum EventRoutes {
         let consumer = q.id("consumer")
         var resume: UInt64?
         if let text = request.headers[lastEventID] {
-            if let last = UInt64(text.trimmingCharacters(in: .whitespaces)) {
+            if let last = UInt64(text.trimmingCharacters(in: .whitespaces)), last < UInt64.max {
                 resume = last + 1
             } else {
                 q.issues.append(FieldIssue(path: "Last-Event-ID", message: "must be the position of the last event received"))
@@ -247,7 +247,7 @@ enum EventRoutes {
         do {
             events = try env.log.readStream(stream, from: max(from, 1), direction: backwards ? .backwards : .forwards, limit: limit)
             version = try env.log.streamVersion(stream)
-        } catch let error as EventLogError {
+        } catch let error as EventLogError where error.code == .invalidStreamId {
             throw Problem.invalidParameter("stream", error.message)
         } catch { throw env.internalError("reading a stream", error) }
         guard version > 0 else { throw Problem.notFound("Stream \(stream)") }

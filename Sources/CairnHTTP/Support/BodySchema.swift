@@ -73,16 +73,6 @@ struct CheckedBody: Sendable {
         return nil
     }
 
-    func double(_ key: String) -> Double? {
-        if case .number(let n)? = members[key] { return n }
-        return nil
-    }
-
-    func bool(_ key: String) -> Bool? {
-        if case .bool(let b)? = members[key] { return b }
-        return nil
-    }
-
     func value(_ key: String) -> JSONValue? { members[key] }
 
     func strings(_ key: String) -> [String] {

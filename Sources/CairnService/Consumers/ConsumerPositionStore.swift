@@ -26,9 +26,6 @@ public final class ConsumerPositionStore: Sendable {
 
     public func close() { env.close() }
 
-    /// Consumer names: like ids, 1–100 characters of A–Z, a–z, 0–9, '_' and '-'.
-    public static func isValidName(_ name: String) -> Bool { Identifier.isValid(name) }
-
     public func position(of name: String) throws -> ConsumerPosition? {
         try env.read { txn in
             try txn.get(positions, Array(name.utf8)).map { try Self.decode(name, Array($0)) }

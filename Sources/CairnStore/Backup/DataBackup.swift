@@ -12,7 +12,7 @@ import Foundation
 /// copied log holds).
 public enum DataBackup {
     /// Top-level directories whose environments hold positions into the log.
-    static let copiedBeforeLog: Set<String> = ["projections", "consumers"]
+    static let copiedBeforeLog: Set<String> = ["projections", "consumers", "idempotency"]
 
     /// Copies the data directory `data` into `destination` (absent or empty) and writes its
     /// manifest. `log`, when this process already has the log open, is copied through that
@@ -89,6 +89,10 @@ public enum DataBackup {
     public static func restore(_ backup: String, into data: String, force: Bool = false) async throws(BackupError) -> BackupManifest {
         let fm = FileManager.default
         let manifest = try BackupManifest.load(from: backup)
+        var isDirectory: ObjCBool = false
+        if fm.fileExists(atPath: data, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw BackupError(.targetNotEmpty, "\(data) is a file, not a data directory")
+        }
         let existing = (try? fm.contentsOfDirectory(atPath: data)) ?? []
         if !existing.isEmpty && !force {
             throw BackupError(.targetNotEmpty, "\(data) already holds data; restore into an empty directory or give --force")
