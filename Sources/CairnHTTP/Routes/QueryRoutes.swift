@@ -15,7 +15,7 @@ enum QueryRoutes {
 
     static let atLeast = QueryParameter.query("atLeast", .integer(minimum: 0, maximum: Int.max), "A log position the answer must reflect.")
     static let limit = QueryParameter.query("limit", .integer(minimum: 1, maximum: 1000), "Page size (default 50).")
-    static let cursor = QueryParameter.query("cursor", .string(maxLength: 200), "From the previous page's `next`.")
+    static let cursor = QueryParameter.query("cursor", .string(maxLength: 800), "From the previous page's `next`.")
 
     static func query(
         _ path: String, _ operationId: String, _ summary: String, tag: String, roles: Set<AccessRole> = Roles.readers,
@@ -44,11 +44,9 @@ enum QueryRoutes {
                 throw Problem(error, retryAfterSeconds: 1)
             } catch let problem as Problem {
                 throw problem
-            } catch let error as AnalyticsQueryError {
+            } catch let error as any QueryArgumentError {
                 throw Problem.badRequest(
-                    "parameter.invalid", error.description, errors: [FieldIssue(path: "cursor", message: error.description)])
-            } catch  where "\(error)".contains("cursor") {
-                throw Problem.badRequest("parameter.invalid", "\(error)", errors: [FieldIssue(path: "cursor", message: "\(error)")])
+                    "parameter.invalid", error.description, errors: [FieldIssue(path: error.parameter, message: error.description)])
             } catch {
                 throw env.internalError("a query on \(projection)", error)
             }

@@ -125,9 +125,10 @@ package struct SegmentMembersPage: Sendable, Hashable {
 }
 
 /// Why an analysis query was refused.
-package struct CustomerAnalysisQueryError: Error, Sendable, CustomStringConvertible {
+package struct CustomerAnalysisQueryError: QueryArgumentError, Sendable {
     package let code: String
     package let message: String
+    package var parameter: String { "cursor" }
 
     /// The cursor was not issued by this query (or for another sort).
     package static func invalidCursor(_ message: String) -> Self { Self(code: "invalid_cursor", message: message) }

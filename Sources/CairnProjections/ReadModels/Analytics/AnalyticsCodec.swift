@@ -107,13 +107,14 @@ enum AnalyticsCursor {
 }
 
 /// A query argument the analytics read models cannot serve.
-package struct AnalyticsQueryError: Error, Hashable, CustomStringConvertible {
+package struct AnalyticsQueryError: QueryArgumentError, Hashable {
     private enum Internal: Hashable { case invalidCursor, invalidLimit }
     private let kind: Internal
     /// The cursor was not produced by this query.
     package static var invalidCursor: Self { Self(kind: .invalidCursor) }
     /// The page size is not 1…1000.
     package static var invalidLimit: Self { Self(kind: .invalidLimit) }
+    package var parameter: String { kind == .invalidCursor ? "cursor" : "limit" }
     package var description: String {
         switch kind {
         case .invalidCursor: "the cursor was not produced by this query"

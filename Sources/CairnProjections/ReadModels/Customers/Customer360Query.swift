@@ -35,7 +35,8 @@ package enum Customer360Query {
         }
     }
 
-    struct BadCursor: Error, CustomStringConvertible {
+    struct BadCursor: QueryArgumentError {
+        var parameter: String { "cursor" }
         var description: String { "malformed customer list cursor" }
     }
 

@@ -103,7 +103,8 @@ package enum CustomerTimelineQuery {
         }
     }
 
-    struct BadCursor: Error, CustomStringConvertible {
+    struct BadCursor: QueryArgumentError {
+        var parameter: String { "cursor" }
         var description: String { "malformed timeline cursor" }
     }
 
