@@ -239,12 +239,7 @@ final class LatencySamples: Sendable {
     var count: Int { samples.withLock { $0.count } }
 
     /// The `q` quantile in milliseconds (nearest rank); 0 without samples.
-    func percentile(_ q: Double) -> Double {
-        let sorted = samples.withLock { $0 }.sorted()
-        guard !sorted.isEmpty else { return 0 }
-        let rank = min(sorted.count - 1, max(0, Int((q * Double(sorted.count)).rounded(.up)) - 1))
-        return sorted[rank]
-    }
+    func percentile(_ q: Double) -> Double { CairnCLI.percentile(samples.withLock { $0 }, q) }
 }
 
 extension JSONValue {

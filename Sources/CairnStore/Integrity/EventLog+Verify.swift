@@ -120,10 +120,7 @@ extension EventLog {
                         leaves.append(MerkleTree.leafHash(stored, hasher))
                         entry = try cursor.next()
                     }
-                    while leaves.count > 1 {
-                        leaves = stride(from: 0, to: leaves.count, by: 2).map { MerkleTree.nodeHash(leaves[$0], leaves[$0 + 1], hasher) }
-                    }
-                    var computed = leaves[0]
+                    var computed = MerkleTree.completeRoot(leaves, hasher)
                     var level = MerkleNodes.blockLevel
                     var at = index
                     while true {

@@ -29,6 +29,16 @@ public enum MerkleTree {
         }
     }
 
+    /// The root of a complete subtree from its leaf hashes (a power of two of them), pairing
+    /// neighbours level by level.
+    static func completeRoot(_ leaves: [SHA256Digest], _ hasher: borrowing SHA256Hasher) -> SHA256Digest {
+        var level = leaves
+        while level.count > 1 {
+            level = stride(from: 0, to: level.count, by: 2).map { nodeHash(level[$0], level[$0 + 1], hasher) }
+        }
+        return level[0]
+    }
+
     /// RFC 9162 §2.1.3.2: whether `path` proves that the leaf with `leafHash` is number
     /// `index` of the tree of `treeSize` leaves whose root is `root`.
     public static func verifyInclusion(
@@ -157,10 +167,7 @@ struct MerkleNodes {
             let entry = position >= recentFrom ? recent[Int(position - recentFrom)] : try recordHash(position, txn)
             leaves.append(MerkleTree.leafHash(entry, hasher))
             if leaves.count == Int(Self.blockSize) {
-                while leaves.count > 1 {
-                    leaves = stride(from: 0, to: leaves.count, by: 2).map { MerkleTree.nodeHash(leaves[$0], leaves[$0 + 1], hasher) }
-                }
-                try store(leaves[0], level: Self.blockLevel, index: block, txn, hasher)
+                try store(MerkleTree.completeRoot(leaves, hasher), level: Self.blockLevel, index: block, txn, hasher)
                 leaves.removeAll(keepingCapacity: true)
                 block += 1
             }

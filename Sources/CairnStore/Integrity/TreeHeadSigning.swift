@@ -118,10 +118,7 @@ public final class TreeHeadSigner: @unchecked Sendable {
     }
 
     /// SHA-256 of the public key, hex.
-    public var keyId: String {
-        let hasher = SHA256Hasher()
-        return publicKey.withUnsafeBytes { hasher.digest($0) }.hex
-    }
+    public var keyId: String { SHA256Digest.of(publicKey).hex }
 
     /// Signs `head` as made at `time`.
     public func sign(_ head: TreeHead, at time: Timestamp) -> SignedTreeHead {

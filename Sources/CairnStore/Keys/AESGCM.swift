@@ -12,8 +12,7 @@ package enum AESGCM {
     /// `nonce ‖ ciphertext ‖ tag`, with a fresh random nonce.
     package static func seal(_ plaintext: some Collection<UInt8>, key: [UInt8], authenticating aad: [UInt8] = []) -> [UInt8] {
         precondition(key.count == keySize, "AES-256 needs a 32-byte key")
-        var nonce = [UInt8](repeating: 0, count: nonceSize)
-        precondition(RAND_bytes(&nonce, Int32(nonceSize)) == 1, "OpenSSL: RAND_bytes failed")
+        let nonce = SecureRandom.bytes(nonceSize)
         let input = Array(plaintext)
         var out = [UInt8](repeating: 0, count: nonceSize + input.count + tagSize)
         guard let context = EVP_CIPHER_CTX_new() else { fatalError("OpenSSL: out of memory") }
@@ -63,9 +62,5 @@ package enum AESGCM {
     }
 
     /// A new random 256-bit key.
-    package static func randomKey() -> [UInt8] {
-        var key = [UInt8](repeating: 0, count: keySize)
-        precondition(RAND_bytes(&key, Int32(keySize)) == 1, "OpenSSL: RAND_bytes failed")
-        return key
-    }
+    package static func randomKey() -> [UInt8] { SecureRandom.bytes(keySize) }
 }

@@ -1,4 +1,3 @@
-import CCrypto
 import Foundation
 import Synchronization
 
@@ -8,7 +7,7 @@ public struct MasterKey: Sendable {
     let bytes: [UInt8]
 
     /// The first 8 bytes of SHA-256 of the key, hex: names the key without revealing it.
-    public var id: String { String(Self.fingerprint(bytes).hex.prefix(16)) }
+    public var id: String { String(SHA256Digest.of(bytes).hex.prefix(16)) }
 
     /// 32 bytes, base64.
     public init(base64: String) throws {
@@ -36,11 +35,6 @@ public struct MasterKey: Sendable {
         guard FileManager.default.createFile(atPath: file, contents: Data((key.base64 + "\n").utf8), attributes: [.posixPermissions: 0o600])
         else { throw DataKeyError(.storage, "cannot write a master key to \(file)") }
         return (key, true)
-    }
-
-    fileprivate static func fingerprint(_ bytes: [UInt8]) -> SHA256Digest {
-        let hasher = SHA256Hasher()
-        return bytes.withUnsafeBytes { hasher.digest($0) }
     }
 }
 
