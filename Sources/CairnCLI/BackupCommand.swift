@@ -1,4 +1,5 @@
 import ArgumentParser
+import CairnService
 import CairnStore
 import Foundation
 
@@ -25,7 +26,7 @@ struct BackupCommand: AsyncParsableCommand {
     func run() async throws {
         let manifest: BackupManifest
         do {
-            manifest = try DataBackup.create(data: options.dataDirectory, into: destination)
+            manifest = try DataBackup.create(data: options.dataDirectory, into: destination, derived: DataDirectory.derivedFromLog)
         } catch {
             throw CLIError("backup failed: \(error.message)")
         }

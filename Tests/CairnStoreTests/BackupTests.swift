@@ -46,7 +46,7 @@ struct BackupTests {
             }
             // Back up only once appends are flowing; they keep flowing while the copy runs.
             for await _ in started.stream { break }
-            let manifest = try DataBackup.create(data: data, into: dir + "/backup", log: log)
+            let manifest = try DataBackup.create(data: data, into: dir + "/backup", derived: ["projections"], log: log)
             stop.set()
             try await writers.value
             let liveHead = try log.head()
@@ -84,7 +84,7 @@ struct BackupTests {
             let log = try EventLog(directory: data + "/log")
             for n in 0..<50 { try await log.append([event("test.Happened", #"{"marker":"needle-\#(n)"}"#)], to: "s-\(n)") }
             await log.close()
-            try DataBackup.create(data: data, into: dir + "/backup")
+            try DataBackup.create(data: data, into: dir + "/backup", derived: ["projections"])
 
             // A flipped byte anywhere: the manifest's digest no longer matches.
             let logFile = dir + "/backup/log/data.mdb"
@@ -121,7 +121,7 @@ struct BackupTests {
             let log = try EventLog(directory: data + "/log")
             try await log.append([event()], to: "s-1")
             await log.close()
-            try DataBackup.create(data: data, into: dir + "/backup")
+            try DataBackup.create(data: data, into: dir + "/backup", derived: ["projections"])
             let other = try makeDataDirectory(dir + "/other")
             let refusal = await backupError { try await DataBackup.restore(dir + "/backup", into: other) }
             #expect(refusal?.code == .targetNotEmpty)

@@ -6,20 +6,18 @@ import Foundation
 /// copied with LMDB's compacting copy, which reads one consistent snapshot as an ordinary
 /// reader, so a running service keeps writing meanwhile and its write lock is never taken.
 ///
-/// Order matters because environments are copied one after another. Derived state —
-/// read models and consumer checkpoints, which must never be ahead of the log — is copied
-/// first, then the log, then the rest (key stores: a key must exist for every event the
-/// copied log holds).
+/// Order matters because environments are copied one after another. State derived from the
+/// log — which must never be ahead of it — is copied first, then the log, then the rest (key
+/// stores: a key must exist for every event the copied log holds). Which top-level directories
+/// hold derived state is the caller's knowledge (the service's layout), not the store's.
 public enum DataBackup {
-    /// Top-level directories whose environments hold positions into the log.
-    static let copiedBeforeLog: Set<String> = ["projections", "consumers", "idempotency"]
-
     /// Copies the data directory `data` into `destination` (absent or empty) and writes its
-    /// manifest. `log`, when this process already has the log open, is copied through that
+    /// manifest. Environments under the top-level directories in `derived` are copied before
+    /// the log. `log`, when this process already has the log open, is copied through that
     /// handle (an LMDB environment must not be opened twice in one process).
     @discardableResult
     public static func create(
-        data: String, into destination: String, log: EventLog? = nil, now: Timestamp = SystemClock().now()
+        data: String, into destination: String, derived: Set<String>, log: EventLog? = nil, now: Timestamp = SystemClock().now()
     ) throws(BackupError) -> BackupManifest {
         let fm = FileManager.default
         guard fm.fileExists(atPath: data + "/log/data.mdb") else {
@@ -30,9 +28,9 @@ public enum DataBackup {
         }
         let layout = try scan(data)
         let ordered =
-            layout.environments.filter { copiedBeforeLog.contains(topLevel($0)) }.sorted()
+            layout.environments.filter { derived.contains(topLevel($0)) }.sorted()
             + ["log"]
-            + layout.environments.filter { !copiedBeforeLog.contains(topLevel($0)) && $0 != "log" }.sorted()
+            + layout.environments.filter { !derived.contains(topLevel($0)) && $0 != "log" }.sorted()
 
         do {
             try fm.createDirectory(atPath: destination, withIntermediateDirectories: true)
@@ -155,10 +153,10 @@ public enum DataBackup {
             else { continue }
             switch name {
             case "data.mdb": environments.append((item as NSString).deletingLastPathComponent)
-            // LMDB lock files and the projections' process lock describe running processes, not data.
-            case "lock.mdb", "engine.lock": continue
+            // LMDB lock files and process locks (`*.lock`) describe running processes, not data.
+            case "lock.mdb": continue
             default:
-                if name.hasSuffix(".tmp") || name.hasPrefix(".") { continue }
+                if name.hasSuffix(".lock") || name.hasSuffix(".tmp") || name.hasPrefix(".") { continue }
                 files.append(item)
             }
         }
