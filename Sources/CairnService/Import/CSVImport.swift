@@ -123,7 +123,7 @@ final class CSVSource: ImportSource {
     private let columnCount: Int
     private let kind: ImportKind
     private let defaults: ImportDefaults
-    private var firstLineOfKey: [String: Int] = [:]
+    private var keys = ImportKeyGuard()
     private var finished = false
     let bytesTotal: Int
 
@@ -176,14 +176,9 @@ final class CSVSource: ImportSource {
                 if let field { values[field] = record.fields[index] }
             }
             let row = ImportRecord(line: record.line, values: values)
-            if let key = ImportPlans.key(row, kind) {
-                if let first = firstLineOfKey[key] {
-                    refused.append(
-                        ImportRowError(
-                            line: record.line, key: key, code: "import.duplicateKey", reason: "line \(first) already imports \(key)"))
-                    continue
-                }
-                firstLineOfKey[key] = record.line
+            if let duplicate = keys.refusal(ImportPlans.key(row, kind), line: record.line, earlier: "line", file: nil) {
+                refused.append(duplicate)
+                continue
             }
             rows.append(row)
         }

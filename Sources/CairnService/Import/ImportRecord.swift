@@ -144,3 +144,21 @@ enum ImportValues {
         return codes
     }()
 }
+
+/// Refuses a second row or record with an upsert key already seen in the same input: which of
+/// the two should win is the person's call, not the import's.
+struct ImportKeyGuard {
+    private var firstLineOfKey: [String: Int] = [:]
+
+    /// Nil for a first (or keyless) row; else the refusal naming the earlier one (`earlier` is
+    /// how the input calls its items: "line", "record").
+    mutating func refusal(_ key: String?, line: Int, earlier: String, file: String?) -> ImportRowError? {
+        guard let key else { return nil }
+        if let first = firstLineOfKey[key] {
+            return ImportRowError(
+                line: line, key: key, code: "import.duplicateKey", reason: "\(earlier) \(first) already imports \(key)", file: file)
+        }
+        firstLineOfKey[key] = line
+        return nil
+    }
+}

@@ -11,7 +11,7 @@ final class RecordSource: ImportSource {
     private let planner: Planner
     private let file: String?
     private var next = 0
-    private var firstOfKey: [String: Int] = [:]
+    private var keys = ImportKeyGuard()
 
     /// `refused` are records turned away before planning (reported with the first batch).
     init(
@@ -35,15 +35,9 @@ final class RecordSource: ImportSource {
         while next < records.count && batch.count < count {
             let record = records[next]
             next += 1
-            if let key = keyOf(record) {
-                if let first = firstOfKey[key] {
-                    refused.append(
-                        ImportRowError(
-                            line: record.line, key: key, code: "import.duplicateKey", reason: "record \(first) already imports \(key)",
-                            file: file))
-                    continue
-                }
-                firstOfKey[key] = record.line
+            if let duplicate = keys.refusal(keyOf(record), line: record.line, earlier: "record", file: file) {
+                refused.append(duplicate)
+                continue
             }
             batch.append(record)
         }
