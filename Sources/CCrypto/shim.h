@@ -7,4 +7,5 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/bio.h>
+#include <openssl/hmac.h>
 #endif

@@ -7,8 +7,11 @@ import Foundation
 struct ComplianceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compliance",
-        abstract: "Subject access exports with proofs, checked offline; the key that signs tree heads.",
-        subcommands: [Export.self, VerifyExport.self, PublicKey.self]
+        abstract:
+            "Erasure, legal holds, retention, master-key rotation; subject access exports with proofs, checked offline; the key that signs tree heads.",
+        subcommands: [
+            Forget.self, Hold.self, Retention.self, Export.self, VerifyExport.self, PublicKey.self, RotateMasterKey.self,
+        ]
     )
 
     struct Export: AsyncParsableCommand {
@@ -36,8 +39,7 @@ struct ComplianceCommand: AsyncParsableCommand {
             let json = out ?? "subject-access-\(customer).json"
             let html = (json.hasSuffix(".json") ? String(json.dropLast(5)) : json) + ".html"
             let signer = try loadTreeSigner(treeSigningKeyPath(options, override: key))
-            let export = try await withProjections(options, access: .maintain) { engine in
-                let service = CairnService(log: engine.log, projections: engine)
+            let export = try await withProjectedService(options, access: .maintain) { service in
                 do { return try await service.exportSubject(customer, signer: signer) } catch let error as ExportError {
                     throw CLIError(error.description)
                 }

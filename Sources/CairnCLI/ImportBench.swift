@@ -37,7 +37,9 @@ struct ImportBench: AsyncParsableCommand {
         options.batchSize = batchSize
         options.concurrency = concurrency
         let log = try EventLog(directory: dir + "/data/log")
-        let service = CairnService(log: log)
+        let vault = PersonalDataVault(keys: try DataKeyStore(directory: dir + "/data/keys", master: .generate()))
+        defer { vault.close() }
+        let service = CairnService(log: log, vault: vault)
         let first: ImportReport
         let second: ImportReport
         do {

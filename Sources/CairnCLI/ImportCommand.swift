@@ -144,7 +144,9 @@ private func csvField(_ text: String) -> String {
 
 /// Opens the log for appending and a service over it, runs `body`, closes the log.
 func withService<T>(_ options: DataOptions, _ body: (CairnService) async throws -> T) async throws -> T {
-    try await withEventLog(options, .append) { log in try await body(CairnService(log: log)) }
+    try await withVault(options) { vault in
+        try await withEventLog(options, .append) { log in try await body(CairnService(log: log, vault: vault)) }
+    }
 }
 
 struct CSVImportCommand: AsyncParsableCommand {
@@ -207,6 +209,7 @@ struct CSVImportCommand: AsyncParsableCommand {
                 columns = try ColumnMapping(json: data)
             }
             columns = columns.merging(try ColumnMapping(pairs: map))
+            try columns.check(for: kind)
         } catch let error as ImportError {
             throw CLIError(error.message)
         }

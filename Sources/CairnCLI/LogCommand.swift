@@ -1,4 +1,5 @@
 import ArgumentParser
+import CairnService
 import CairnStore
 import Foundation
 
@@ -125,6 +126,10 @@ extension LogCommand {
         }
 
         func run() async throws {
+            // Personal data of catalogued events is sealed, as when the service appends it; the
+            // data keys open only once an event is valid, so bad input creates nothing.
+            let vault = LazyVault(options)
+            defer { vault.close() }
             try await withEventLog(options, .append) { log in
                 if let stream, let type {
                     let events = try (payloads.isEmpty ? ["{}"] : payloads).map { text in
@@ -137,17 +142,17 @@ extension LogCommand {
                     }
                     let append = StreamAppend(
                         stream: stream, expectedVersion: try AppendLine.expectedVersion(expectedVersion), events: events)
-                    acknowledge(append, try await log.append([append]))
+                    acknowledge(append, try await log.append([try vault.seal(append)]))
                     return
                 }
-                try await appendStandardInput(log)
+                try await appendStandardInput(log, vault)
             }
         }
 
         /// Appends each line, keeping up to `concurrency` in flight. On the first failure it
         /// stops reading, still acknowledges every append that landed, and then reports the
         /// failure — so the output names exactly what is stored.
-        private func appendStandardInput(_ log: EventLog) async throws {
+        private func appendStandardInput(_ log: EventLog, _ vault: LazyVault) async throws {
             typealias Done = (line: Int, append: StreamAppend, result: Result<AppendResult, any Error>)
             var failure: CLIError?
             await withTaskGroup(of: Done.self) { group in
@@ -165,16 +170,18 @@ extension LogCommand {
                     lineNumber += 1
                     if line.allSatisfy(\.isWhitespace) { continue }
                     let append: StreamAppend
+                    let sealed: StreamAppend
                     do {
                         append = try AppendLine(json: line, defaultActor: actor).append
                         for event in append.events { try DomainEventCheck.validate(event) }
+                        sealed = try vault.seal(append)
                     } catch {
                         failure = CLIError("line \(lineNumber): \(error)")
                         break
                     }
                     let number = lineNumber
                     group.addTask {
-                        do { return (number, append, .success(try await log.append([append]))) } catch {
+                        do { return (number, append, .success(try await log.append([sealed]))) } catch {
                             return (number, append, .failure(error))
                         }
                     }
@@ -379,4 +386,29 @@ extension EventFilter {
         }
         self.init(typePrefixes: list(types), categories: list(category))
     }
+}
+
+/// The data directory's vault, opened the first time it is needed.
+final class LazyVault {
+    private let options: DataOptions
+    private var vault: PersonalDataVault?
+
+    init(_ options: DataOptions) { self.options = options }
+
+    func open() throws -> PersonalDataVault {
+        if let vault { return vault }
+        let opened = try openVault(options)
+        vault = opened
+        return opened
+    }
+
+    /// The append with its personal data sealed; opens the vault only for events that have some.
+    func seal(_ append: StreamAppend) throws -> StreamAppend {
+        let personal = append.events.contains {
+            PersonalDataVault.keyId(type: $0.type, schemaVersion: Int($0.schemaVersion), subject: $0.subject, stream: append.stream) != nil
+        }
+        return personal ? try open().seal([append], at: SystemClock().now())[0] : append
+    }
+
+    func close() { vault?.close() }
 }

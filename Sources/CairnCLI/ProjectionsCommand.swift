@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnProjections
+import CairnService
 import CairnStore
 import Foundation
 
@@ -21,22 +22,49 @@ struct ProjectionsCommand: AsyncParsableCommand {
 func withProjections<T>(
     _ options: DataOptions, access: LogAccess = .read, _ body: (ProjectionEngine) async throws -> T
 ) async throws -> T {
-    try await withEventLog(options, access) { log in
-        let engine: ProjectionEngine
-        do {
-            engine = try ProjectionEngine(
-                log: log, directory: options.dataDirectory + "/projections", projectors: ReadModels.all)
-        } catch {
-            throw CLIError("cannot open the projections in \(options.dataDirectory)/projections: \(describe(error))")
+    try await withProjectedService(options, access: access) { service in try await body(service.projections!) }
+}
+
+/// Opens the log, the data keys and the read models, and a service over them; runs `body`; closes them all.
+func withProjectedService<T>(
+    _ options: DataOptions, access: LogAccess = .read, _ body: (CairnService) async throws -> T
+) async throws -> T {
+    try await withVault(options) { vault in
+        try await withEventLog(options, access) { log in
+            let engine: ProjectionEngine
+            do {
+                engine = try ProjectionEngine(
+                    log: log, payloads: vault, directory: options.dataDirectory + "/projections", projectors: ReadModels.all)
+            } catch {
+                throw CLIError("cannot open the projections in \(options.dataDirectory)/projections: \(describe(error))")
+            }
+            do {
+                let value = try await body(CairnService(log: log, vault: vault, projections: engine))
+                await engine.close()
+                return value
+            } catch {
+                await engine.close()
+                throw error
+            }
         }
-        do {
-            let value = try await body(engine)
-            await engine.close()
-            return value
-        } catch {
-            await engine.close()
-            throw error
+    }
+}
+
+/// Opens the data keys (`<data>/keys`, under the master key — see ``PersonalDataVault/open``), runs `body`, closes them.
+func withVault<T>(_ options: DataOptions, _ body: (PersonalDataVault) async throws -> T) async throws -> T {
+    let vault = try openVault(options)
+    defer { vault.close() }
+    return try await body(vault)
+}
+
+/// The data keys of `options`' data directory; a master key made there is warned about on stderr.
+func openVault(_ options: DataOptions) throws -> PersonalDataVault {
+    do {
+        return try PersonalDataVault.open(dataDirectory: options.dataDirectory) { warning in
+            FileHandle.standardError.write(Data("cairn: warning: \(warning)\n".utf8))
         }
+    } catch {
+        throw CLIError("cannot open the data keys in \(options.dataDirectory)/keys: \(describe(error))")
     }
 }
 

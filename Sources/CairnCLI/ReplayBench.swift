@@ -39,11 +39,15 @@ struct ReplayBench: AsyncParsableCommand {
         // The generated log is a fixture: one sync per commit is enough to keep it intact.
         options.durability = .noMetaSync
         let eventLog = try EventLog(directory: logDirectory, options: options)
+        // The data keys live beside the log, as in a data directory.
+        let parent = (logDirectory as NSString).deletingLastPathComponent
+        let vault = try PersonalDataVault.open(dataDirectory: parent.isEmpty ? "." : parent) { _ in }
+        defer { vault.close() }
         var head = try eventLog.head()
         var generated = 0.0
         if head < UInt64(events) * 9 / 10 {
             let start = ContinuousClock.now
-            let service = CairnService(log: eventLog)
+            let service = CairnService(log: eventLog, vault: vault)
             let workload = SyntheticWorkload(
                 customers: SyntheticWorkload.customers(forEvents: events - Int(head)), seed: UInt64(head) + 42)
             let terminal = isatty(STDERR_FILENO) == 1
@@ -60,7 +64,7 @@ struct ReplayBench: AsyncParsableCommand {
         if only.isEmpty || only.contains("decode") {
             figures.append(
                 BenchFigure(
-                    key: "decode", value: try decodeRate(eventLog, head: head), unit: "events/s", target: nil,
+                    key: "decode", value: try decodeRate(eventLog, vault, head: head), unit: "events/s", target: nil,
                     note: "reading and decoding every payload, one thread"))
         }
         let all = ReadModels.all
@@ -68,7 +72,7 @@ struct ReplayBench: AsyncParsableCommand {
         guard unknown.isEmpty else { throw ValidationError("--only: no projection named \(unknown.sorted().joined(separator: ", "))") }
         if only.isEmpty || only.contains("all") {
             var queryFigures: [BenchFigure] = []
-            let together = try await replay(eventLog, all, head: head, in: scratch + "/all") { engine in
+            let together = try await replay(eventLog, vault, all, head: head, in: scratch + "/all") { engine in
                 queryFigures = try Self.queryLatencies(engine, eventLog)
             }
             figures.append(
@@ -82,7 +86,7 @@ struct ReplayBench: AsyncParsableCommand {
             figures += queryFigures
         }
         for projector in all.sorted(by: { $0.name < $1.name }) where only.isEmpty || only.contains(projector.name) {
-            let rate = try await replay(eventLog, [projector], head: head, in: scratch + "/\(projector.name)").rate
+            let rate = try await replay(eventLog, vault, [projector], head: head, in: scratch + "/\(projector.name)").rate
             figures.append(
                 BenchFigure(
                     key: "replay_" + projector.name.replacingOccurrences(of: "-", with: "_"), value: rate, unit: "events/s",
@@ -137,16 +141,15 @@ struct ReplayBench: AsyncParsableCommand {
     }
 
     /// Reads the whole log and decodes every payload into its domain event.
-    private func decodeRate(_ log: EventLog, head: UInt64) throws -> Double {
+    private func decodeRate(_ log: EventLog, _ vault: PersonalDataVault, head: UInt64) throws -> Double {
         let start = ContinuousClock.now
         var next: UInt64 = 1
         var decoded = 0
         while next <= head {
             let page = try log.read(from: next, limit: 4096)
             for record in page.events {
-                _ = try record.withPayload { payload in
-                    try EventCatalogue.decode(type: record.type, schemaVersion: Int(record.schemaVersion), payload: Array(payload))
-                }
+                _ = try EventCatalogue.decode(
+                    type: record.type, schemaVersion: Int(record.schemaVersion), payload: try vault.payload(of: record))
                 decoded += 1
             }
             next = page.next
@@ -157,12 +160,12 @@ struct ReplayBench: AsyncParsableCommand {
     /// Folds the whole log into fresh models of `projectors`; returns log events per second and
     /// how many events the engine decoded to do it.
     private func replay(
-        _ log: EventLog, _ projectors: [any Projector], head: UInt64, in directory: String,
+        _ log: EventLog, _ vault: PersonalDataVault, _ projectors: [any Projector], head: UInt64, in directory: String,
         then query: (ProjectionEngine) throws -> Void = { _ in }
     ) async throws -> (rate: Double, decoded: UInt64) {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let start = ContinuousClock.now
-        let engine = try ProjectionEngine(log: log, directory: directory, projectors: projectors)
+        let engine = try ProjectionEngine(log: log, payloads: vault, directory: directory, projectors: projectors)
         do {
             try await engine.waitUntil(position: head, timeout: .seconds(3600))
         } catch {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnHTTP
+import CairnService
 import CairnStore
 import Foundation
 import Logging
@@ -29,6 +30,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
+    @Option(
+        name: .customLong("retention"),
+        help: ArgumentHelp("Apply this retention policy daily, KIND=MONTHS (for example activity=24); repeatable.", valueName: "policy"))
+    var retention: [String] = []
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
@@ -44,6 +50,9 @@ struct ServeCommand: AsyncParsableCommand {
         var configuration = CairnServerConfiguration(dataDirectory: options.dataDirectory)
         configuration.host = host
         configuration.port = port
+        do { configuration.retention = try retention.map { try RetentionPolicy(parsing: $0) } } catch {
+            throw CLIError("--retention: \((error as? CommandError)?.message ?? "\(error)")")
+        }
         configuration.logger = Logger(label: "cairn")
         let app: any Service
         do {

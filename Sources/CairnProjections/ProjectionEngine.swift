@@ -55,12 +55,18 @@ public final class ProjectionEngine: Sendable {
     /// Registered projectors by name, then version. The highest version is the current one;
     /// older ones keep a serving version live while its replacement builds.
     let projectors: [String: [Int: any Projector]]
+    /// How records' payloads read (sealed personal data opened): for time travel queries too.
+    package let payloads: any EventPayloadReader
     let state: Mutex<State>
     /// Held while this engine runs, so no second process folds the same models.
     private let lock: DirectoryLock
 
     /// Opens the read models in `directory` and starts folding. Call ``close()`` when done.
-    package init(log: EventLog, directory: String, projectors: [any Projector], options: Options = Options()) throws {
+    ///
+    /// `payloads` reads each record's payload for folding (opening sealed personal data).
+    package init(
+        log: EventLog, payloads: any EventPayloadReader, directory: String, projectors: [any Projector], options: Options = Options()
+    ) throws {
         var registered: [String: [Int: any Projector]] = [:]
         for projector in projectors {
             precondition(Self.isValidName(projector.name), "projector name '\(projector.name)' must be [a-z0-9-]+")
@@ -71,7 +77,8 @@ public final class ProjectionEngine: Sendable {
         self.lock = try DirectoryLock(directory: directory)
         self.directory = directory
         self.log = log
-        self.feed = ProjectionFeed(log: log)
+        self.payloads = payloads
+        self.feed = ProjectionFeed(log: log, payloads: payloads)
         self.options = options
         self.projectors = registered
         self.state = Mutex(State(manifest: try ProjectionManifest.load(root: directory)))

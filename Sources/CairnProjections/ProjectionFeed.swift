@@ -38,7 +38,7 @@ final class DecodedPage: Sendable {
     let types: [String]
     let decoded: [Result<DomainEvent, any Error>]
 
-    init(from: UInt64, next: UInt64, records: [RecordedEvent]) {
+    init(from: UInt64, next: UInt64, records: [RecordedEvent], payloads: any EventPayloadReader) {
         self.from = from
         self.next = next
         self.records = records
@@ -46,9 +46,8 @@ final class DecodedPage: Sendable {
         self.types = types
         self.decoded = records.indices.map { index in
             Result {
-                try records[index].withPayload { payload in
-                    try EventCatalogue.decode(type: types[index], schemaVersion: Int(records[index].schemaVersion), payload: Array(payload))
-                }
+                try EventCatalogue.decode(
+                    type: types[index], schemaVersion: Int(records[index].schemaVersion), payload: try payloads.payload(of: records[index]))
             }
         }
     }
@@ -67,6 +66,7 @@ final class ProjectionFeed: @unchecked Sendable {
     static let pageSize: UInt64 = 4096
 
     let log: EventLog
+    let payloads: any EventPayloadReader
     let capacity: Int
     /// How long a runner that is too far ahead waits for the slowest before it reads anyway.
     let patience: TimeInterval
@@ -80,7 +80,8 @@ final class ProjectionFeed: @unchecked Sendable {
     /// Events decoded so far: the log's length when every page was shared.
     let decodedEvents = Atomic<UInt64>(0)
 
-    init(log: EventLog, capacity: Int = 24, patience: TimeInterval = 0.25) {
+    init(log: EventLog, payloads: any EventPayloadReader, capacity: Int = 24, patience: TimeInterval = 0.25) {
+        self.payloads = payloads
         self.log = log
         self.capacity = capacity
         self.patience = patience
@@ -114,7 +115,7 @@ final class ProjectionFeed: @unchecked Sendable {
         let page: DecodedPage?
         do {
             let read = try log.read(from: from, limit: Int(end - from))
-            page = read.next > from ? DecodedPage(from: from, next: read.next, records: read.events) : nil
+            page = read.next > from ? DecodedPage(from: from, next: read.next, records: read.events, payloads: payloads) : nil
             decodedEvents.add(UInt64(read.events.count), ordering: .relaxed)
         } catch {
             condition.lock()

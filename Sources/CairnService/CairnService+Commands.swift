@@ -39,7 +39,8 @@ extension CairnService {
 
     @discardableResult
     public func execute(_ command: LeadCommand, _ metadata: CommandMetadata) async throws(CommandError) -> CommandOutcome {
-        try await execute(metadata, primary: command.stream, command: command) { d in
+        if case .capture(let capture) = command { try refuseSuppressed([capture.email, capture.phone].compactMap { $0 }) }
+        return try await execute(metadata, primary: command.stream, command: command) { d in
             let lead = try d.state(LeadDecider.self, command.stream)
             return try LeadDecider.decide(command, lead, d.context).map { StreamedEvent(command.stream, .lead($0)) }
         }
@@ -217,9 +218,8 @@ extension CairnService {
             for position in try log.positions(subject: customerId) {
                 guard let event = try log.event(at: position), event.type == "sales.ActivityLogged" else { continue }
                 count += 1
-                let decoded = try event.withPayload {
-                    try ActivityEvent.decode(type: event.type, schemaVersion: Int(event.schemaVersion), payload: Array($0))
-                }
+                let decoded = try ActivityEvent.decode(
+                    type: event.type, schemaVersion: Int(event.schemaVersion), payload: try vault.payload(of: event))
                 if case .logged(let logged) = decoded { last = max(last ?? logged.occurredAt, logged.occurredAt) }
             }
             return CustomerActivity(lastActivityAt: last, activityCount: count)
@@ -242,6 +242,19 @@ extension CairnService {
                 events = try CaseDecider.decide(command, serviceCase, d.context, policy: slaPolicy)
             }
             return events.map { StreamedEvent(command.stream, .serviceCase($0)) }
+        }
+    }
+}
+
+extension CairnService {
+    /// Refuses to collect again an address of someone whose data was erased.
+    func refuseSuppressed(_ addresses: [String]) throws(CommandError) {
+        for address in addresses where try isSuppressed(address) {
+            throw CommandError(
+                kind: .rejected, code: "contact.suppressed",
+                message:
+                    "this address belongs to a person whose personal data was erased; it is on the suppression list and is not collected again",
+                path: address.contains("@") ? "/email" : "/phone")
         }
     }
 }

@@ -8,24 +8,29 @@ import Foundation
 /// change) and answers from the log.
 ///
 /// ```swift
-/// let service = CairnService(log: log)
+/// let service = CairnService(log: log, vault: try PersonalDataVault.open(dataDirectory: data) { print($0) })
 /// let outcome = try await service.execute(.register(registration), CommandMetadata(actor: "user-7"))
 /// outcome.position   // the consistency token
 /// ```
 public final class CairnService: Sendable {
     public let log: EventLog
+    /// Seals personal data on the way in and opens it on the way out.
+    public let vault: PersonalDataVault
     /// The read models queries answer from, when the service runs them.
     public let projections: ProjectionEngine?
     let clock: any WallClock
     let slaPolicy: SlaPolicy
     /// Attempts at a command whose streams keep changing under it before it gives up.
     let maxAttempts: Int
+    /// Background rebuilds after erasures and retention runs.
+    let purges = PurgeRequests()
 
     public init(
-        log: EventLog, projections: ProjectionEngine? = nil, clock: any WallClock = SystemClock(), slaPolicy: SlaPolicy = .standard,
-        maxAttempts: Int = 10
+        log: EventLog, vault: PersonalDataVault, projections: ProjectionEngine? = nil, clock: any WallClock = SystemClock(),
+        slaPolicy: SlaPolicy = .standard, maxAttempts: Int = 10
     ) {
         self.log = log
+        self.vault = vault
         self.projections = projections
         self.clock = clock
         self.slaPolicy = slaPolicy
@@ -52,9 +57,8 @@ public final class CairnService: Sendable {
             for record in page {
                 if record.streamVersion > through { return (state, version) }
                 do {
-                    let event = try record.withPayload { payload in
-                        try D.Event.decode(type: record.type, schemaVersion: Int(record.schemaVersion), payload: Array(payload))
-                    }
+                    let event = try D.Event.decode(
+                        type: record.type, schemaVersion: Int(record.schemaVersion), payload: try vault.payload(of: record))
                     state = D.evolve(state, event)
                 } catch {
                     throw CommandError(
@@ -126,7 +130,10 @@ public final class CairnService: Sendable {
                 return CommandOutcome(
                     commandId: metadata.commandId, events: [], streamVersions: [:], position: log.committedThrough, isReplay: false)
             }
-            let appends = appendsFor(streamed, decision.versions, metadata, key)
+            let appends: [StreamAppend]
+            do { appends = try vault.seal(appendsFor(streamed, decision.versions, metadata, key), at: now) } catch {
+                throw CommandError(kind: .storage, code: "storage.keys", message: "sealing personal data: \(error)")
+            }
             do {
                 let result = try await log.append(appends)
                 return outcome(metadata.commandId, appends, result)
@@ -213,7 +220,7 @@ public final class CairnService: Sendable {
     }
 
     /// The events a command recorded earlier, if it ran before.
-    private func storedOutcome(of key: String, commandId: String) throws(CommandError) -> CommandOutcome? {
+    func storedOutcome(of key: String, commandId: String) throws(CommandError) -> CommandOutcome? {
         var events: [CommandOutcome.Recorded] = []
         do {
             while let event = try log.event(id: Self.eventId(key, events.count)) {

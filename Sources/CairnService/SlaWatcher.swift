@@ -73,9 +73,8 @@ public actor SlaWatcher {
         while true {
             let page = try service.log.read(from: next, limit: 4096, filter: EventFilter(categories: [StreamCategory.case.rawValue]))
             for record in page.events {
-                let event = try record.withPayload {
-                    try CaseEvent.decode(type: record.type, schemaVersion: Int(record.schemaVersion), payload: Array($0))
-                }
+                let event = try CaseEvent.decode(
+                    type: record.type, schemaVersion: Int(record.schemaVersion), payload: try service.vault.payload(of: record))
                 guard let stream = StreamName(parsing: record.stream) else { continue }
                 let state: CaseState
                 if let known = cases[stream.id] {

@@ -36,3 +36,42 @@ struct ComplianceCommandTests {
         #expect(altered.stdout.contains("(position 2): payload shown differs from the signed record"), "\(altered.stdout)")
     }
 }
+
+@Suite("Erasure, legal holds and retention from the command line")
+struct ErasureCommandTests {
+    @Test("hold blocks forget in one line; release, forget: no file keeps the data; retention reports; bad input exits 1 in one line")
+    func holdForgetRetention() async throws {
+        let data = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let registration =
+            #"{"type":"customers.CustomerRegistered","stream":"customer-c_1","subject":"c_1","payload":{"customerId":"c_1","kind":"person","personName":{"given":"Ada","family":"Quillfeather"},"emails":["ada.quill@example.org"],"phones":[],"addresses":[],"source":"cli"}}"#
+        let appended = try await cairn(["log", "append", "--data", data], input: registration + "\n")
+        #expect(appended.status == 0, "\(appended.stderr)")
+        #expect(appended.stderr.contains("generated a new master key"))
+        func holds(_ file: String) -> Bool { FileManager.default.contents(atPath: file)?.range(of: Data("Quillfeather".utf8)) != nil }
+        #expect(!holds(data + "/log/data.mdb"), "the name is sealed in the log")
+
+        let held = try await cairn(["compliance", "hold", "c_1", "--hold", "h1", "--matter", "Claim 7", "--data", data])
+        #expect(held.status == 0, "\(held.stderr)")
+        let refused = try await cairn([
+            "compliance", "forget", "c_1", "--request", "dsr-1", "--legal-basis", "GDPR Art. 17", "--data", data,
+        ])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.split(separator: "\n").count == 1 && refused.stderr.contains("customer.legalHold"), "\(refused.stderr)")
+        let released = try await cairn(["compliance", "hold", "c_1", "--hold", "h1", "--release", "--data", data])
+        #expect(released.status == 0, "\(released.stderr)")
+        let forgot = try await cairn(["compliance", "forget", "c_1", "--request", "dsr-1", "--legal-basis", "GDPR Art. 17", "--data", data])
+        #expect(forgot.status == 0, "\(forgot.stderr)")
+        for path in try FileManager.default.subpathsOfDirectory(atPath: data) {
+            #expect(!holds(data + "/" + path), "\(path) still holds the erased name")
+        }
+        let verified = try await cairn(["log", "verify", "--data", data])
+        #expect(verified.status == 0, "\(verified.stderr)")
+
+        let retention = try await cairn(["compliance", "retention", "activity=24", "case=36", "--data", data])
+        #expect(retention.status == 0, "\(retention.stderr)")
+        #expect(retention.stdout.contains("activity: data recorded before"))
+        let bad = try await cairn(["compliance", "retention", "order=12", "--data", data])
+        #expect(bad.status != 0 && bad.stderr.split(separator: "\n").count == 1, "\(bad.stderr)")
+    }
+}

@@ -41,6 +41,9 @@ struct ProjectionCrashTests {
         #expect(generated.status == 0, "\(generated.stderr)")
         try FileManager.default.createDirectory(atPath: reference + "/log", withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: victim + "/log/data.mdb", toPath: reference + "/log/data.mdb")
+        // The personal data in it opens with the victim's keys.
+        try FileManager.default.copyItem(atPath: victim + "/keys", toPath: reference + "/keys")
+        try FileManager.default.copyItem(atPath: victim + "/master.key", toPath: reference + "/master.key")
 
         var kills = 0
         for _ in 0..<3 {

@@ -178,10 +178,37 @@ struct CustomerDeciderTests {
         Row(
             "unsubscribe twice", given: [reg, .unsubscribed(.init(customerId: ada, channel: .email, campaignId: nil))],
             .recordUnsubscribe(customerId: ada, channel: .email, campaignId: nil), .rejected("customer.alreadyUnsubscribed")),
-        Row("record erasure", given: [reg], .recordErasure(customerId: ada, requestId: "dsr_1"), .events(["customers.PersonalDataErased"])),
         Row(
-            "record erasure twice", given: [reg, erased], .recordErasure(customerId: ada, requestId: "dsr_2"), .rejected("customer.erased")),
-        Row("erase unknown", .recordErasure(customerId: ada, requestId: "dsr_2"), .rejected("customer.notFound")),
+            "record erasure", given: [reg], .recordErasure(customerId: ada, requestId: "dsr_1", legalBasis: "GDPR Art. 17(1)(a)"),
+            .events(["customers.PersonalDataErased"])),
+        Row(
+            "record erasure twice", given: [reg, erased],
+            .recordErasure(customerId: ada, requestId: "dsr_2", legalBasis: "GDPR Art. 17(1)(a)"), .rejected("customer.erased")),
+        Row(
+            "erase unknown", .recordErasure(customerId: ada, requestId: "dsr_2", legalBasis: "GDPR Art. 17(1)(a)"),
+            .rejected("customer.notFound")),
+        Row(
+            "erase under legal hold", given: [reg, .legalHoldPlaced(.init(customerId: ada, holdId: "h_1", matter: "Claim 7"))],
+            .recordErasure(customerId: ada, requestId: "dsr_3", legalBasis: "GDPR Art. 17(1)(a)"), .rejected("customer.legalHold")),
+        Row(
+            "erase after the hold is released",
+            given: [
+                reg, .legalHoldPlaced(.init(customerId: ada, holdId: "h_1", matter: "Claim 7")),
+                .legalHoldReleased(.init(customerId: ada, holdId: "h_1")),
+            ],
+            .recordErasure(customerId: ada, requestId: "dsr_3", legalBasis: "GDPR Art. 17(1)(a)"), .events(["customers.PersonalDataErased"])
+        ),
+        Row(
+            "erase without a legal basis", given: [reg], .recordErasure(customerId: ada, requestId: "dsr_4", legalBasis: ""),
+            .rejected("validation.failed")),
+        Row(
+            "place a hold", given: [reg], .placeLegalHold(customerId: ada, holdId: "h_1", matter: "Claim 7"),
+            .events(["customers.LegalHoldPlaced"])),
+        Row(
+            "place a hold twice", given: [reg, .legalHoldPlaced(.init(customerId: ada, holdId: "h_1", matter: "Claim 7"))],
+            .placeLegalHold(customerId: ada, holdId: "h_1", matter: "Claim 7"), .rejected("customer.alreadyHeld")),
+        Row("hold an unknown customer", .placeLegalHold(customerId: ada, holdId: "h_1", matter: "Claim 7"), .rejected("customer.notFound")),
+        Row("release a hold never placed", given: [reg], .releaseLegalHold(customerId: ada, holdId: "h_1"), .rejected("customer.notHeld")),
     ]
 
     @Test(arguments: rows)
@@ -332,7 +359,8 @@ struct CustomerMergeTests {
 struct CustomerErasureTests {
     @Test func mergedAndClosedCustomersCanBeErased() throws {
         for history in [[reg, merged], [reg, closed]] {
-            let events = try CustomerDecider.decide(.recordErasure(customerId: ada, requestId: "dsr_9"), Fixture.customer(history), ctx)
+            let events = try CustomerDecider.decide(
+                .recordErasure(customerId: ada, requestId: "dsr_9", legalBasis: "GDPR Art. 17(1)(a)"), Fixture.customer(history), ctx)
             #expect(events.map(\.type) == ["customers.PersonalDataErased"])
         }
     }

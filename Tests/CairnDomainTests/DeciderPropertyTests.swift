@@ -135,7 +135,9 @@ struct DeciderPropertyTests {
                         .map { StreamedEvent(StreamName(.campaign, "k"), .campaign($0)) }
                     case 8:
                         streamed = try CustomerDecider.decide(
-                            op % 3 == 0 ? .recordErasure(customerId: id, requestId: "r") : .tag(customerId: id, tag: "vip"), customer, c
+                            op % 3 == 0
+                                ? .recordErasure(customerId: id, requestId: "r", legalBasis: "GDPR Art. 17(1)(a)")
+                                : .tag(customerId: id, tag: "vip"), customer, c
                         )
                         .map { StreamedEvent(StreamName(.customer, id), .customer($0)) }
                     case 9:

@@ -141,7 +141,9 @@ struct AuthTests {
             #expect(try await server.request(.GET, "/v1/customers", role: .consumer).status == 403)
             #expect(try await server.request(.GET, "/v1/events", role: .sales).status == 403)
             #expect(try await server.request(.GET, "/metrics", role: .sales).status == 403)
-            #expect(try await server.request(.POST, "/v1/customers/c1/erasure", role: .sales, json: #"{"requestId":"r"}"#).status == 403)
+            #expect(
+                try await server.request(.POST, "/v1/customers/c1/erasure", role: .sales, json: #"{"requestId":"r","legalBasis":"GDPR"}"#)
+                    .status == 403)
 
             #expect(try await server.request(.GET, "/v1/events", role: .consumer).status == 200)
             #expect(try await server.request(.GET, "/v1/customers", role: .compliance).status == 200)

@@ -327,22 +327,22 @@ struct AsOfTests {
             let closed = try await d.customer(.close(customerId: "ada", reason: "requested"))
             try await d.register("bob")  // another stream moves the log on
 
-            let beforeAnything = try customerState("ada", asOf: .position(0), in: d.log)
+            let beforeAnything = try customerState("ada", asOf: .position(0), in: d.log, payloads: StoredPayloads())
             #expect(beforeAnything.state.status == .notRegistered)
             #expect(beforeAnything.version == 0)
 
-            let atTag = try customerState("ada", asOf: .position(tagged), in: d.log)
+            let atTag = try customerState("ada", asOf: .position(tagged), in: d.log, payloads: StoredPayloads())
             #expect(atTag.state.status == .active)
             #expect(atTag.state.tags == ["vip"])
             #expect(atTag.state.attributes.isEmpty)
             #expect(atTag.state.hasConsent(.email, for: .marketing))
             #expect(atTag.position == tagged)
 
-            let byTime = try customerState("ada", asOf: .time(taggedAt), in: d.log)
+            let byTime = try customerState("ada", asOf: .time(taggedAt), in: d.log, payloads: StoredPayloads())
             #expect(byTime.state == atTag.state)
             #expect(byTime.version == atTag.version)
 
-            let now = try customerState("ada", asOf: .position(.max), in: d.log)
+            let now = try customerState("ada", asOf: .position(.max), in: d.log, payloads: StoredPayloads())
             #expect(now.state.status == .closed)
             #expect(now.state.attributes["tier"] == .string("gold"))
             #expect(now.position == closed)
@@ -366,19 +366,19 @@ struct AsOfTests {
             d.clock.advance(by: 86_400)
             try await d.opportunity(.win(opportunityId: "op-1"))
 
-            let then = try opportunityState("op-1", asOf: .position(proposal), in: d.log)
+            let then = try opportunityState("op-1", asOf: .position(proposal), in: d.log, payloads: StoredPayloads())
             #expect(then.state.status == .open)
             #expect(then.state.stage == .proposal)
             #expect(then.state.amount == Money("1000", "EUR")!)
-            let sameTime = try opportunityState("op-1", asOf: .time(proposalTime), in: d.log)
+            let sameTime = try opportunityState("op-1", asOf: .time(proposalTime), in: d.log, payloads: StoredPayloads())
             #expect(sameTime.state == then.state)
             let dayAfter = try opportunityState(
                 "op-1", asOf: .time(CairnStore.Timestamp(microsecondsSinceEpoch: proposalTime.microsecondsSinceEpoch + 86_400_000_000)),
-                in: d.log)
+                in: d.log, payloads: StoredPayloads())
             #expect(dayAfter.state.amount == Money("1500", "EUR")!)
             #expect(dayAfter.state.status == .open)
 
-            let now = try opportunityState("op-1", asOf: .position(.max), in: d.log)
+            let now = try opportunityState("op-1", asOf: .position(.max), in: d.log, payloads: StoredPayloads())
             #expect(now.state.status == .won)
             #expect(now.state.timesWon == 1)
             #expect(now.version == 4)

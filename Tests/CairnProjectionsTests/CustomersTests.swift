@@ -213,7 +213,7 @@ struct CustomerTimelineTests {
         try await withCustomerModels { s, engine in
             try await Self.life(s)
             try await engine.settle(s)  // folded before the erasure: the fold must rewrite them
-            try await s.customer(.recordErasure(customerId: "ada", requestId: "dsr-7"))
+            try await s.customer(.recordErasure(customerId: "ada", requestId: "dsr-7", legalBasis: "GDPR Art. 17(1)(a)"))
             // A response arriving after the erasure is stored without its personal parts too.
             try await s.respond("spring", "ada", .bounced(.soft, reason: "mailbox of Lovelace full"))
             try await engine.settle(s)
@@ -390,7 +390,7 @@ struct Customer360Tests {
             try await s.customer(CustomerFixture.registration("dup", family: "Lovelace", email: "dup@example.com"))
             try await s.merge("dup", into: "ada")
             try await engine.settle(s)
-            try await s.customer(.recordErasure(customerId: "ada", requestId: "dsr-1"))
+            try await s.customer(.recordErasure(customerId: "ada", requestId: "dsr-1", legalBasis: "GDPR Art. 17(1)(a)"))
             try await engine.settle(s)
             let ada = try #require(try Customer360Query.customer(engine, id: "ada"))
             #expect(ada.status == .erased && ada.isErased)
@@ -421,7 +421,7 @@ struct CustomerReadModelsDeterminismTests {
             try await s.activity("act-dup", customer: "dup", summary: "duplicate call")
             try await s.merge("dup", into: "ada")
             try await s.customer(CustomerFixture.registration("bob", given: "Bob", family: "Stone", email: "bob@example.com"))
-            try await s.customer(.recordErasure(customerId: "bob", requestId: "dsr-2"))
+            try await s.customer(.recordErasure(customerId: "bob", requestId: "dsr-2", legalBasis: "GDPR Art. 17(1)(a)"))
             try await engine.settle(s)
             let timeline = try engine.digest(CustomerTimelineQuery.projection)
             let view = try engine.digest(Customer360Query.projection)

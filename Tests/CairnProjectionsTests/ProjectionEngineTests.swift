@@ -222,10 +222,12 @@ struct EngineLockTests {
                     // flock is per open file description: a second open in the same process
                     // conflicts just as another process would.
                     #expect(throws: ProjectionError.self) {
-                        _ = try ProjectionEngine(log: log, directory: dir + "/projections", projectors: [CountingProjector()])
+                        _ = try ProjectionEngine(
+                            log: log, payloads: StoredPayloads(), directory: dir + "/projections", projectors: [CountingProjector()])
                     }
                     do {
-                        _ = try ProjectionEngine(log: log, directory: dir + "/projections", projectors: [CountingProjector()])
+                        _ = try ProjectionEngine(
+                            log: log, payloads: StoredPayloads(), directory: dir + "/projections", projectors: [CountingProjector()])
                     } catch let error as ProjectionError {
                         #expect(error.code == .inUse)
                         #expect(error.message.contains("pid \(getpid())"))

@@ -172,7 +172,8 @@ func withEngine<T>(
     var options = ProjectionEngine.Options()
     options.batchSize = batchSize
     options.initialMapSize = 1 << 20
-    let engine = try ProjectionEngine(log: log, directory: dir + "/projections", projectors: projectors, options: options)
+    let engine = try ProjectionEngine(
+        log: log, payloads: StoredPayloads(), directory: dir + "/projections", projectors: projectors, options: options)
     do {
         let value = try await body(engine)
         await engine.close()

@@ -13,8 +13,10 @@ struct QueryTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-query-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let log = try EventLog(directory: dir + "/log")
-        let engine = try ProjectionEngine(log: log, directory: dir + "/projections", projectors: ReadModels.all)
-        let service = CairnService(log: log, projections: engine)
+        let vault = try testVault(dir)
+        defer { vault.close() }
+        let engine = try ProjectionEngine(log: log, payloads: vault, directory: dir + "/projections", projectors: ReadModels.all)
+        let service = CairnService(log: log, vault: vault, projections: engine)
         do {
             try await service.execute(Fixture.registration("c_1"), meta())
             let tagged = try await service.execute(.tag(customerId: "c_1", tag: "vip"), meta())

@@ -56,9 +56,8 @@ struct SalesforceImportTests {
             while true {
                 let page = try service.log.read(from: position, limit: 1000)
                 for event in page.events where event.type == "customers.CustomerRegistered" {
-                    let customer = try event.withPayload {
-                        try CustomerEvent.decode(type: event.type, schemaVersion: 1, payload: Array($0))
-                    }
+                    let customer = try CustomerEvent.decode(
+                        type: event.type, schemaVersion: 1, payload: try service.vault.payload(of: event))
                     guard case .registered(let registered) = customer else { continue }
                     if case .date(let born)? = registered.attributes["birthDate"] { #expect(born.description <= today) }
                     #expect(registered.phones.allSatisfy { $0.hasPrefix("+1") })

@@ -25,8 +25,10 @@ struct SubjectAccessExportTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-export-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let log = try EventLog(directory: dir + "/log")
-        let engine = try ProjectionEngine(log: log, directory: dir + "/projections", projectors: ReadModels.all)
-        let service = CairnService(log: log, projections: engine)
+        let vault = try testVault(dir)
+        defer { vault.close() }
+        let engine = try ProjectionEngine(log: log, payloads: vault, directory: dir + "/projections", projectors: ReadModels.all)
+        let service = CairnService(log: log, vault: vault, projections: engine)
         do {
             try await history(service)
             let signer = try TreeHeadSigner.generate()

@@ -19,14 +19,21 @@ func withService<T>(clock: ManualClock = ManualClock(), _ body: (CairnService, M
     var options = EventLog.Options()
     options.clock = clock
     let log = try EventLog(directory: dir + "/log", options: options)
+    let vault = try testVault(dir)
+    defer { vault.close() }
     do {
-        let value = try await body(CairnService(log: log, clock: clock), clock)
+        let value = try await body(CairnService(log: log, vault: vault, clock: clock), clock)
         await log.close()
         return value
     } catch {
         await log.close()
         throw error
     }
+}
+
+/// Data keys in `<dir>/keys` under a fresh master key.
+func testVault(_ dir: String) throws -> PersonalDataVault {
+    PersonalDataVault(keys: try DataKeyStore(directory: dir + "/keys", master: .generate()))
 }
 
 func meta(_ commandId: String = UUID().uuidString, actor: String = "u_test", expectedVersion: UInt64? = nil) -> CommandMetadata {

@@ -22,32 +22,72 @@ struct DataKeyStoreTests {
         #expect(try AESGCM.open(AESGCM.seal([], key: key), key: key) == [])
     }
 
-    @Test("Keys survive reopening, only with their master key; a destroyed key is gone from every file and never remade")
+    @Test("HMAC-SHA-256 matches RFC 4231; field sealing is deterministic, bound to its context, and opens only with its event key")
+    func fieldCipher() throws {
+        let mac = HMACSHA256.mac(key: Array("Jefe".utf8), Array("what do ya want for nothing?".utf8))
+        #expect(mac.withUnsafeBytes { SHA256Digest(bytes: $0) }.hex == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+        let dataKey = AESGCM.randomKey()
+        let eventKey = FieldCipher.eventKey(dataKey: dataKey, eventId: Array(repeating: 7, count: 16))
+        #expect(eventKey != FieldCipher.eventKey(dataKey: dataKey, eventId: Array(repeating: 8, count: 16)))
+        let text = Array("\"ada@example.org\"".utf8)
+        let sealed = FieldCipher.seal(text, eventKey: eventKey, context: Array("c/email".utf8))
+        #expect(sealed == FieldCipher.seal(text, eventKey: eventKey, context: Array("c/email".utf8)))
+        #expect(sealed != FieldCipher.seal(Array("\"bob@example.org\"".utf8), eventKey: eventKey, context: Array("c/email".utf8)))
+        #expect(Array(sealed.prefix(12)) != Array(FieldCipher.seal(text, eventKey: eventKey, context: Array("c/phone".utf8)).prefix(12)))
+        #expect(try FieldCipher.open(sealed, eventKey: eventKey, context: Array("c/email".utf8)) == text)
+        #expect(throws: AESGCM.OpenError.self) { try FieldCipher.open(sealed, eventKey: eventKey, context: Array("c/phone".utf8)) }
+        #expect(throws: AESGCM.OpenError.self) { try FieldCipher.open(sealed, eventKey: dataKey, context: Array("c/email".utf8)) }
+    }
+
+    @Test("Months: from timestamps, to and from yyyy-mm, across years and before 1970")
+    func months() {
+        #expect(KeyMonth(Timestamp(rfc3339: "2026-11-23T10:00:00Z")!).description == "2026-11")
+        #expect(KeyMonth(Timestamp(rfc3339: "2026-12-31T23:59:59.999Z")!).description == "2026-12")
+        #expect(KeyMonth(Timestamp(rfc3339: "2027-01-01T00:00:00Z")!).description == "2027-01")
+        #expect(KeyMonth(Timestamp(rfc3339: "1969-12-31T23:59:59Z")!).description == "1969-12")
+        #expect(KeyMonth("2024-02")!.adding(months: 11).description == "2025-01")
+        #expect(KeyMonth("2024-13") == nil && KeyMonth("24-01") == nil)
+        #expect(DataKeyID("c_1/activity") == DataKeyID(owner: "c_1", scope: "activity"))
+        #expect(DataKeyID("c_1") == nil && DataKeyID("c_1/a/b") == nil)
+    }
+
+    @Test("Keys survive reopening, only with their master key; an erased owner's keys are gone from every file and never remade")
     func lifecycle() async throws {
         try await withTemporaryDirectory { dir in
             let master = MasterKey.generate()
+            let month = KeyMonth("2026-11")!
+            let ada = DataKeyID(owner: "c_ada", scope: "customer")
+            let adaNotes = DataKeyID(owner: "c_ada", scope: "activity")
+            let grace = DataKeyID(owner: "c_grace", scope: "customer")
             let store = try DataKeyStore(directory: dir + "/keys", master: master)
-            let ada = try #require(try store.key(for: "c_ada", create: true))
-            let grace = try #require(try store.key(for: "c_grace", create: true))
-            #expect(try store.key(for: "c_nobody", create: false) == nil)
-            #expect(try store.key(for: "c_ada", create: true) == ada)
+            try store.prepare([ada, adaNotes, grace], month: month)
+            let adaKey = try store.sealingKey(for: ada, month: month)
+            #expect(adaKey.month == month)
+            let graceKey = try #require(try store.openingKey(for: grace, month: month))
+            #expect(try store.openingKey(for: ada, month: month) == adaKey.key)
+            #expect { try store.openingKey(for: DataKeyID(owner: "c_nobody", scope: "customer"), month: month) } throws: {
+                ($0 as? DataKeyError)?.code == .missing
+            }
             store.close()
             let raw = try LMDBEnvironment(path: dir + "/keys")
             let keysDatabase = try raw.database("keys")
-            let wrapped = try raw.read { txn in Array(try #require(try txn.get(keysDatabase, Array("c_ada".utf8)))) }
+            let wrapped = try raw.read { txn in Array(try #require(try txn.get(keysDatabase, Array("c_ada/customer".utf8)))) }
             raw.close()
 
             #expect { try DataKeyStore(directory: dir + "/keys", master: MasterKey.generate()) } throws: {
                 ($0 as? DataKeyError)?.code == .wrongMasterKey
             }
             let reopened = try DataKeyStore(directory: dir + "/keys", master: master)
-            #expect(try reopened.key(for: "c_ada", create: false) == ada)
-            #expect(try reopened.destroy("c_ada", at: Timestamp(microsecondsSinceEpoch: 1)))
-            #expect(try !reopened.destroy("c_ada", at: Timestamp(microsecondsSinceEpoch: 2)))
-            #expect(try reopened.isDestroyed("c_ada"))
-            #expect { try reopened.key(for: "c_ada", create: true) } throws: { ($0 as? DataKeyError)?.code == .destroyed }
-            #expect(try reopened.key(for: "c_grace", create: false) == grace)
-            #expect(try reopened.subjectCount() == 1)
+            #expect(try reopened.openingKey(for: ada, month: month) == adaKey.key)
+            #expect(try reopened.erase(owners: ["c_ada"], at: Timestamp(microsecondsSinceEpoch: 1)).count == 2)
+            #expect(try reopened.erasure(of: "c_ada") == Timestamp(microsecondsSinceEpoch: 1))
+            #expect(try reopened.openingKey(for: ada, month: month) == nil)
+            #expect(try reopened.openingKey(for: adaNotes, month: month.adding(months: 3)) == nil)
+            #expect { try reopened.sealingKey(for: DataKeyID(owner: "c_ada", scope: "case"), month: month) } throws: {
+                ($0 as? DataKeyError)?.code == .destroyed
+            }
+            #expect(try reopened.openingKey(for: grace, month: month) == graceKey)
+            #expect(try reopened.keyCount() == 1)
             reopened.close()
 
             // Neither the key nor its wrapped form is anywhere under the directory.
@@ -55,10 +95,68 @@ struct DataKeyStoreTests {
             #expect(files.contains { $0.hasSuffix("data.mdb") })
             for file in files {
                 guard let bytes = FileManager.default.contents(atPath: file) else { continue }
-                let holdsKey = contains([UInt8](bytes), ada)
+                let holdsKey = contains([UInt8](bytes), adaKey.key)
                 let holdsWrapped = contains([UInt8](bytes), wrapped)
                 #expect(!holdsKey, "\(file) holds the destroyed key")
                 #expect(!holdsWrapped, "\(file) holds the destroyed key, wrapped")
+            }
+        }
+    }
+
+    @Test("Retention advances a key past the months it expires: they never open again, later months still do, held owners keep theirs")
+    func retention() async throws {
+        try await withTemporaryDirectory { dir in
+            let store = try DataKeyStore(directory: dir + "/keys", master: MasterKey.generate())
+            let start = KeyMonth("2024-01")!
+            let ada = DataKeyID(owner: "c_ada", scope: "activity")
+            let held = DataKeyID(owner: "c_held", scope: "activity")
+            let profile = DataKeyID(owner: "c_ada", scope: "customer")
+            try store.prepare([ada, held, profile], month: start)
+            let before = try (0..<6).map { try #require(try store.openingKey(for: ada, month: start.adding(months: $0))) }
+            #expect(Set(before).count == 6)
+            let heldKeys = try (0..<6).map { try store.openingKey(for: held, month: start.adding(months: $0)) }
+            let profileKey = try store.openingKey(for: profile, month: start)
+
+            let expired = try store.expire(scope: "activity", before: start.adding(months: 3), sparing: ["c_held"])
+            #expect(expired == [ada])
+            #expect(try (0..<3).map { try store.openingKey(for: ada, month: start.adding(months: $0)) } == [nil, nil, nil])
+            #expect(try (3..<6).map { try store.openingKey(for: ada, month: start.adding(months: $0)) } == Array(before[3...]))
+            #expect(try store.sealingKey(for: ada, month: start).month == start.adding(months: 3))
+            #expect(try store.firstKeptMonth(of: ada) == start.adding(months: 3))
+            #expect(try (0..<6).map { try store.openingKey(for: held, month: start.adding(months: $0)) } == heldKeys)
+            #expect(try store.openingKey(for: profile, month: start) == profileKey)
+            #expect(try store.expire(scope: "activity", before: start.adding(months: 3), sparing: []) == [held])
+            store.close()
+
+            for file in try FileManager.default.subpathsOfDirectory(atPath: dir).map({ dir + "/" + $0 }) {
+                guard let bytes = FileManager.default.contents(atPath: file) else { continue }
+                #expect(!contains([UInt8](bytes), before[0]), "\(file) holds an expired key")
+            }
+        }
+    }
+
+    @Test("Legal holds and fingerprints persist; a fingerprint is a keyed hash, not the value")
+    func holdsAndFingerprints() async throws {
+        try await withTemporaryDirectory { dir in
+            let master = MasterKey.generate()
+            let store = try DataKeyStore(directory: dir + "/keys", master: master)
+            try store.setHold("h1", on: "c_1", placed: true)
+            try store.setHold("h2", on: "c_1", placed: true)
+            try store.setHold("h1", on: "c_2", placed: true)
+            try store.setHold("h1", on: "c_1", placed: false)
+            try store.addFingerprint(of: "ada@example.org", at: Timestamp(microsecondsSinceEpoch: 5))
+            store.close()
+            let reopened = try DataKeyStore(directory: dir + "/keys", master: master)
+            #expect(try reopened.heldOwners() == ["c_1", "c_2"])
+            try reopened.setHold("h2", on: "c_1", placed: false)
+            #expect(try reopened.heldOwners() == ["c_2"])
+            #expect(try reopened.hasFingerprint(of: "ada@example.org"))
+            #expect(try !reopened.hasFingerprint(of: "bob@example.org"))
+            #expect(try reopened.fingerprintCount() == 1)
+            reopened.close()
+            for file in try FileManager.default.subpathsOfDirectory(atPath: dir).map({ dir + "/" + $0 }) {
+                guard let bytes = FileManager.default.contents(atPath: file) else { continue }
+                #expect(!contains([UInt8](bytes), Array("ada@example.org".utf8)))
             }
         }
     }
@@ -68,14 +166,17 @@ struct DataKeyStoreTests {
         try await withTemporaryDirectory { dir in
             let old = MasterKey.generate()
             let new = MasterKey.generate()
+            let month = KeyMonth("2026-01")!
             let store = try DataKeyStore(directory: dir + "/keys", master: old)
-            let keys = try (0..<50).map { try store.key(for: "c_\($0)", create: true)! }
+            let ids = (0..<50).map { DataKeyID(owner: "c_\($0)", scope: "customer") }
+            try store.prepare(ids, month: month)
+            let keys = try ids.map { try store.openingKey(for: $0, month: month)! }
             try store.rotate(to: new)
-            #expect(try (0..<50).map { try store.key(for: "c_\($0)", create: false)! } == keys)
+            #expect(try ids.map { try store.openingKey(for: $0, month: month)! } == keys)
             store.close()
             #expect(throws: DataKeyError.self) { try DataKeyStore(directory: dir + "/keys", master: old) }
             let reopened = try DataKeyStore(directory: dir + "/keys", master: new)
-            #expect(try reopened.key(for: "c_7", create: false) == keys[7])
+            #expect(try reopened.openingKey(for: ids[7], month: month) == keys[7])
             reopened.close()
         }
     }
@@ -101,7 +202,8 @@ struct DataKeyStoreTests {
         try await withTemporaryDirectory { dir in
             let master = MasterKey.generate()
             let store = try DataKeyStore(directory: dir + "/keys", master: master)
-            let key = try #require(try store.key(for: "c_1", create: true))
+            let id = DataKeyID(owner: "c_1", scope: "customer")
+            let key = try store.sealingKey(for: id, month: KeyMonth("2026-01")!).key
             store.close()
             // As if the process died after moving the old store aside and before moving the copy in.
             let env = try LMDBEnvironment(path: dir + "/keys")
@@ -109,7 +211,7 @@ struct DataKeyStoreTests {
             env.close()
             try FileManager.default.moveItem(atPath: dir + "/keys", toPath: dir + "/keys.retired")
             let recovered = try DataKeyStore(directory: dir + "/keys", master: master)
-            #expect(try recovered.key(for: "c_1", create: false) == key)
+            #expect(try recovered.openingKey(for: id, month: KeyMonth("2026-01")!) == key)
             #expect(!FileManager.default.fileExists(atPath: dir + "/keys.retired"))
             recovered.close()
         }

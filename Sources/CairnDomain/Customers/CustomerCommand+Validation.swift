@@ -59,7 +59,13 @@ extension CustomerCommand {
             }
             v.text(reason, "/reason", max: 500)
         case .recordUnsubscribe(_, _, let campaignId): if let c = campaignId { v.id(c, "/campaignId") }
-        case .recordErasure(_, let requestId): v.id(requestId, "/requestId")
+        case .recordErasure(_, let requestId, let legalBasis):
+            v.id(requestId, "/requestId")
+            v.text(legalBasis, "/legalBasis", max: 200)
+        case .placeLegalHold(_, let holdId, let matter):
+            v.id(holdId, "/holdId")
+            v.text(matter, "/matter", max: 500)
+        case .releaseLegalHold(_, let holdId): v.id(holdId, "/holdId")
         }
         return v.issues
     }

@@ -23,7 +23,10 @@ public enum CustomerCommand: Sendable, Hashable {
     case reopen(customerId: CustomerID)
     case invalidateContactPoint(customerId: CustomerID, channel: ContactChannel, value: String, reason: String)
     case recordUnsubscribe(customerId: CustomerID, channel: ContactChannel, campaignId: CampaignID?)
-    case recordErasure(customerId: CustomerID, requestId: String)
+    /// The subject's personal data is being erased, for `legalBasis`; refused while a legal hold is in force.
+    case recordErasure(customerId: CustomerID, requestId: String, legalBasis: String)
+    case placeLegalHold(customerId: CustomerID, holdId: String, matter: String)
+    case releaseLegalHold(customerId: CustomerID, holdId: String)
 
     public struct Registration: Sendable, Hashable {
         public var customerId: CustomerID
@@ -86,7 +89,8 @@ public enum CustomerCommand: Sendable, Hashable {
             .addAddress(let id, _), .removeAddress(let id, _), .setAttribute(let id, _, _), .unsetAttribute(let id, _),
             .linkOrganization(let id, _, _), .unlinkOrganization(let id, _), .grantConsent(let id, _, _),
             .withdrawConsent(let id, _, _, _, _), .tag(let id, _), .untag(let id, _), .close(let id, _), .reopen(let id),
-            .invalidateContactPoint(let id, _, _, _), .recordUnsubscribe(let id, _, _), .recordErasure(let id, _):
+            .invalidateContactPoint(let id, _, _, _), .recordUnsubscribe(let id, _, _), .recordErasure(let id, _, _),
+            .placeLegalHold(let id, _, _), .releaseLegalHold(let id, _):
             id
         }
     }

@@ -33,10 +33,30 @@ public enum CustomerDecider: Decider {
         }
 
         // Erasure is a legal obligation: it applies to merged and closed customers alike.
-        if case .recordErasure(_, let requestId) = command {
+        // So is a legal hold, which is why one suspends erasure.
+        switch command {
+        case .recordErasure(_, let requestId, let legalBasis):
             guard state.exists else { throw .notFound("customer", id) }
             guard !state.erased else { throw .rule("customer.erased", "Customer \(id)'s personal data is already erased.") }
-            return [.personalDataErased(.init(customerId: id, requestId: requestId))]
+            if let hold = state.legalHolds.keys.sorted().first {
+                throw .rule(
+                    "customer.legalHold",
+                    "Customer \(id) is under legal hold \(hold) (\(state.legalHolds[hold]!)); release it before erasing.")
+            }
+            return [.personalDataErased(.init(customerId: id, requestId: requestId, legalBasis: legalBasis))]
+        case .placeLegalHold(_, let holdId, let matter):
+            guard state.exists else { throw .notFound("customer", id) }
+            guard state.legalHolds[holdId] == nil else {
+                throw .rule("customer.alreadyHeld", "Customer \(id) is already under legal hold \(holdId).", path: "/holdId")
+            }
+            return [.legalHoldPlaced(.init(customerId: id, holdId: holdId, matter: matter))]
+        case .releaseLegalHold(_, let holdId):
+            guard state.exists else { throw .notFound("customer", id) }
+            guard state.legalHolds[holdId] != nil else {
+                throw .rule("customer.notHeld", "Customer \(id) is not under legal hold \(holdId).", path: "/holdId")
+            }
+            return [.legalHoldReleased(.init(customerId: id, holdId: holdId))]
+        default: break
         }
 
         try requireReachable(state, id)
@@ -76,7 +96,7 @@ public enum CustomerDecider: Decider {
         guard !state.erased else { throw .rule("customer.erased", "Customer \(id)'s personal data was erased.") }
 
         switch command {
-        case .register, .withdrawConsent, .recordUnsubscribe, .recordErasure, .reopen:
+        case .register, .withdrawConsent, .recordUnsubscribe, .recordErasure, .placeLegalHold, .releaseLegalHold, .reopen:
             return []  // handled above
         case .updateProfile(let p):
             if p.personName != nil, state.kind != .person {

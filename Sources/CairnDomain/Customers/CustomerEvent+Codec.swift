@@ -26,6 +26,8 @@ extension CustomerEvent: AggregateEvent {
         case .contactPointInvalidated: "customers.ContactPointInvalidated"
         case .unsubscribed: "customers.CustomerUnsubscribed"
         case .personalDataErased: "customers.PersonalDataErased"
+        case .legalHoldPlaced: "customers.LegalHoldPlaced"
+        case .legalHoldReleased: "customers.LegalHoldReleased"
         }
     }
 
@@ -59,6 +61,8 @@ extension CustomerEvent: AggregateEvent {
         case .contactPointInvalidated(let e): e.customerId
         case .unsubscribed(let e): e.customerId
         case .personalDataErased(let e): e.customerId
+        case .legalHoldPlaced(let e): e.customerId
+        case .legalHoldReleased(let e): e.customerId
         }
     }
 
@@ -111,7 +115,10 @@ extension CustomerEvent: AggregateEvent {
             .object(["customerId": e.customerId.json, "channel": e.channel.json, "value": e.value.json, "reason": e.reason.json])
         case .unsubscribed(let e):
             .object(compacting: ["customerId": e.customerId.json, "channel": e.channel.json, "campaignId": e.campaignId?.json])
-        case .personalDataErased(let e): .object(["customerId": e.customerId.json, "requestId": e.requestId.json])
+        case .personalDataErased(let e):
+            .object(compacting: ["customerId": e.customerId.json, "requestId": e.requestId.json, "legalBasis": e.legalBasis?.json])
+        case .legalHoldPlaced(let e): .object(["customerId": e.customerId.json, "holdId": e.holdId.json, "matter": e.matter.json])
+        case .legalHoldReleased(let e): .object(["customerId": e.customerId.json, "holdId": e.holdId.json])
         }
     }
 
@@ -176,7 +183,12 @@ extension CustomerEvent: AggregateEvent {
             case "customers.CustomerUnsubscribed":
                 return .unsubscribed(.init(customerId: id, channel: try r.required("channel"), campaignId: try r.optional("campaignId")))
             case "customers.PersonalDataErased":
-                return .personalDataErased(.init(customerId: id, requestId: try r.required("requestId")))
+                return .personalDataErased(
+                    .init(customerId: id, requestId: try r.required("requestId"), legalBasis: try r.optional("legalBasis")))
+            case "customers.LegalHoldPlaced":
+                return .legalHoldPlaced(.init(customerId: id, holdId: try r.required("holdId"), matter: try r.required("matter")))
+            case "customers.LegalHoldReleased":
+                return .legalHoldReleased(.init(customerId: id, holdId: try r.required("holdId")))
             default:
                 throw EventDecoding.unknown(type, schemaVersion, known: false)
             }
@@ -209,5 +221,7 @@ extension CustomerEvent: AggregateEvent {
         "customers.ContactPointInvalidated": ["/value"],
         "customers.CustomerUnsubscribed": [],
         "customers.PersonalDataErased": [],
+        "customers.LegalHoldPlaced": [],
+        "customers.LegalHoldReleased": [],
     ]
 }

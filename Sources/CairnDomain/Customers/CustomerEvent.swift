@@ -26,6 +26,10 @@ public enum CustomerEvent: Sendable, Hashable {
     case contactPointInvalidated(ContactPointInvalidated)
     case unsubscribed(Unsubscribed)
     case personalDataErased(PersonalDataErased)
+    /// Litigation or investigation requires the customer's records kept: erasure and retention
+    /// are suspended until every hold is released.
+    case legalHoldPlaced(LegalHoldPlaced)
+    case legalHoldReleased(LegalHoldReleased)
 
     public struct Registered: Sendable, Hashable {
         public var customerId: CustomerID
@@ -124,5 +128,26 @@ public enum CustomerEvent: Sendable, Hashable {
     public struct PersonalDataErased: Sendable, Hashable {
         public var customerId: CustomerID
         public var requestId: String
+        /// Why the law required it (for example "GDPR Art. 17(1)(a)"); absent on events recorded
+        /// before it was asked for.
+        public var legalBasis: String?
+
+        public init(customerId: CustomerID, requestId: String, legalBasis: String? = nil) {
+            self.customerId = customerId
+            self.requestId = requestId
+            self.legalBasis = legalBasis
+        }
+    }
+
+    public struct LegalHoldPlaced: Sendable, Hashable {
+        public var customerId: CustomerID
+        public var holdId: String
+        /// The matter the hold is for (a case reference, not personal data).
+        public var matter: String
+    }
+
+    public struct LegalHoldReleased: Sendable, Hashable {
+        public var customerId: CustomerID
+        public var holdId: String
     }
 }

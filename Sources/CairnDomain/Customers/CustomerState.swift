@@ -29,6 +29,8 @@ public struct CustomerState: Sendable, Hashable {
     /// Contact points proved undeliverable (lowercased emails, phones).
     public var invalidContactPoints: Set<String> = []
     public var erased = false
+    /// Legal holds in force: hold id → matter.
+    public var legalHolds: [String: String] = [:]
     /// Duplicates merged into this customer.
     public var absorbedDuplicates: [CustomerID] = []
 
@@ -123,6 +125,8 @@ extension CustomerDecider {
             s.tags.formUnion(e.tags)
         case .contactPointInvalidated(let e): s.invalidContactPoints.insert(e.value)
         case .unsubscribed(let e): s.unsubscribedChannels.insert(e.channel)
+        case .legalHoldPlaced(let e): s.legalHolds[e.holdId] = e.matter
+        case .legalHoldReleased(let e): s.legalHolds[e.holdId] = nil
         case .personalDataErased:
             s.erased = true
             s.personName = nil

@@ -40,7 +40,7 @@ public enum ContactValidation {
 
     /// Emails compare case-insensitively on the domain; we normalise the whole address to
     /// lowercase, which is what every mainstream provider does in practice.
-    static func normalizedEmail(_ value: String) -> String {
+    public static func normalizedEmail(_ value: String) -> String {
         String(decoding: value.utf8.map { ($0 >= 0x41 && $0 <= 0x5A) ? $0 + 32 : $0 }, as: UTF8.self)
     }
 }

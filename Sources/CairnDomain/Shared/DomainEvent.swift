@@ -9,6 +9,7 @@ public enum DomainEvent: Sendable, Hashable {
     case order(OrderEvent)
     case campaign(CampaignEvent)
     case serviceCase(CaseEvent)
+    case compliance(ComplianceEvent)
 
     var base: any AggregateEvent {
         switch self {
@@ -20,6 +21,7 @@ public enum DomainEvent: Sendable, Hashable {
         case .order(let e): e
         case .campaign(let e): e
         case .serviceCase(let e): e
+        case .compliance(let e): e
         }
     }
 

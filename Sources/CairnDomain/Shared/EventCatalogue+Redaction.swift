@@ -25,7 +25,7 @@ extension EventCatalogue {
         return JSONValue.object(members).serializedBytes
     }
 
-    private static func placeholder(for value: JSONValue) -> JSONValue {
+    static func placeholder(for value: JSONValue) -> JSONValue {
         switch value {
         case .null: return .null
         case .string: return .string(erasedPlaceholder)

@@ -66,7 +66,9 @@ extension EventCatalogue {
                 .contactPointInvalidated(
                     .init(customerId: c, channel: .email, value: "ada@example.com", reason: "hard bounce: 550 mailbox unavailable"))),
             .customer(.unsubscribed(.init(customerId: c, channel: .email, campaignId: "cmp_spring"))),
-            .customer(.personalDataErased(.init(customerId: c, requestId: "dsr_42"))),
+            .customer(.personalDataErased(.init(customerId: c, requestId: "dsr_42", legalBasis: "GDPR Art. 17(1)(a)"))),
+            .customer(.legalHoldPlaced(.init(customerId: c, holdId: "hold_7", matter: "Claim 2026-117"))),
+            .customer(.legalHoldReleased(.init(customerId: c, holdId: "hold_7"))),
 
             .lead(
                 .captured(
@@ -169,6 +171,11 @@ extension EventCatalogue {
             .serviceCase(
                 .slaBreached(
                     .init(caseId: "cs_1", customerId: c, deadline: .firstResponse, dueAt: deadlines.firstResponseDue, detectedAt: t1))),
+            .compliance(
+                .retentionApplied(
+                    .init(
+                        runId: "ret_2026_11", policies: [.init(kind: "activity", months: 24, keepFrom: "2024-11", keysExpired: 3)],
+                        heldCustomers: [c]))),
         ]
         return s
     }()

@@ -64,6 +64,7 @@ public enum EventCatalogue {
         case .order: return .order(try OrderEvent.decode(type: type, schemaVersion: schemaVersion, payload: payload))
         case .campaign: return .campaign(try CampaignEvent.decode(type: type, schemaVersion: schemaVersion, payload: payload))
         case .case: return .serviceCase(try CaseEvent.decode(type: type, schemaVersion: schemaVersion, payload: payload))
+        case .compliance: return .compliance(try ComplianceEvent.decode(type: type, schemaVersion: schemaVersion, payload: payload))
         }
     }
 
@@ -76,6 +77,7 @@ public enum EventCatalogue {
         for table in [
             CustomerEvent.personalData, LeadEvent.personalData, OpportunityEvent.personalData, ActivityEvent.personalData,
             TaskEvent.personalData, OrderEvent.personalData, CampaignEvent.personalData, CaseEvent.personalData,
+            ComplianceEvent.personalData,
         ] {
             all.merge(table) { a, _ in a }
         }

@@ -12,6 +12,8 @@ public enum StreamCategory: String, Sendable, Hashable, CaseIterable {
     case campaign
     /// Service cases (`case-…`).
     case `case`
+    /// What the compliance layer did (retention runs).
+    case compliance
 }
 
 /// `<category>-<id>`, e.g. `customer-c_123`. Always a valid store stream id.

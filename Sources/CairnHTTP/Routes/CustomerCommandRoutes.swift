@@ -165,10 +165,6 @@ enum CustomerCommandRoutes {
                 roles: [.sales, .marketing, .service]
             ) { id, b in .recordUnsubscribe(customerId: id, channel: b.enumeration("channel") ?? .email, campaignId: b.string("campaignId"))
             },
-            simple(
-                "/v1/customers/{customerId}/erasure", "recordErasure", "Record that a customer's personal data was erased",
-                BodySchema("RecordErasure", "", [.required("requestId", .id)]), roles: Roles.compliance
-            ) { id, b in .recordErasure(customerId: id, requestId: b.string("requestId") ?? "") },
             .command(
                 "/v1/customers/{customerId}/merge", "mergeCustomer", "Merge this customer (the duplicate) into a survivor", tag: tag,
                 roles: [.sales, .service], body: BodySchema("MergeCustomer", "", [.required("survivorId", .id)])

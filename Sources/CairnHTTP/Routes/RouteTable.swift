@@ -2,5 +2,5 @@
 enum RouteTable {
     static let all: [Route] =
         OpsRoutes.all + CustomerCommandRoutes.all + SalesCommandRoutes.all + MarketingCommandRoutes.all + CaseCommandRoutes.all
-        + QueryRoutes.all + EventRoutes.all
+        + ComplianceRoutes.all + QueryRoutes.all + EventRoutes.all
 }

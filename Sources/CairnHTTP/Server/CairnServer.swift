@@ -1,3 +1,4 @@
+import CairnDomain
 import CairnProjections
 public import CairnService
 public import CairnStore
@@ -25,6 +26,8 @@ public struct CairnServerConfiguration: Sendable {
     /// Sign the log's tree head this often when it has grown (key: `<data>/signing/tree-head.pem`,
     /// made when absent); nil signs none.
     public var treeHeadInterval: Duration? = .seconds(60)
+    /// Retention policies applied once a day while serving (none: no retention job).
+    public var retention: [RetentionPolicy] = []
     /// Told the bound port once the server listens (port 0 picks a free one).
     public var onServerRunning: (@Sendable (Int) async -> Void)?
     /// Handed the service once it is open (benchmarks drive appends in-process with it).
@@ -50,43 +53,37 @@ public func buildApplication(_ configuration: CairnServerConfiguration) async th
     logOptions.commitObserver = { metrics.committed(head: $0) }
     let log = try EventLog(directory: data + "/log", options: logOptions)
     metrics.startingHead(log.committedThrough)
+    // What is open so far, closed in reverse should a later step fail.
+    var opened: [@Sendable () async -> Void] = [{ await log.close() }]
+    let vault: PersonalDataVault
     let projections: ProjectionEngine
     let keys: AccessKeyStore
     let consumers: ConsumerPositionStore
     let idempotency: IdempotencyStore
+    var notary: (TreeHeadNotary, Duration)?
+    let signer: TreeHeadSigner
     do {
-        projections = try ProjectionEngine(log: log, directory: data + "/projections", projectors: ReadModels.all)
-        do {
-            keys = try AccessKeyStore(directory: data + "/access")
-            consumers = try ConsumerPositionStore(directory: data + "/consumers")
-            idempotency = try IdempotencyStore(directory: data + "/idempotency")
-        } catch {
-            await projections.close()
-            throw error
-        }
+        vault = try PersonalDataVault.open(dataDirectory: data) { configuration.logger.warning("\($0)") }
+        opened.append { vault.close() }
+        projections = try ProjectionEngine(log: log, payloads: vault, directory: data + "/projections", projectors: ReadModels.all)
+        opened.append { await projections.close() }
+        keys = try AccessKeyStore(directory: data + "/access")
+        opened.append { keys.close() }
+        consumers = try ConsumerPositionStore(directory: data + "/consumers")
+        opened.append { consumers.close() }
+        idempotency = try IdempotencyStore(directory: data + "/idempotency")
+        opened.append { idempotency.close() }
+        signer = try TreeHeadSigner.load(orCreateAt: data + "/signing/tree-head.pem").signer
+        if let interval = configuration.treeHeadInterval { notary = (TreeHeadNotary(log: log, signer: signer), interval) }
     } catch {
-        await log.close()
+        for close in opened.reversed() { await close() }
         throw error
     }
-    var notary: (TreeHeadNotary, Duration)?
-    if let interval = configuration.treeHeadInterval {
-        do {
-            let signer = try TreeHeadSigner.load(orCreateAt: data + "/signing/tree-head.pem").signer
-            notary = (TreeHeadNotary(log: log, signer: signer), interval)
-        } catch {
-            await projections.close()
-            keys.close()
-            consumers.close()
-            idempotency.close()
-            await log.close()
-            throw error
-        }
-    }
-    let service = CairnService(log: log, projections: projections, clock: configuration.clock)
+    let service = CairnService(log: log, vault: vault, projections: projections, clock: configuration.clock)
     configuration.onServiceOpened?(service)
     let env = HTTPEnvironment(
         service: service, log: log, projections: projections, keys: keys, consumers: consumers, idempotency: idempotency,
-        metrics: metrics, limits: configuration.limits, clock: configuration.clock, logger: configuration.logger)
+        signer: signer, metrics: metrics, limits: configuration.limits, clock: configuration.clock, logger: configuration.logger)
     let router = Router(context: CairnRequestContext.self)
     router.add(middleware: CairnMiddleware(env: env))
     for route in RouteTable.all {
@@ -100,7 +97,10 @@ public func buildApplication(_ configuration: CairnServerConfiguration) async th
     let app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "cairn"),
-        services: [CairnResources(env: env, runSlaWatcher: configuration.runSlaWatcher, notary: notary)],
+        services: [
+            CairnResources(
+                env: env, runSlaWatcher: configuration.runSlaWatcher, notary: notary, retention: configuration.retention)
+        ],
         onServerRunning: { channel in
             configuration.logger.info(
                 "listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")", "data": "\(data)"])
@@ -134,6 +134,7 @@ struct CairnResources: Service {
     let env: HTTPEnvironment
     let runSlaWatcher: Bool
     let notary: (TreeHeadNotary, Duration)?
+    let retention: [RetentionPolicy]
 
     func run() async throws {
         let env = self.env
@@ -157,6 +158,24 @@ struct CairnResources: Service {
             if let (notary, interval) = notary {
                 group.addTask { await notary.run(interval: interval) }
             }
+            let retention = self.retention
+            if !retention.isEmpty {
+                group.addTask {
+                    await env.service.runRetention(retention) { result in
+                        switch result {
+                        case .success(let applied):
+                            env.logger.notice(
+                                "retention applied",
+                                metadata: [
+                                    "run": "\(applied.runId)",
+                                    "expired": "\(applied.policies.map { "\($0.kind)<\($0.keepFrom):\($0.keysExpired)" })",
+                                ])
+                        case .failure(let error):
+                            env.logger.error("retention failed", metadata: ["error": "\(error)"])
+                        }
+                    }
+                }
+            }
             // Returns when shutdown begins — after the HTTP server, which ServiceGroup stops first.
             try? await gracefulShutdown()
             group.cancelAll()
@@ -166,6 +185,7 @@ struct CairnResources: Service {
         env.keys.close()
         env.consumers.close()
         env.idempotency.close()
+        env.service.vault.close()
         await env.log.close()
         env.logger.info("closed", metadata: ["head": "\(env.log.committedThrough)"])
     }

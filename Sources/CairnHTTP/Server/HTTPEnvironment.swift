@@ -13,6 +13,8 @@ final class HTTPEnvironment: Sendable {
     let keys: AccessKeyStore
     let consumers: ConsumerPositionStore
     let idempotency: IdempotencyStore
+    /// Signs the tree heads subject access exports are proven against.
+    let signer: TreeHeadSigner
     let metrics: CairnMetrics
     let limits: HTTPLimits
     let clock: any WallClock
@@ -24,8 +26,10 @@ final class HTTPEnvironment: Sendable {
 
     init(
         service: CairnService, log: EventLog, projections: ProjectionEngine, keys: AccessKeyStore, consumers: ConsumerPositionStore,
-        idempotency: IdempotencyStore, metrics: CairnMetrics, limits: HTTPLimits, clock: any WallClock, logger: Logger
+        idempotency: IdempotencyStore, signer: TreeHeadSigner, metrics: CairnMetrics, limits: HTTPLimits, clock: any WallClock,
+        logger: Logger
     ) {
+        self.signer = signer
         self.service = service
         self.log = log
         self.projections = projections

@@ -22,6 +22,8 @@ extension SubjectAccessExport {
     /// key). For every record: its canonical bytes parse, hash to the stored hash from the
     /// previous one, agree with every field shown beside them, name one of the exported
     /// customers, and are proven by their RFC 9162 path to be in the signed tree head; every
+    /// sealed member of the signed payload opens, with the event keys the record discloses, to
+    /// exactly the text shown (or shows its placeholder when no key is disclosed); every
     /// timeline entry points at a proven record.
     public static func verify(_ bytes: [UInt8], publicKey: [UInt8]?) -> ExportCheck {
         var check = ExportCheck(recordsChecked: 0, treeSize: 0, problems: [], usedEmbeddedKey: publicKey == nil)
@@ -50,6 +52,7 @@ extension SubjectAccessExport {
 
         var proven: Set<UInt64> = []
         var provenRecords: [UInt64: RecordedEvent] = [:]
+        var openedPayloads: [UInt64: [UInt8]] = [:]
         for (index, item) in records.enumerated() {
             guard case .object(let fields) = item, let position = fields.uint("position") else {
                 check.problems.append("records[\(index)]: not a record")
@@ -79,7 +82,13 @@ extension SubjectAccessExport {
                 check.problems.append("\(place): the inclusion proof does not tie the record to the signed tree head")
                 continue
             }
-            for mismatch in Self.mismatches(record, fields) {
+            let opened: [UInt8]
+            do { opened = try Self.open(record, eventKeys: fields) } catch {
+                check.problems.append("\(place): \(error)")
+                continue
+            }
+            openedPayloads[position] = opened
+            for mismatch in Self.mismatches(record, opened, fields) {
                 check.problems.append("\(place): \(mismatch) shown differs from the signed record")
             }
             if let subject = record.subject, !memberIds.contains(subject) {
@@ -96,9 +105,8 @@ extension SubjectAccessExport {
             var refolded = true
             for record in provenRecords.values.filter({ $0.stream == stream }).sorted(by: { $0.streamVersion < $1.streamVersion }) {
                 guard
-                    let event = try? record.withPayload({
-                        try CustomerEvent.decode(type: record.type, schemaVersion: Int(record.schemaVersion), payload: Array($0))
-                    })
+                    let event = try? CustomerEvent.decode(
+                        type: record.type, schemaVersion: Int(record.schemaVersion), payload: openedPayloads[record.position] ?? [])
                 else {
                     refolded = false
                     break
@@ -113,7 +121,7 @@ extension SubjectAccessExport {
         if case .array(let items)? = root["consentHistory"] { consentHistory = items }
         for (index, item) in consentHistory.enumerated() {
             guard case .object(let entry) = item, let position = entry.uint("position"), let record = provenRecords[position],
-                entry["payload"] == (try? JSONValue.parse(record.payload)), entry["type"] == JSONValue.string(record.type)
+                entry["payload"] == (try? JSONValue.parse(openedPayloads[position] ?? [])), entry["type"] == JSONValue.string(record.type)
             else {
                 check.problems.append("consentHistory[\(index)]: does not match a proven record")
                 continue
@@ -131,7 +139,7 @@ extension SubjectAccessExport {
     }
 
     /// The displayed fields that do not match what the canonical bytes say.
-    private static func mismatches(_ record: RecordedEvent, _ fields: [String: JSONValue]) -> [String] {
+    private static func mismatches(_ record: RecordedEvent, _ opened: [UInt8], _ fields: [String: JSONValue]) -> [String] {
         var wrong: [String] = []
         let expected: [(String, JSONValue?)] = [
             ("eventId", .string(record.id.uuidString.lowercased())), ("stream", .string(record.stream)),
@@ -139,10 +147,39 @@ extension SubjectAccessExport {
             ("schemaVersion", .number(Double(record.schemaVersion))), ("recordedAt", .string(record.recordedAt.rfc3339)),
             ("occurredAt", record.occurredAt.map { .string($0.rfc3339) }), ("actor", .string(record.actor)),
             ("subject", record.subject.map(JSONValue.string)),
-            ("payload", (try? JSONValue.parse(record.payload)) ?? .string(Data(record.payload).base64EncodedString())),
+            ("payload", (try? JSONValue.parse(opened)) ?? .string(Data(opened).base64EncodedString())),
         ]
         for (key, value) in expected where fields[key] != value { wrong.append(key) }
         return wrong
+    }
+}
+
+extension SubjectAccessExport {
+    struct SealedMemberError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// The signed payload with its sealed members opened by the event keys the record
+    /// discloses; a member without a disclosed key shows its placeholder.
+    static func open(_ record: RecordedEvent, eventKeys fields: [String: JSONValue]) throws -> [UInt8] {
+        var keys: [String: [UInt8]] = [:]
+        if case .object(let disclosed)? = fields["eventKeys"] {
+            for (keyId, value) in disclosed {
+                guard case .string(let text) = value, let key = Data(base64Encoded: text), key.count == 32 else {
+                    throw SealedMemberError(description: "eventKeys: \(keyId) is not a 32-byte base64 key")
+                }
+                keys[keyId] = [UInt8](key)
+            }
+        }
+        return try PersonalDataEnvelope.reveal(payload: record.payload) { sealed in
+            guard let key = keys[sealed.keyId] else { return nil }
+            do {
+                return try FieldCipher.open(
+                    sealed.ciphertext, eventKey: key, context: PersonalDataVault.context(sealed.keyId, record.id, sealed.name))
+            } catch {
+                throw SealedMemberError(description: "the sealed member \(sealed.name) does not open with the disclosed key — altered")
+            }
+        }
     }
 }
 

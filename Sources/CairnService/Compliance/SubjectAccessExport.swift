@@ -7,6 +7,11 @@ import Foundation
 /// check: each record with its canonical bytes, the hash of the record before it, and an
 /// RFC 9162 inclusion proof against a tree head signed (Ed25519) when the export was made.
 ///
+/// Personal data is stored sealed, so each record also shows its payload opened and carries
+/// the keys of that one event (derived from the subject's data key; they open nothing else):
+/// with them a reader can check that the text shown is what the signed ciphertext says.
+/// Members whose key is gone (erased) show their placeholder, which the record holds in clear.
+///
 /// The JSON document is the export; ``html`` is the same content for people to read.
 public struct SubjectAccessExport: Sendable {
     public static let format = "cairn.subject-access-export/1"
@@ -63,7 +68,9 @@ extension CairnService {
             }
             let previous = position == 1 ? SHA256Digest.zero : try log.event(at: position - 1)?.hash ?? .zero
             let proof = try log.inclusionProof(position: position, treeSize: treeHead.treeSize)
-            let payload = (try? JSONValue.parse(record.payload)) ?? .string(Data(record.payload).base64EncodedString())
+            let opened = try vault.payload(of: record)
+            let payload = (try? JSONValue.parse(opened)) ?? .string(Data(opened).base64EncodedString())
+            let eventKeys = try vault.eventKeys(of: record)
             var item: [String: JSONValue] = [:]
             item["position"] = .number(Double(position))
             item["eventId"] = .string(record.id.uuidString.lowercased())
@@ -76,6 +83,7 @@ extension CairnService {
             item["actor"] = .string(record.actor)
             item["subject"] = record.subject.map(JSONValue.string)
             item["payload"] = payload
+            if !eventKeys.isEmpty { item["eventKeys"] = .object(eventKeys.mapValues { .string(Data($0).base64EncodedString()) }) }
             item["canonical"] = .string(Data(record.canonicalBytes).base64EncodedString())
             item["previousHash"] = .string(previous.hex)
             item["hash"] = .string(record.hash.hex)

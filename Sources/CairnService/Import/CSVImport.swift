@@ -71,13 +71,19 @@ public struct ColumnMapping: Sendable, Equatable {
         ColumnMapping(columns.merging(other.columns) { _, new in new })
     }
 
-    /// For each header column, the field it fills (nil for columns not imported).
-    func resolve(header: [String], kind: ImportKind) throws(ImportError) -> [String?] {
-        for field in columns.keys where !kind.fields.contains(field) && !(kind.acceptsAttributes && field.hasPrefix("attributes.")) {
+    /// Refuses a mapping that names a field `kind` does not have (before anything is opened).
+    public func check(for kind: ImportKind) throws(ImportError) {
+        for field in columns.keys.sorted() where !kind.fields.contains(field) && !(kind.acceptsAttributes && field.hasPrefix("attributes."))
+        {
             throw ImportError(
                 code: "import.badMapping",
                 message: "\(kind.rawValue) have no field '\(field)'; they have " + kind.fields.joined(separator: ", "))
         }
+    }
+
+    /// For each header column, the field it fills (nil for columns not imported).
+    func resolve(header: [String], kind: ImportKind) throws(ImportError) -> [String?] {
+        try check(for: kind)
         func normal(_ name: String) -> String {
             name.lowercased().filter { $0 != " " && $0 != "_" && $0 != "-" }
         }

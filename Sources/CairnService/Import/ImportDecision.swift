@@ -90,6 +90,7 @@ struct ImportDecision {
         case .order(let e): (state as? OrderState).map { OrderDecider.evolve($0, e) } ?? state
         case .campaign(let e): (state as? CampaignState).map { CampaignDecider.evolve($0, e) } ?? state
         case .serviceCase(let e): (state as? CaseState).map { CaseDecider.evolve($0, e) } ?? state
+        case .compliance: state
         }
     }
 }

@@ -102,6 +102,8 @@ struct CustomerPlan {
             events += decided
         }
         if !state.exists {
+            // Someone whose data was erased is not brought back by an import.
+            try d.service.refuseSuppressed(registration.emails + registration.phones)
             try run(.register(registration))
         } else {
             for command in updates(from: state) { try run(command) }

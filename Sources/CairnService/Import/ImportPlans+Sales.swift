@@ -52,6 +52,7 @@ enum ImportPlans {
         return PlannedRow(line: r.line, key: key, primary: stream) { d in
             let state = try d.state(LeadDecider.self, stream)
             guard state.status == .notCaptured else { return [] }
+            try d.service.refuseSuppressed([capture.email, capture.phone].compactMap { $0 })
             return try LeadDecider.decide(.capture(capture), state, d.context).map { StreamedEvent(stream, .lead($0)) }
         }
     }

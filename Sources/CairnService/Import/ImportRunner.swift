@@ -197,7 +197,7 @@ extension CairnService {
                 return
             }
             do {
-                try await log.append(decision.appends())
+                try await log.append(try vault.seal(decision.appends(), at: clock.now()))
                 tally.record(outcome, rows: rows.count)
                 return
             } catch let error as EventLogError where error.code == .wrongExpectedVersion && attempt < maxAttempts {

@@ -1,6 +1,6 @@
 import CCrypto
 
-/// AES-256-GCM through libcrypto: 12-byte random nonces, 16-byte tags, authenticated data.
+/// AES-256-GCM through libcrypto: 12-byte nonces (random unless given), 16-byte tags, authenticated data.
 package enum AESGCM {
     package static let keySize = 32
     package static let nonceSize = 12
@@ -11,8 +11,16 @@ package enum AESGCM {
 
     /// `nonce ‖ ciphertext ‖ tag`, with a fresh random nonce.
     package static func seal(_ plaintext: some Collection<UInt8>, key: [UInt8], authenticating aad: [UInt8] = []) -> [UInt8] {
+        seal(plaintext, key: key, nonce: SecureRandom.bytes(nonceSize), authenticating: aad)
+    }
+
+    /// `nonce ‖ ciphertext ‖ tag` with the given nonce: the caller guarantees a nonce is never
+    /// used twice with one key for different plaintexts.
+    package static func seal(
+        _ plaintext: some Collection<UInt8>, key: [UInt8], nonce: [UInt8], authenticating aad: [UInt8] = []
+    ) -> [UInt8] {
         precondition(key.count == keySize, "AES-256 needs a 32-byte key")
-        let nonce = SecureRandom.bytes(nonceSize)
+        precondition(nonce.count == nonceSize, "AES-GCM needs a 12-byte nonce")
         let input = Array(plaintext)
         var out = [UInt8](repeating: 0, count: nonceSize + input.count + tagSize)
         guard let context = EVP_CIPHER_CTX_new() else { fatalError("OpenSSL: out of memory") }

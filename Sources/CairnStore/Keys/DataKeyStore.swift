@@ -46,38 +46,132 @@ public struct DataKeyError: Error, Sendable, CustomStringConvertible {
         public static let badMasterKey = Code("bad_master_key")
         public static let wrongMasterKey = Code("wrong_master_key")
         public static let destroyed = Code("key_destroyed")
+        public static let missing = Code("key_missing")
         public static let storage = Code("storage")
     }
 
     public let code: Code
     public let message: String
-    init(_ code: Code, _ message: String) {
+    package init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }
     public var description: String { message }
 }
 
-/// One AES-256 data key per subject, kept wrapped (AES-256-GCM under the master key, bound to
-/// the subject) in an LMDB environment of its own (`<data>/keys`).
+/// Names a data key: the data subject that owns it and the kind of data it protects.
+public struct DataKeyID: Hashable, Sendable, CustomStringConvertible {
+    /// The data subject (a customer id, or the stream of data that has no customer yet).
+    public let owner: String
+    /// The kind of data (for example `customer`, `activity`), so each kind can be kept for its
+    /// own retention period.
+    public let scope: String
+
+    public init(owner: String, scope: String) {
+        self.owner = owner
+        self.scope = scope
+    }
+
+    /// `owner/scope`; owners and scopes never contain `/`.
+    public init?(_ text: some StringProtocol) {
+        guard let slash = text.firstIndex(of: "/") else { return nil }
+        owner = String(text[..<slash])
+        scope = String(text[text.index(after: slash)...])
+        guard !owner.isEmpty, !scope.isEmpty, !scope.contains("/") else { return nil }
+    }
+
+    public var description: String { owner + "/" + scope }
+    var bytes: [UInt8] { Array(description.utf8) }
+}
+
+/// A calendar month (UTC), counted from January 1970: the granularity at which data keys are
+/// evolved, and so at which retention erases.
+public struct KeyMonth: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public let index: Int
+
+    public init(index: Int) { self.index = index }
+
+    public init(_ time: Timestamp) {
+        // Days → civil date (Howard Hinnant's algorithm), then months since 1970-01.
+        let micros = time.microsecondsSinceEpoch
+        let days = Int(micros / 86_400_000_000 - (micros % 86_400_000_000 < 0 ? 1 : 0))
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        index = (year - 1970) * 12 + (month - 1)
+    }
+
+    /// `yyyy-mm`.
+    public init?(_ text: some StringProtocol) {
+        let parts = text.split(separator: "-")
+        guard parts.count == 2, parts[0].count == 4, parts[1].count == 2, let year = Int(parts[0]), let month = Int(parts[1]),
+            (1...12).contains(month)
+        else { return nil }
+        index = (year - 1970) * 12 + (month - 1)
+    }
+
+    public var description: String {
+        let years = index >= 0 ? index / 12 : (index - 11) / 12
+        let year = 1970 + years
+        let month = index - years * 12 + 1
+        return String(format: "%04d-%02d", year, month)
+    }
+
+    public func adding(months: Int) -> KeyMonth { KeyMonth(index: index + months) }
+    public static func < (a: KeyMonth, b: KeyMonth) -> Bool { a.index < b.index }
+}
+
+/// Data keys, kept wrapped (AES-256-GCM under the master key, bound to the key's id) in an LMDB
+/// environment of their own (`<data>/keys`), plus what erasure and retention need beside them:
+/// which owners were erased, which are under legal hold, and the suppression fingerprints.
 ///
-/// Destroying a subject's key is how its personal data is erased: the log keeps the ciphertext
-/// and stays verifiable. The destroyed key's bytes must not linger in the file either — LMDB
-/// leaves freed pages as they were — so destruction (and master-key rotation) rewrites the
-/// environment as a compacted copy and swaps it in.
+/// Each stored key is the start of a one-way chain: the key for a month is the stored key
+/// stepped forward (HMAC) once per month since the month it was stored for. Retention replaces
+/// the stored key with the one for the first month it keeps — the earlier months' keys can no
+/// longer be computed, and that data is erased — while later months stay readable; a legal
+/// hold simply keeps the store from advancing. Erasing an owner deletes every key it has.
+///
+/// Erased key bytes must not linger in the file either — LMDB leaves freed pages as they were —
+/// so erasure, retention and master-key rotation rewrite the environment as a compacted copy
+/// and swap it in.
 public final class DataKeyStore: @unchecked Sendable {
     private struct State {
         var env: LMDBEnvironment
-        var keys: LMDBDatabase
-        var destroyed: LMDBDatabase
-        var meta: LMDBDatabase
+        var dbs: Databases
         var master: MasterKey
-        var cache: [String: [UInt8]] = [:]
+        /// Chain starts by key id; month keys by id and month. Bounded.
+        var chains: [DataKeyID: (start: KeyMonth, key: [UInt8])] = [:]
+        var monthKeys: [MonthKeyName: [UInt8]] = [:]
+        var salt: [UInt8] = []
+    }
+
+    private struct Databases {
+        /// `owner/scope` → start month (u32 BE) ‖ wrapped chain key.
+        var keys: LMDBDatabase
+        /// owner → time of erasure (u64 BE µs).
+        var erased: LMDBDatabase
+        /// owner → hold ids, newline-separated.
+        var holds: LMDBDatabase
+        /// HMAC(salt, value) → time added.
+        var fingerprints: LMDBDatabase
+        var meta: LMDBDatabase
+    }
+
+    private struct MonthKeyName: Hashable {
+        let id: DataKeyID
+        let month: KeyMonth
     }
 
     public let directory: String
     private let state: Mutex<State>
     private static let masterIdKey = Array("master.id".utf8)
+    private static let saltKey = Array("fingerprint.salt".utf8)
+    private static let cacheLimit = 200_000
 
     /// Opens (creating) the store; refuses a master key other than the one its keys are wrapped with.
     public init(directory: String, master: MasterKey) throws {
@@ -96,18 +190,33 @@ public final class DataKeyStore: @unchecked Sendable {
         try? files.removeItem(atPath: directory + ".retired")
         try files.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var options = LMDBEnvironment.Options()
-        options.mapSize = 64 << 20
+        options.mapSize = 1 << 30
         let env = try LMDBEnvironment(path: directory, options: options)
         do {
-            let keys = try env.database("keys")
-            let destroyed = try env.database("destroyed")
-            let meta = try env.database("meta")
-            let stored = try env.read { txn in try txn.get(meta, masterIdKey).map { String(decoding: $0, as: UTF8.self) } }
+            let dbs = Databases(
+                keys: try env.database("keys"), erased: try env.database("erased"), holds: try env.database("holds"),
+                fingerprints: try env.database("fingerprints"), meta: try env.database("meta"))
+            let (stored, salt) = try env.read { txn in
+                (
+                    try txn.get(dbs.meta, masterIdKey).map { String(decoding: $0, as: UTF8.self) },
+                    try txn.get(dbs.meta, saltKey).map { Array($0) }
+                )
+            }
             if let stored, stored != master.id {
                 throw DataKeyError(.wrongMasterKey, "the data keys in \(directory) are wrapped by master key \(stored), not \(master.id)")
             }
-            if stored == nil { try env.write { txn in try txn.put(meta, masterIdKey, Array(master.id.utf8)) } }
-            return State(env: env, keys: keys, destroyed: destroyed, meta: meta, master: master)
+            var state = State(env: env, dbs: dbs, master: master)
+            if let salt {
+                state.salt = salt
+            } else {
+                let fresh = SecureRandom.bytes(32)
+                try env.write { txn in
+                    try txn.put(dbs.meta, masterIdKey, Array(master.id.utf8))
+                    try txn.put(dbs.meta, saltKey, fresh)
+                }
+                state.salt = fresh
+            }
+            return state
         } catch {
             env.close()
             throw error
@@ -118,53 +227,148 @@ public final class DataKeyStore: @unchecked Sendable {
         state.withLock { $0.env.close() }
     }
 
-    /// The subject's data key, made (and stored) when it has none and `create`; nil when it has
-    /// none and not `create`. Throws `key_destroyed` for a subject whose key was destroyed: its
-    /// personal data is gone for good and no new key is ever made for it.
-    public func key(for subject: String, create: Bool) throws -> [UInt8]? {
+    // MARK: Keys
+
+    /// The key to seal data of `id` recorded in `month`, and the month it is for: a key is made
+    /// (and stored durably) the first time; data recorded in a month retention has already
+    /// passed is sealed for the first month still kept. Throws `key_destroyed` once the owner
+    /// was erased: no key is ever made for it again.
+    public func sealingKey(for id: DataKeyID, month: KeyMonth) throws -> (key: [UInt8], month: KeyMonth) {
         try state.withLock { state in
-            if let cached = state.cache[subject] { return cached }
-            let id = Array(subject.utf8)
-            let existing = try state.env.read { txn -> [UInt8]? in
-                if try txn.get(state.destroyed, id) != nil {
-                    throw DataKeyError(.destroyed, "the data key of \(subject) was destroyed")
-                }
-                return try txn.get(state.keys, id).map { Array($0) }
+            if try state.env.read({ txn in try txn.get(state.dbs.erased, Array(id.owner.utf8)) != nil }) {
+                throw DataKeyError(.destroyed, "the data of \(id.owner) was erased")
             }
-            if let existing {
-                let key = try Self.unwrap(existing, subject, state.master)
-                state.cache[subject] = key
-                return key
+            if let chain = try Self.chain(id, &state) {
+                let month = max(month, chain.start)
+                return (Self.monthKey(id, month, chain, &state), month)
             }
-            guard create else { return nil }
-            let key = AESGCM.randomKey()
-            let wrapped = AESGCM.seal(key, key: state.master.bytes, authenticating: id)
-            try state.env.write { txn in try txn.put(state.keys, id, wrapped) }
-            state.cache[subject] = key
-            return key
+            try Self.create([id], month, &state)
+            let chain = try Self.chain(id, &state)!
+            return (Self.monthKey(id, month, chain, &state), month)
         }
     }
 
-    /// Whether the subject's key was destroyed.
-    public func isDestroyed(_ subject: String) throws -> Bool {
-        try state.withLock { state in try state.env.read { txn in try txn.get(state.destroyed, Array(subject.utf8)) != nil } }
+    /// Makes (durably, in one transaction) whichever of `ids` have no key yet, so that sealing a
+    /// batch of events costs one disk flush rather than one per new subject.
+    public func prepare(_ ids: some Sequence<DataKeyID>, month: KeyMonth) throws {
+        try state.withLock { state in
+            var missing: [DataKeyID] = []
+            for id in Set(ids) where try Self.chain(id, &state) == nil { missing.append(id) }
+            if !missing.isEmpty { try Self.create(missing.sorted { $0.description < $1.description }, month, &state) }
+        }
     }
 
-    /// Destroys the subject's key (recording when), then rewrites the store without it.
-    /// Returns false when it was already destroyed.
-    @discardableResult
-    public func destroy(_ subject: String, at time: Timestamp) throws -> Bool {
+    /// The key that opens data of `id` sealed for `month`; nil when that data is erased (the
+    /// owner was erased, or retention passed the month). Throws for a key that never existed.
+    public func openingKey(for id: DataKeyID, month: KeyMonth) throws -> [UInt8]? {
         try state.withLock { state in
-            let id = Array(subject.utf8)
-            let changed = try state.env.write { txn -> Bool in
-                guard try txn.get(state.destroyed, id) == nil else { return false }
-                _ = try txn.delete(state.keys, id)
-                try txn.put(state.destroyed, id, .bigEndian(UInt64(bitPattern: time.microsecondsSinceEpoch)))
-                return true
+            if let cached = state.monthKeys[MonthKeyName(id: id, month: month)] { return cached }
+            guard let chain = try Self.chain(id, &state) else {
+                let erased = try state.env.read { txn in try txn.get(state.dbs.erased, Array(id.owner.utf8)) != nil }
+                if erased { return nil }
+                throw DataKeyError(.missing, "no data key \(id) exists")
             }
-            state.cache.removeValue(forKey: subject)
-            if changed { try compact(&state) }
-            return changed
+            guard month >= chain.start else { return nil }
+            return Self.monthKey(id, month, chain, &state)
+        }
+    }
+
+    /// The first month whose data of `id` can still be read (nil when the key does not exist).
+    public func firstKeptMonth(of id: DataKeyID) throws -> KeyMonth? {
+        try state.withLock { state in try Self.chain(id, &state)?.start }
+    }
+
+    /// Whether the owner was erased, and when.
+    public func erasure(of owner: String) throws -> Timestamp? {
+        try state.withLock { state in
+            try state.env.read { txn in
+                try txn.get(state.dbs.erased, Array(owner.utf8)).map {
+                    Timestamp(microsecondsSinceEpoch: Int64(bitPattern: Array($0).loadBigEndian(at: 0, as: UInt64.self)))
+                }
+            }
+        }
+    }
+
+    /// Erases each owner: deletes every key it has and records that it is erased (so none is
+    /// made again), then rewrites the store without them. Returns the keys deleted.
+    @discardableResult
+    public func erase(owners: [String], at time: Timestamp) throws -> [DataKeyID] {
+        try state.withLock { state in
+            let dbs = state.dbs
+            let deleted = try state.env.write { txn -> [DataKeyID] in
+                var deleted: [DataKeyID] = []
+                for owner in Set(owners).sorted() {
+                    let prefix = Array((owner + "/").utf8)
+                    var ids: [[UInt8]] = []
+                    let cursor = try txn.cursor(dbs.keys)
+                    var entry = try cursor.seek(atLeast: prefix)
+                    while let current = entry, current.key.starts(with: prefix) {
+                        ids.append(Array(current.key))
+                        entry = try cursor.next()
+                    }
+                    for id in ids {
+                        _ = try txn.delete(dbs.keys, id)
+                        if let parsed = DataKeyID(String(decoding: id, as: UTF8.self)) { deleted.append(parsed) }
+                    }
+                    if try txn.get(dbs.erased, Array(owner.utf8)) == nil {
+                        try txn.put(dbs.erased, Array(owner.utf8), .bigEndian(UInt64(bitPattern: time.microsecondsSinceEpoch)))
+                    }
+                }
+                return deleted
+            }
+            Self.forget(Set(owners), &state)
+            try compact(&state)
+            return deleted
+        }
+    }
+
+    /// Retention: for every key of `scope` whose chain starts before `keepFrom`, except those of
+    /// `held` owners, replaces the stored key with the one for `keepFrom`, so data of `scope`
+    /// recorded before that month can never be opened again. Returns the keys advanced.
+    @discardableResult
+    public func expire(scope: String, before keepFrom: KeyMonth, sparing held: Set<String>) throws -> [DataKeyID] {
+        try state.withLock { state in
+            let dbs = state.dbs
+            let master = state.master
+            let advanced = try state.env.write { txn -> [DataKeyID] in
+                var rewritten: [(DataKeyID, [UInt8])] = []
+                let cursor = try txn.cursor(dbs.keys)
+                var entry = try cursor.first()
+                while let current = entry {
+                    if let id = DataKeyID(String(decoding: current.key, as: UTF8.self)), id.scope == scope, !held.contains(id.owner) {
+                        let chain = try Self.unwrap(Array(current.value), id, master)
+                        if chain.start < keepFrom {
+                            let key = Self.step(chain.key, times: keepFrom.index - chain.start.index)
+                            rewritten.append((id, Self.wrap(key, keepFrom, id, master)))
+                        }
+                    }
+                    entry = try cursor.next()
+                }
+                for (id, value) in rewritten { try txn.put(dbs.keys, id.bytes, value) }
+                return rewritten.map(\.0)
+            }
+            if !advanced.isEmpty {
+                state.chains = [:]
+                state.monthKeys = [:]
+                try compact(&state)
+            }
+            return advanced
+        }
+    }
+
+    /// Every stored key id, in order.
+    public func keyIDs() throws -> [DataKeyID] {
+        try state.withLock { state in
+            try state.env.read { txn in
+                var ids: [DataKeyID] = []
+                let cursor = try txn.cursor(state.dbs.keys)
+                var entry = try cursor.first()
+                while let current = entry {
+                    if let id = DataKeyID(String(decoding: current.key, as: UTF8.self)) { ids.append(id) }
+                    entry = try cursor.next()
+                }
+                return ids
+            }
         }
     }
 
@@ -173,37 +377,170 @@ public final class DataKeyStore: @unchecked Sendable {
     public func rotate(to newMaster: MasterKey) throws {
         try state.withLock { state in
             let old = state.master
+            let dbs = state.dbs
             try state.env.write { txn in
-                var rewrapped: [([UInt8], [UInt8])] = []
-                let cursor = try txn.cursor(state.keys)
+                var rewrapped: [(DataKeyID, [UInt8])] = []
+                let cursor = try txn.cursor(dbs.keys)
                 var entry = try cursor.first()
                 while let current = entry {
-                    let subject = Array(current.key)
-                    let key = try Self.unwrap(Array(current.value), String(decoding: subject, as: UTF8.self), old)
-                    rewrapped.append((subject, AESGCM.seal(key, key: newMaster.bytes, authenticating: subject)))
+                    guard let id = DataKeyID(String(decoding: current.key, as: UTF8.self)) else {
+                        throw DataKeyError(.storage, "malformed key id in \(directory)")
+                    }
+                    let chain = try Self.unwrap(Array(current.value), id, old)
+                    rewrapped.append((id, Self.wrap(chain.key, chain.start, id, newMaster)))
                     entry = try cursor.next()
                 }
-                for (subject, wrapped) in rewrapped { try txn.put(state.keys, subject, wrapped) }
-                try txn.put(state.meta, Self.masterIdKey, Array(newMaster.id.utf8))
+                for (id, wrapped) in rewrapped { try txn.put(dbs.keys, id.bytes, wrapped) }
+                try txn.put(dbs.meta, Self.masterIdKey, Array(newMaster.id.utf8))
             }
             state.master = newMaster
             try compact(&state)
         }
     }
 
-    /// Subjects with a live key.
-    public func subjectCount() throws -> Int {
-        try state.withLock { state in try state.env.read { txn in try txn.count(state.keys) } }
+    /// Keys stored.
+    public func keyCount() throws -> Int {
+        try state.withLock { state in try state.env.read { txn in try txn.count(state.dbs.keys) } }
     }
 
-    private static func unwrap(_ wrapped: [UInt8], _ subject: String, _ master: MasterKey) throws -> [UInt8] {
-        do { return try AESGCM.open(wrapped, key: master.bytes, authenticating: Array(subject.utf8)) } catch {
-            throw DataKeyError(.wrongMasterKey, "the data key of \(subject) does not open with master key \(master.id)")
+    // MARK: Legal holds
+
+    /// Records (or, with `placed` false, releases) hold `holdId` on `owner`; retention spares
+    /// held owners.
+    public func setHold(_ holdId: String, on owner: String, placed: Bool) throws {
+        try state.withLock { state in
+            let dbs = state.dbs
+            try state.env.write { txn in
+                let key = Array(owner.utf8)
+                var holds = Set(
+                    try txn.get(dbs.holds, key).map { String(decoding: $0, as: UTF8.self).split(separator: "\n").map(String.init) } ?? [])
+                if placed { holds.insert(holdId) } else { holds.remove(holdId) }
+                if holds.isEmpty {
+                    _ = try txn.delete(dbs.holds, key)
+                } else {
+                    try txn.put(dbs.holds, key, Array(holds.sorted().joined(separator: "\n").utf8))
+                }
+            }
+        }
+    }
+
+    /// Owners with at least one hold.
+    public func heldOwners() throws -> Set<String> {
+        try state.withLock { state in
+            try state.env.read { txn in
+                var owners: Set<String> = []
+                let cursor = try txn.cursor(state.dbs.holds)
+                var entry = try cursor.first()
+                while let current = entry {
+                    owners.insert(String(decoding: current.key, as: UTF8.self))
+                    entry = try cursor.next()
+                }
+                return owners
+            }
+        }
+    }
+
+    // MARK: Fingerprints
+
+    /// Keeps a keyed hash (HMAC-SHA-256 under this store's own random salt) of `value`, never
+    /// the value: what a suppression list needs to recognise an address without holding it.
+    public func addFingerprint(of value: String, at time: Timestamp) throws {
+        try state.withLock { state in
+            let fingerprint = HMACSHA256.mac(key: state.salt, Array(value.utf8))
+            let dbs = state.dbs
+            try state.env.write { txn in
+                if try txn.get(dbs.fingerprints, fingerprint) == nil {
+                    try txn.put(dbs.fingerprints, fingerprint, .bigEndian(UInt64(bitPattern: time.microsecondsSinceEpoch)))
+                }
+            }
+        }
+    }
+
+    public func hasFingerprint(of value: String) throws -> Bool {
+        try state.withLock { state in
+            let fingerprint = HMACSHA256.mac(key: state.salt, Array(value.utf8))
+            return try state.env.read { txn in try txn.get(state.dbs.fingerprints, fingerprint) != nil }
+        }
+    }
+
+    public func fingerprintCount() throws -> Int {
+        try state.withLock { state in try state.env.read { txn in try txn.count(state.dbs.fingerprints) } }
+    }
+
+    // MARK: Internals
+
+    private static func chain(_ id: DataKeyID, _ state: inout State) throws -> (start: KeyMonth, key: [UInt8])? {
+        if let cached = state.chains[id] { return cached }
+        let dbs = state.dbs
+        let stored = try state.env.read { txn in try txn.get(dbs.keys, id.bytes).map { Array($0) } }
+        guard let stored else { return nil }
+        let chain = try unwrap(stored, id, state.master)
+        if state.chains.count >= cacheLimit { state.chains = [:] }
+        state.chains[id] = chain
+        return chain
+    }
+
+    private static func create(_ ids: [DataKeyID], _ month: KeyMonth, _ state: inout State) throws {
+        let dbs = state.dbs
+        let master = state.master
+        let made = try state.env.write { txn -> [(DataKeyID, [UInt8])] in
+            var made: [(DataKeyID, [UInt8])] = []
+            for id in ids {
+                if try txn.get(dbs.erased, Array(id.owner.utf8)) != nil {
+                    throw DataKeyError(.destroyed, "the data of \(id.owner) was erased")
+                }
+                let key = AESGCM.randomKey()
+                try txn.put(dbs.keys, id.bytes, wrap(key, month, id, master))
+                made.append((id, key))
+            }
+            return made
+        }
+        if state.chains.count + made.count >= cacheLimit { state.chains = [:] }
+        for (id, key) in made { state.chains[id] = (month, key) }
+    }
+
+    private static func monthKey(
+        _ id: DataKeyID, _ month: KeyMonth, _ chain: (start: KeyMonth, key: [UInt8]), _ state: inout State
+    ) -> [UInt8] {
+        let name = MonthKeyName(id: id, month: month)
+        if let cached = state.monthKeys[name] { return cached }
+        let key = step(chain.key, times: month.index - chain.start.index)
+        if state.monthKeys.count >= cacheLimit { state.monthKeys = [:] }
+        state.monthKeys[name] = key
+        return key
+    }
+
+    /// One month forward along the chain; it cannot be stepped back.
+    private static func step(_ key: [UInt8], times: Int) -> [UInt8] {
+        var key = key
+        for _ in 0..<max(0, times) { key = HMACSHA256.mac(key: key, Array("cairn.month.v1".utf8)) }
+        return key
+    }
+
+    private static func forget(_ owners: Set<String>, _ state: inout State) {
+        state.chains = state.chains.filter { !owners.contains($0.key.owner) }
+        state.monthKeys = state.monthKeys.filter { !owners.contains($0.key.id.owner) }
+    }
+
+    private static func wrap(_ key: [UInt8], _ start: KeyMonth, _ id: DataKeyID, _ master: MasterKey) -> [UInt8] {
+        var month: [UInt8] = []
+        month.appendBigEndian(UInt32(truncatingIfNeeded: start.index))
+        return month + AESGCM.seal(key, key: master.bytes, authenticating: id.bytes + month)
+    }
+
+    private static func unwrap(_ stored: [UInt8], _ id: DataKeyID, _ master: MasterKey) throws -> (start: KeyMonth, key: [UInt8]) {
+        guard stored.count > 4 else { throw DataKeyError(.storage, "the stored data key \(id) is truncated") }
+        let month = Array(stored[0..<4])
+        do {
+            let key = try AESGCM.open(Array(stored[4...]), key: master.bytes, authenticating: id.bytes + month)
+            return (KeyMonth(index: Int(Int32(bitPattern: month.loadBigEndian(at: 0, as: UInt32.self)))), key)
+        } catch {
+            throw DataKeyError(.wrongMasterKey, "the data key \(id) does not open with master key \(master.id)")
         }
     }
 
     /// Replaces the environment with a compacted copy of itself: freed pages — which may still
-    /// hold destroyed keys, or keys wrapped by a retired master — are not copied.
+    /// hold erased keys, or keys wrapped by a retired master — are not copied.
     private func compact(_ state: inout State) throws {
         let fresh = directory + ".compacting"
         let retired = directory + ".retired"
@@ -216,8 +553,6 @@ public final class DataKeyStore: @unchecked Sendable {
         try FileManager.default.removeItem(atPath: retired)
         let reopened = try Self.open(directory, state.master)
         state.env = reopened.env
-        state.keys = reopened.keys
-        state.destroyed = reopened.destroyed
-        state.meta = reopened.meta
+        state.dbs = reopened.dbs
     }
 }

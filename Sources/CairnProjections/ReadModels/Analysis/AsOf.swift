@@ -28,20 +28,24 @@ package struct AsOfState<State: Sendable>: Sendable {
 }
 
 /// The customer as it stood at `point`: `customer-<id>` folded with `CustomerDecider.evolve`.
-package func customerState(_ id: CustomerID, asOf point: AsOfPoint, in log: EventLog) throws -> AsOfState<CustomerState> {
-    try aggregateState(CustomerDecider.self, stream: StreamName(.customer, id), asOf: point, in: log)
+package func customerState(
+    _ id: CustomerID, asOf point: AsOfPoint, in log: EventLog, payloads: any EventPayloadReader
+) throws -> AsOfState<CustomerState> {
+    try aggregateState(CustomerDecider.self, stream: StreamName(.customer, id), asOf: point, in: log, payloads: payloads)
 }
 
 /// The opportunity as it stood at `point`: `opportunity-<id>` folded with `OpportunityDecider.evolve`.
-package func opportunityState(_ id: OpportunityID, asOf point: AsOfPoint, in log: EventLog) throws -> AsOfState<OpportunityState> {
-    try aggregateState(OpportunityDecider.self, stream: StreamName(.opportunity, id), asOf: point, in: log)
+package func opportunityState(
+    _ id: OpportunityID, asOf point: AsOfPoint, in log: EventLog, payloads: any EventPayloadReader
+) throws -> AsOfState<OpportunityState> {
+    try aggregateState(OpportunityDecider.self, stream: StreamName(.opportunity, id), asOf: point, in: log, payloads: payloads)
 }
 
 /// Any aggregate's state at `point`, folded from its stream with the decider's `evolve`;
 /// each event is decoded (and upcast) by the aggregate's own decoder, which throws
 /// `EventDecodingError` on an event it cannot read rather than skip it.
 package func aggregateState<D: Decider>(
-    _ decider: D.Type, stream: StreamName, asOf point: AsOfPoint, in log: EventLog
+    _ decider: D.Type, stream: StreamName, asOf point: AsOfPoint, in log: EventLog, payloads: any EventPayloadReader
 ) throws -> AsOfState<D.State> {
     var folded = AsOfState(state: D.initialState, version: 0, position: 0, recordedAt: nil)
     let pageSize = 1000
@@ -51,9 +55,8 @@ package func aggregateState<D: Decider>(
             // Stream order is position order, and recordedAt never decreases along positions:
             // the first event past the point ends the fold.
             guard point.includes(record) else { return folded }
-            let event = try record.withPayload { payload in
-                try D.Event.decode(type: record.type, schemaVersion: Int(record.schemaVersion), payload: Array(payload))
-            }
+            let event = try D.Event.decode(
+                type: record.type, schemaVersion: Int(record.schemaVersion), payload: try payloads.payload(of: record))
             folded.state = D.evolve(folded.state, event)
             folded.version = record.streamVersion
             folded.position = record.position

@@ -82,7 +82,7 @@ extension Customer360Fold {
                 Self.insertSorted(&view.mergedIds, d.duplicateId)
             case .contactPointInvalidated(let x): if personal { Self.insertSorted(&view.invalidContactPoints, x.value) }
             case .unsubscribed(let x): Self.insertSorted(&view.unsubscribedChannels, x.channel.rawValue)
-            case .merged, .personalDataErased: break
+            case .merged, .personalDataErased, .legalHoldPlaced, .legalHoldReleased: break
             }
         }
     }

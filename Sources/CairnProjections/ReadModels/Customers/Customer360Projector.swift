@@ -134,7 +134,7 @@ struct Customer360Fold {
                 }
             if let at { try modify(try resolve(subject, txn), event.position, txn) { Self.contact(&$0, at) } }
         case .serviceCase(let e): try applyCase(e, subject, event, txn)
-        case .lead, .task: break
+        case .lead, .task, .compliance: break
         }
     }
 

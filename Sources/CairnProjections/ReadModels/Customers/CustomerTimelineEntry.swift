@@ -22,6 +22,8 @@ package enum CustomerTimelineKind: String, Sendable, Hashable, CaseIterable {
     /// Merged into another customer, or absorbed a duplicate.
     case merge
     case erasure
+    /// A legal hold placed or released.
+    case legalHold
 
     var code: UInt8 { UInt8(Self.allCases.firstIndex(of: self)!) }
 

@@ -43,6 +43,7 @@ extension CustomerTimelineFold {
         case .lead: return nil
         case .campaign(let e): return try describeCampaign(e, txn)
         case .serviceCase(let e): return try describeCase(e, txn)
+        case .compliance: return nil
         }
     }
 
@@ -167,7 +168,12 @@ extension CustomerTimelineFold {
                 summary: "Unsubscribed from \(x.channel.rawValue)" + (x.campaignId.map { " via campaign \($0)" } ?? ""),
                 changes: [change(&meta, "unsubscribed.\(x.channel.rawValue)", "true")])
         case .personalDataErased(let x):
-            return .init(kind: .erasure, summary: "Personal data erased (request \(x.requestId))")
+            return .init(
+                kind: .erasure, summary: "Personal data erased (request \(x.requestId))" + (x.legalBasis.map { ", under \($0)" } ?? ""))
+        case .legalHoldPlaced(let x):
+            return .init(kind: .legalHold, summary: "Legal hold \(x.holdId) placed: \(x.matter)")
+        case .legalHoldReleased(let x):
+            return .init(kind: .legalHold, summary: "Legal hold \(x.holdId) released")
         }
     }
 

@@ -1,0 +1,16 @@
+public import CairnStore
+
+/// What a stored record's payload reads as for folding and answering: the stored bytes, or —
+/// where personal data is sealed — the bytes with each sealed member opened (or shown as
+/// erased). The compliance layer provides the real one; the store and the projections know
+/// nothing of keys.
+public protocol EventPayloadReader: Sendable {
+    func payload(of record: RecordedEvent) throws -> [UInt8]
+}
+
+/// Payloads exactly as stored: for logs whose events carry no sealed members (tests of the
+/// engine itself, benchmarks of the log).
+public struct StoredPayloads: EventPayloadReader {
+    public init() {}
+    public func payload(of record: RecordedEvent) throws -> [UInt8] { record.payload }
+}

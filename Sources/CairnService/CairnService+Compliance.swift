@@ -1,0 +1,306 @@
+public import CairnDomain
+import CairnProjections
+public import CairnStore
+import Foundation
+import Synchronization
+
+/// A retention rule: the personal data of one kind (a stream category) is kept this many
+/// months, counted in whole calendar months from the month it was recorded in.
+public struct RetentionPolicy: Sendable, Hashable, CustomStringConvertible {
+    public let kind: StreamCategory
+    public let months: Int
+
+    /// Kinds of data that carry personal data, and so can have a policy.
+    public static let kinds: [StreamCategory] = StreamCategory.allCases.filter { category in
+        EventCatalogue.entries.contains { $0.category == category && !$0.personalDataPaths.isEmpty }
+    }
+
+    public init(kind: StreamCategory, months: Int) throws(CommandError) {
+        guard Self.kinds.contains(kind) else {
+            throw CommandError(
+                kind: .invalid, code: "validation.failed", message: "\(kind.rawValue) data holds no personal data",
+                issues: [("/kind", "must be one of \(Self.kinds.map(\.rawValue).joined(separator: ", "))")])
+        }
+        guard (1...1200).contains(months) else {
+            throw CommandError(
+                kind: .invalid, code: "validation.failed", message: "months must be 1–1200", issues: [("/months", "must be 1–1200")])
+        }
+        self.kind = kind
+        self.months = months
+    }
+
+    /// `kind=months`, as the CLI and configuration write it (`activity=24`).
+    public init(parsing text: String) throws(CommandError) {
+        let parts = text.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard parts.count == 2, let kind = StreamCategory(rawValue: parts[0]), let months = Int(parts[1]) else {
+            throw CommandError(
+                kind: .invalid, code: "validation.failed",
+                message: "a retention policy is KIND=MONTHS (for example activity=24), not \(text)",
+                issues: [("/policies", "must be KIND=MONTHS")])
+        }
+        try self.init(kind: kind, months: months)
+    }
+
+    public var description: String { "\(kind.rawValue)=\(months)" }
+}
+
+extension CairnService {
+    // MARK: Erasure
+
+    /// Erases a customer's personal data, as the law requires: destroys the data keys of the
+    /// customer, of every duplicate merged into it and of every lead converted into them (so
+    /// the sealed data in the log can never be read again), puts their email addresses and
+    /// phone numbers on the suppression list (as keyed hashes only), and records
+    /// `PersonalDataErased` — who (the actor), when, the request and its legal basis; nothing
+    /// personal. Read models show the data as erased once they fold that event;
+    /// ``purgeReadModels()`` then rebuilds them so no page of theirs still holds it.
+    ///
+    /// Refused, changing nothing, when the customer does not exist, is already erased or is
+    /// under legal hold. The keys go before the event is appended: a crash between the two
+    /// leaves the data gone and the request to be repeated, never the reverse.
+    @discardableResult
+    public func forget(
+        _ customerId: CustomerID, requestId: String, legalBasis: String, _ metadata: CommandMetadata
+    ) async throws(CommandError) -> CommandOutcome {
+        let command = CustomerCommand.recordErasure(customerId: customerId, requestId: requestId, legalBasis: legalBasis)
+        if try storedOutcome(of: Self.idempotencyKey(metadata.commandId, command.stream, command), commandId: metadata.commandId) == nil {
+            let (state, _) = try load(CustomerDecider.self, command.stream)
+            do { _ = try CustomerDecider.decide(command, state, CommandContext(now: domainNow(), actor: metadata.actor)) } catch {
+                throw CommandError(error)
+            }
+            let subjects = try dataSubjects(of: customerId)
+            do {
+                let now = clock.now()
+                for address in subjects.addresses { try vault.keys.addFingerprint(of: address, at: now) }
+                try vault.keys.erase(owners: subjects.owners, at: now)
+            } catch {
+                throw CommandError(kind: .storage, code: "storage.keys", message: "erasing the data keys of \(customerId): \(error)")
+            }
+        }
+        return try await execute(command, metadata)
+    }
+
+    /// Whether an email address or phone number belongs to someone whose data was erased.
+    public func isSuppressed(_ address: String) throws(CommandError) -> Bool {
+        do { return try vault.keys.hasFingerprint(of: Self.suppressionForm(address)) } catch {
+            throw CommandError(kind: .storage, code: "storage.keys", message: "reading the suppression list: \(error)")
+        }
+    }
+
+    static func suppressionForm(_ address: String) -> String {
+        address.contains("@") ? ContactValidation.normalizedEmail(address) : address
+    }
+
+    /// Every owner of data keys that is this customer — itself, the duplicates merged into it
+    /// (transitively) and the leads converted into any of them — with their addresses.
+    func dataSubjects(of customerId: CustomerID) throws(CommandError) -> (owners: [String], addresses: Set<String>) {
+        var owners: [String] = []
+        var addresses: Set<String> = []
+        var pending = [customerId]
+        var seen: Set<CustomerID> = []
+        while let id = pending.popLast() {
+            guard seen.insert(id).inserted else { continue }
+            owners.append(id)
+            let (state, _) = try load(CustomerDecider.self, StreamName(.customer, id))
+            pending += state.absorbedDuplicates
+            for email in state.emails { addresses.insert(Self.suppressionForm(email)) }
+            for phone in state.phones { addresses.insert(phone) }
+            do {
+                for position in try log.positions(subject: id) {
+                    guard let event = try log.event(at: position), event.type == "sales.LeadConverted" else { continue }
+                    owners.append(event.stream)
+                    guard let stream = StreamName(parsing: event.stream) else { continue }
+                    let (lead, _) = try load(LeadDecider.self, stream)
+                    if let email = lead.email { addresses.insert(Self.suppressionForm(email)) }
+                    if let phone = lead.phone { addresses.insert(phone) }
+                }
+            } catch let error as CommandError {
+                throw error
+            } catch {
+                throw CommandError(kind: .storage, code: "storage.read", message: "reading the events of \(id): \(error)")
+            }
+        }
+        addresses.remove(EventCatalogue.erasedPlaceholder)
+        return (owners, addresses)
+    }
+
+    /// Rebuilds every read model from the log beside the one serving, then swaps it in: the
+    /// old environments, whose free pages may still hold erased personal data, are deleted.
+    /// Start it after the keys are gone, so the new builds never see the data.
+    public func purgeReadModels() async throws {
+        try await projections?.rebuildAll()
+    }
+
+    /// Starts ``purgeReadModels()`` in the background and returns. A request made while one
+    /// runs starts another once it ends (the running one may have read the data before the
+    /// keys went); requests made meanwhile share that next one.
+    public func schedulePurge() {
+        guard purges.request() else { return }
+        Task { [self] in
+            repeat {
+                do { try await purgeReadModels() } catch { purges.failed("\(error)") }
+            } while purges.finishedRun()
+        }
+    }
+
+    /// The last background purge's failure, if it failed.
+    public var lastPurgeFailure: String? { purges.lastFailure }
+
+    // MARK: Legal holds
+
+    /// Places a legal hold: the customer's data is exempt from erasure and retention until it
+    /// is released. The hold reaches the key store before the event, so a crash never leaves
+    /// a recorded hold unenforced.
+    @discardableResult
+    public func placeLegalHold(
+        _ customerId: CustomerID, holdId: String, matter: String, _ metadata: CommandMetadata
+    ) async throws(CommandError) -> CommandOutcome {
+        do { try vault.keys.setHold(holdId, on: customerId, placed: true) } catch {
+            throw CommandError(kind: .storage, code: "storage.keys", message: "recording the hold: \(error)")
+        }
+        do {
+            return try await execute(.placeLegalHold(customerId: customerId, holdId: holdId, matter: matter), metadata)
+        } catch {
+            // Not placed after all (unknown customer, invalid id): take back what was recorded,
+            // unless an earlier placement of the same hold stands.
+            if error.kind != .storage, (try? load(CustomerDecider.self, StreamName(.customer, customerId)).state.legalHolds[holdId]) == nil
+            {
+                try? vault.keys.setHold(holdId, on: customerId, placed: false)
+            }
+            throw error
+        }
+    }
+
+    /// Releases a legal hold: recorded first, then lifted from the key store.
+    @discardableResult
+    public func releaseLegalHold(
+        _ customerId: CustomerID, holdId: String, _ metadata: CommandMetadata
+    ) async throws(CommandError)
+        -> CommandOutcome
+    {
+        let outcome = try await execute(.releaseLegalHold(customerId: customerId, holdId: holdId), metadata)
+        do { try vault.keys.setHold(holdId, on: customerId, placed: false) } catch {
+            throw CommandError(kind: .storage, code: "storage.keys", message: "lifting the hold: \(error)")
+        }
+        return outcome
+    }
+
+    // MARK: Retention
+
+    /// Applies retention policies: for each, every data key of that kind is advanced to the
+    /// first month kept, so the data recorded before it can no longer be read — the log is not
+    /// rewritten. Customers under legal hold (with their merged duplicates and converted leads)
+    /// are spared. Appends `compliance.RetentionApplied` saying what the run did, also when it
+    /// did nothing.
+    public func applyRetention(
+        _ policies: [RetentionPolicy], _ metadata: CommandMetadata
+    ) async throws(CommandError) -> (outcome: CommandOutcome, applied: ComplianceEvent.RetentionApplied) {
+        let stream = StreamName(.compliance, "retention")
+        let key = Self.idempotencyKey(metadata.commandId, stream, "retention")
+        if let replay = try storedOutcome(of: key, commandId: metadata.commandId), let position = replay.events.first?.position {
+            do {
+                if let record = try log.event(at: position),
+                    case .compliance(.retentionApplied(let applied)) = try EventCatalogue.decode(
+                        type: record.type, schemaVersion: Int(record.schemaVersion), payload: record.payload)
+                {
+                    return (replay, applied)
+                }
+            } catch {}
+        }
+        let now = clock.now()
+        let month = KeyMonth(now)
+        var outcomes: [ComplianceEvent.PolicyOutcome] = []
+        let heldCustomers: [CustomerID]
+        do {
+            heldCustomers = try vault.keys.heldOwners().sorted()
+            var spared: Set<String> = []
+            for customer in heldCustomers { spared.formUnion(try dataSubjects(of: customer).owners) }
+            for policy in policies {
+                let keepFrom = month.adding(months: -policy.months)
+                let expired = try vault.keys.expire(scope: policy.kind.rawValue, before: keepFrom, sparing: spared)
+                outcomes.append(
+                    .init(kind: policy.kind.rawValue, months: policy.months, keepFrom: keepFrom.description, keysExpired: expired.count))
+            }
+        } catch let error as CommandError {
+            throw error
+        } catch {
+            throw CommandError(kind: .storage, code: "storage.keys", message: "applying retention: \(error)")
+        }
+        let applied = ComplianceEvent.RetentionApplied(runId: metadata.commandId, policies: outcomes, heldCustomers: heldCustomers)
+        let outcome = try await execute(metadata, primary: stream, command: "retention") { _ in
+            [StreamedEvent(stream, .compliance(.retentionApplied(applied)))]
+        }
+        return (outcome, applied)
+    }
+
+    func domainNow() -> CairnDomain.Timestamp {
+        CairnDomain.Timestamp(millisecondsSinceEpoch: clock.now().microsecondsSinceEpoch / 1000)
+    }
+}
+
+/// Whether a background purge runs and whether another was asked for meanwhile.
+final class PurgeRequests: Sendable {
+    private struct State {
+        var running = false
+        var pending = false
+        var lastFailure: String?
+    }
+    private let state = Mutex(State())
+
+    /// True when the caller should start running (none runs); false when the running one will run again.
+    func request() -> Bool {
+        state.withLock { state in
+            if state.running {
+                state.pending = true
+                return false
+            }
+            state.running = true
+            return true
+        }
+    }
+
+    /// True when another run was asked for while this one ran.
+    func finishedRun() -> Bool {
+        state.withLock { state in
+            if state.pending {
+                state.pending = false
+                return true
+            }
+            state.running = false
+            return false
+        }
+    }
+
+    func failed(_ reason: String) { state.withLock { $0.lastFailure = reason } }
+    var lastFailure: String? { state.withLock { $0.lastFailure } }
+}
+
+extension CairnService {
+    /// Runs the retention policies once a day (by this service's clock; the run's id is the
+    /// date, so a restart the same day does not run them twice), checking every `interval`,
+    /// until cancelled. `report` hears each run or failure.
+    public func runRetention(
+        _ policies: [RetentionPolicy], checkEvery interval: Duration = .seconds(3600),
+        report: @Sendable (Result<ComplianceEvent.RetentionApplied, CommandError>) -> Void
+    ) async {
+        guard !policies.isEmpty else { return }
+        var lastDay = ""
+        while !Task.isCancelled {
+            let day = String(clock.now().rfc3339.prefix(10))
+            if day != lastDay {
+                do {
+                    let (outcome, applied) = try await applyRetention(
+                        policies, CommandMetadata(commandId: "retention-\(day)", actor: "retention"))
+                    lastDay = day
+                    if !outcome.isReplay {
+                        report(.success(applied))
+                        if applied.policies.contains(where: { $0.keysExpired > 0 }) { schedulePurge() }
+                    }
+                } catch {
+                    report(.failure(error))
+                }
+            }
+            do { try await Task.sleep(for: interval) } catch { return }
+        }
+    }
+}

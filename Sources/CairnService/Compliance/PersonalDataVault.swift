@@ -1,0 +1,147 @@
+public import CairnDomain
+public import CairnProjections
+public import CairnStore
+public import Foundation
+
+/// Seals the personal data of events before they are appended and opens it when they are read.
+///
+/// Every payload member the domain marks as personal (``EventCatalogue/personalDataPaths``) is
+/// stored as a ``PersonalDataEnvelope`` sealed member: AES-256-GCM under a key of the event's
+/// own, derived from the data key of its subject (the customer; the stream for data that has
+/// no customer yet, such as an unconverted lead) and kind of data (the stream category) for
+/// the month it was recorded in. Everything else stays in clear, so the hash chain and the
+/// Merkle tree cover the ciphertext and erasure never disturbs them.
+///
+/// When a key is gone — the subject erased, or retention past that month — reading shows the
+/// member's placeholder instead; an event sealed for a subject already erased is stored with
+/// the placeholders only.
+public final class PersonalDataVault: EventPayloadReader {
+    public let keys: DataKeyStore
+
+    public init(keys: DataKeyStore) { self.keys = keys }
+
+    /// The vault of a data directory: data keys in `<data>/keys`, wrapped by the master key
+    /// from `$CAIRN_MASTER_KEY`, else the file `$CAIRN_MASTER_KEY_FILE`, else
+    /// `<data>/master.key` — made there (owner-only) when none exists, which `warn` is told.
+    public static func open(
+        dataDirectory: String, environment: [String: String] = ProcessInfo.processInfo.environment, warn: (String) -> Void
+    ) throws -> PersonalDataVault {
+        let file = environment["CAIRN_MASTER_KEY_FILE"].flatMap { $0.isEmpty ? nil : $0 } ?? dataDirectory + "/master.key"
+        let (master, created) = try MasterKey.resolve(environment: environment, file: file)
+        if created {
+            warn(
+                "generated a new master key at \(file): it sits beside the data it protects; move it elsewhere "
+                    + "(CAIRN_MASTER_KEY_FILE) or into CAIRN_MASTER_KEY, and back it up — without it no personal data can be read")
+        }
+        return PersonalDataVault(keys: try DataKeyStore(directory: dataDirectory + "/keys", master: master))
+    }
+
+    public func close() { keys.close() }
+
+    /// The data key an event's personal data is sealed under (nil for events without any).
+    public static func keyId(type: String, schemaVersion: Int, subject: String?, stream: String) -> DataKeyID? {
+        guard let entry = EventCatalogue.entry(type: type, schemaVersion: schemaVersion), !entry.personalDataPaths.isEmpty else {
+            return nil
+        }
+        return DataKeyID(owner: subject ?? stream, scope: entry.category.rawValue)
+    }
+
+    // MARK: Sealing
+
+    /// The appends with every event's personal data sealed; the keys any of them needs are
+    /// made first, together, in one durable write.
+    public func seal(_ appends: [StreamAppend], at time: CairnStore.Timestamp) throws -> [StreamAppend] {
+        let month = KeyMonth(time)
+        var needed: [DataKeyID] = []
+        for append in appends {
+            for event in append.events {
+                if let id = Self.keyId(
+                    type: event.type, schemaVersion: Int(event.schemaVersion), subject: event.subject, stream: append.stream)
+                {
+                    needed.append(id)
+                }
+            }
+        }
+        guard !needed.isEmpty else { return appends }
+        var live: [DataKeyID] = []
+        for id in Set(needed) where try keys.erasure(of: id.owner) == nil { live.append(id) }
+        try keys.prepare(live, month: month)
+        return try appends.map { append in
+            var sealed = append
+            sealed.events = try append.events.map { try seal($0, stream: append.stream, month: month) }
+            return sealed
+        }
+    }
+
+    private func seal(_ event: NewEvent, stream: String, month: KeyMonth) throws -> NewEvent {
+        guard let id = Self.keyId(type: event.type, schemaVersion: Int(event.schemaVersion), subject: event.subject, stream: stream) else {
+            return event
+        }
+        var sealed = event
+        let key: (key: [UInt8], month: KeyMonth)
+        do { key = try keys.sealingKey(for: id, month: month) } catch let error as DataKeyError where error.code == .destroyed {
+            // Personal data arriving for an erased subject is never stored.
+            sealed.payload = try EventCatalogue.redact(type: event.type, schemaVersion: Int(event.schemaVersion), payload: event.payload)
+            return sealed
+        }
+        let keyText = "\(id)/\(key.month)"
+        let eventKey = FieldCipher.eventKey(dataKey: key.key, eventId: Self.bytes(event.id))
+        sealed.payload = try PersonalDataEnvelope.seal(
+            type: event.type, schemaVersion: Int(event.schemaVersion), payload: event.payload, keyId: keyText
+        ) { member in
+            FieldCipher.seal(member.json, eventKey: eventKey, context: Self.context(keyText, event.id, member.name))
+        }
+        return sealed
+    }
+
+    // MARK: Opening
+
+    /// The payload with its personal data opened (or shown erased).
+    public func payload(of record: RecordedEvent) throws -> [UInt8] {
+        let payload = record.payload
+        let id = record.id
+        var eventKeys: [String: [UInt8]?] = [:]
+        return try PersonalDataEnvelope.reveal(payload: payload) { sealed in
+            let eventKey: [UInt8]?
+            if let known = eventKeys[sealed.keyId] {
+                eventKey = known
+            } else {
+                eventKey = try self.eventKey(keyText: sealed.keyId, eventId: id)
+                eventKeys[sealed.keyId] = eventKey
+            }
+            guard let eventKey else { return nil }
+            do {
+                return try FieldCipher.open(sealed.ciphertext, eventKey: eventKey, context: Self.context(sealed.keyId, id, sealed.name))
+            } catch {
+                throw DataKeyError(
+                    .storage, "the sealed member \(sealed.name) of event \(id) does not open: altered, or sealed under another key")
+            }
+        }
+    }
+
+    /// The keys that open each sealed key id of `record` (nil for one whose data is erased):
+    /// what a subject access export discloses so its reader can check ciphertext against text
+    /// without any data key.
+    func eventKeys(of record: RecordedEvent) throws -> [String: [UInt8]] {
+        var found: [String: [UInt8]] = [:]
+        _ = try PersonalDataEnvelope.reveal(payload: record.payload) { sealed in
+            if found[sealed.keyId] == nil, let key = try eventKey(keyText: sealed.keyId, eventId: record.id) { found[sealed.keyId] = key }
+            return nil
+        }
+        return found
+    }
+
+    private func eventKey(keyText: String, eventId: UUID) throws -> [UInt8]? {
+        guard let slash = keyText.lastIndex(of: "/"), let id = DataKeyID(keyText[..<slash]),
+            let month = KeyMonth(keyText[keyText.index(after: slash)...])
+        else { throw DataKeyError(.storage, "malformed key id \(keyText) in event \(eventId)") }
+        return try keys.openingKey(for: id, month: month).map { FieldCipher.eventKey(dataKey: $0, eventId: Self.bytes(eventId)) }
+    }
+
+    /// What each sealed member's ciphertext is bound to: its key, its event and its name.
+    static func context(_ keyText: String, _ eventId: UUID, _ member: String) -> [UInt8] {
+        Array(keyText.utf8) + [0] + bytes(eventId) + [0] + Array(member.utf8)
+    }
+
+    static func bytes(_ id: UUID) -> [UInt8] { withUnsafeBytes(of: id.uuid) { Array($0) } }
+}

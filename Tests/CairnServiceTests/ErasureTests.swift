@@ -1,0 +1,288 @@
+import CairnDomain
+import CairnProjections
+import CairnStore
+import Foundation
+import Testing
+
+@testable import CairnService
+
+/// Everything personal the scenario records about Ada, in the forms it could leak in.
+private let secrets = [
+    "ada.lovelace@example.org", "ada.l@engines.example", "lead-ada@example.org", "+447700900777", "Lovelace-Byron",
+    "Difference engine retrofit notes", "Analytical engine jammed at startup", "Bernoulli numbers program",
+]
+
+/// A data directory with a log, its data keys and every read model, and the service over them.
+private struct Deployment {
+    let dir: String
+    let log: EventLog
+    let vault: PersonalDataVault
+    let engine: ProjectionEngine
+    let service: CairnService
+
+    static func with(clock: ManualClock = ManualClock(), _ body: (Deployment) async throws -> Void) async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-erasure-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var options = EventLog.Options()
+        options.clock = clock
+        let log = try EventLog(directory: dir + "/log", options: options)
+        let vault = try testVault(dir)
+        let engine = try ProjectionEngine(log: log, payloads: vault, directory: dir + "/projections", projectors: ReadModels.all)
+        let deployment = Deployment(
+            dir: dir, log: log, vault: vault, engine: engine,
+            service: CairnService(log: log, vault: vault, projections: engine, clock: clock))
+        do { try await body(deployment) } catch { Issue.record("\(error)") }
+        await engine.close()
+        vault.close()
+        await log.close()
+    }
+
+    /// Ada (with a merged duplicate and a converted lead), her activity, a case and an opportunity; Grace beside her.
+    func recordAda() async throws {
+        try await service.execute(
+            .register(
+                .init(
+                    customerId: "c_ada", kind: .person, personName: PersonName(given: "Ada", family: "Lovelace-Byron"),
+                    emails: ["ada.lovelace@example.org"], phones: ["+447700900777"], ownerId: "u_sam", source: "web")), meta())
+        try await service.execute(Fixture.registration("c_dup", email: "ada.l@engines.example"), meta())
+        _ = try await service.mergeCustomer("c_dup", into: "c_ada", meta())
+        try await service.execute(
+            .capture(
+                .init(leadId: "l_ada", source: "fair", personName: PersonName(given: "Ada", family: "L"), email: "lead-ada@example.org")),
+            meta())
+        _ = try await service.convertLead(
+            LeadConversion(
+                leadId: "l_ada", customer: .link(existingCustomerId: "c_ada"), opportunityId: "o_ada", opportunityName: "Retrofit",
+                amount: Money("1000", "EUR")!, expectedCloseDate: CalendarDate(iso8601: "2026-06-30")!, ownerId: "u_sam"), meta())
+        try await service.execute(
+            .log(
+                .init(
+                    activityId: "a_ada", customerId: "c_ada", kind: .meeting, occurredAt: service.domainNow(),
+                    participants: ["u_sam"], summary: "Difference engine retrofit notes")), meta())
+        try await service.execute(
+            .open(
+                caseId: "k_ada", customerId: "c_ada", channel: .email, priority: .high, subject: "Analytical engine jammed at startup",
+                description: "Bernoulli numbers program stops"), meta())
+        try await service.execute(Fixture.registration("c_grace", email: "grace@example.org"), meta())
+    }
+
+    /// Files under `root` holding any of `needles`, as "file: needle".
+    static func leaks(under root: String, of needles: [String]) throws -> [String] {
+        var found: [String] = []
+        for path in try FileManager.default.subpathsOfDirectory(atPath: root) {
+            guard let bytes = FileManager.default.contents(atPath: root + "/" + path) else { continue }
+            for needle in needles where bytes.range(of: Data(needle.utf8)) != nil { found.append("\(path): \(needle)") }
+        }
+        return found
+    }
+}
+
+@Suite("Personal data: sealed per subject, erased by destroying keys, expired by retention")
+struct ErasureTests {
+    @Test("Personal fields are stored sealed and every other field in clear; reads, read models and exports open them")
+    func sealedAtRest() async throws {
+        try await Deployment.with { d in
+            try await d.recordAda()
+            #expect(try Deployment.leaks(under: d.dir + "/log", of: secrets).isEmpty, "the log holds plaintext")
+            #expect(try !Deployment.leaks(under: d.dir + "/log", of: ["c_ada", "k_ada", "meeting"]).isEmpty, "ids and kinds stay in clear")
+            let state = try d.service.load(CustomerDecider.self, StreamName(.customer, "c_ada")).state
+            #expect(state.emails.sorted() == ["ada.l@engines.example", "ada.lovelace@example.org"])
+            #expect(state.personName?.family == "Lovelace-Byron")
+            let view = try await d.service.query("customer-360", atLeast: d.log.committedThrough) { engine in
+                try Customer360Query.customer(engine, id: "c_ada")
+            }
+            #expect(view?.emails.contains("ada.lovelace@example.org") == true)
+            let timeline = try await d.service.query("customer-timeline", atLeast: d.log.committedThrough) { engine in
+                try CustomerTimelineQuery.page(engine, customerId: "c_ada", limit: 100)
+            }
+            #expect(timeline?.entries.contains { $0.detail?.contains("Difference engine retrofit notes") == true } == true)
+            let signer = try TreeHeadSigner.generate()
+            let export = try await d.service.exportSubject("c_ada", signer: signer)
+            #expect(export.json.range(of: Array("ada.lovelace@example.org".utf8)) != nil)
+            let check = SubjectAccessExport.verify(export.json, publicKey: signer.publicKey)
+            #expect(check.isIntact, "\(check.problems)")
+            #expect(try await d.log.verify(full: true).isIntact)
+
+            // The disclosed event keys must open the signed ciphertext to the text shown: a wrong one is caught offline.
+            let text = String(decoding: export.json, as: UTF8.self)
+            guard let keys = text.range(of: #""eventKeys":{"c_ada/customer/2026-04":""#) else {
+                Issue.record("no disclosed event key")
+                return
+            }
+            let wrongKey = String(repeating: "A", count: 43) + "="
+            let altered = Array(
+                text.replacingCharacters(in: keys.upperBound..<text.index(keys.upperBound, offsetBy: 44), with: wrongKey).utf8)
+            let problems = SubjectAccessExport.verify(altered, publicKey: signer.publicKey).problems
+            #expect(problems.contains { $0.contains("does not open with the disclosed key") }, "\(problems.prefix(3))")
+        }
+    }
+
+    @Test("After erasure no read, read model, export, stream or later backup shows the data, no file holds it, and the log verifies")
+    func erasure() async throws {
+        try await Deployment.with { d in
+            try await d.recordAda()
+            let erased = try await d.service.forget("c_dup", requestId: "dsr-7", legalBasis: "GDPR Art. 17(1)(a)", meta(actor: "u_dpo"))
+            // c_dup was merged into c_ada: the survivor is the person, so the request erases both.
+            #expect(erased.events.map(\.type) == ["customers.PersonalDataErased"])
+            _ = try await d.service.forget("c_ada", requestId: "dsr-7", legalBasis: "GDPR Art. 17(1)(a)", meta(actor: "u_dpo"))
+            try await d.engine.waitUntil(position: d.log.committedThrough, timeout: .seconds(30))
+            try await d.service.purgeReadModels()
+
+            // The record of what was done stays: who, when, why; nothing personal.
+            let record = try #require(try d.log.readStream("customer-c_ada", from: 1, limit: 100).last)
+            #expect(record.type == "customers.PersonalDataErased" && record.actor == "u_dpo")
+            #expect(String(decoding: record.payload, as: UTF8.self).contains("GDPR Art. 17(1)(a)"))
+
+            // Reads: the domain state, every payload, both read models.
+            let state = try d.service.load(CustomerDecider.self, StreamName(.customer, "c_ada")).state
+            #expect(state.erased && state.emails.isEmpty)
+            var opened: [UInt8] = []
+            var position: UInt64 = 1
+            while position <= d.log.committedThrough {
+                let page = try d.log.read(from: position, limit: 1000)
+                for event in page.events { opened += try d.vault.payload(of: event) }
+                position = page.next
+            }
+            #expect(Deployment.contained(in: opened).isEmpty, "payloads still open to \(Deployment.contained(in: opened))")
+            let view = try await d.service.query("customer-360", atLeast: d.log.committedThrough) { engine in
+                try Customer360Query.customer(engine, id: "c_ada")
+            }
+            #expect(view?.emails.isEmpty == true && view?.status == .erased)
+            let grace = try await d.service.query("customer-360") { engine in try Customer360Query.customer(engine, id: "c_grace") }
+            #expect(grace?.emails == ["grace@example.org"], "another customer is untouched")
+
+            // An export after the erasure verifies, and holds none of it.
+            let signer = try TreeHeadSigner.generate()
+            let export = try await d.service.exportSubject("c_ada", signer: signer)
+            #expect(Deployment.contained(in: export.json).isEmpty)
+            #expect(!export.html.contains("ada.lovelace@example.org"))
+            let check = SubjectAccessExport.verify(export.json, publicKey: signer.publicKey)
+            #expect(check.isIntact, "\(check.problems)")
+
+            // The chain and the Merkle tree still verify: they cover the ciphertext.
+            #expect(try await d.log.verify(full: true).isIntact)
+
+            // No file under the data directory holds any of it; nor does a backup made now.
+            let leaks = try Deployment.leaks(under: d.dir, of: secrets)
+            #expect(leaks.isEmpty, "\(leaks)")
+            let backup = d.dir + "-backup"
+            defer { try? FileManager.default.removeItem(atPath: backup) }
+            try DataBackup.create(data: d.dir, into: backup, derived: DataDirectory.derivedFromLog, log: d.log)
+            #expect(try Deployment.leaks(under: backup, of: secrets).isEmpty)
+
+            // The addresses are suppressed: kept only as keyed hashes, and a new capture is refused.
+            #expect(try d.service.isSuppressed("Ada.Lovelace@example.org"))
+            #expect(try d.service.isSuppressed("lead-ada@example.org"))
+            #expect(try d.service.isSuppressed("+447700900777"))
+            #expect(try !d.service.isSuppressed("grace@example.org"))
+            let again = await commandError {
+                try await d.service.execute(.capture(.init(leadId: "l_again", source: "fair", email: "ada.lovelace@example.org")), meta())
+            }
+            #expect(again?.code == "contact.suppressed")
+            // Erasing again is refused and changes nothing.
+            let head = d.log.committedThrough
+            let twice = await commandError {
+                try await d.service.forget("c_ada", requestId: "dsr-8", legalBasis: "GDPR Art. 17(1)(a)", meta())
+            }
+            #expect(twice?.code == "customer.erased" && d.log.committedThrough == head)
+        }
+    }
+
+    @Test("A legal hold blocks erasure, changing nothing; once released, erasure proceeds")
+    func legalHold() async throws {
+        try await Deployment.with { d in
+            try await d.recordAda()
+            try await d.service.placeLegalHold("c_ada", holdId: "hold-1", matter: "Claim 2026-117", meta())
+            #expect(try d.vault.keys.heldOwners() == ["c_ada"])
+            let head = d.log.committedThrough
+            let refused = await commandError {
+                try await d.service.forget("c_ada", requestId: "dsr-9", legalBasis: "GDPR Art. 17(1)(a)", meta())
+            }
+            #expect(refused?.code == "customer.legalHold")
+            #expect(d.log.committedThrough == head)
+            #expect(try d.service.load(CustomerDecider.self, StreamName(.customer, "c_ada")).state.emails.count == 2)
+            #expect(try !d.service.isSuppressed("ada.lovelace@example.org"))
+            // A hold on a customer that does not exist is refused and leaves no hold behind.
+            let unknown = await commandError {
+                try await d.service.placeLegalHold("c_nobody", holdId: "hold-2", matter: "Claim", meta())
+            }
+            #expect(unknown?.code == "customer.notFound")
+            #expect(try d.vault.keys.heldOwners() == ["c_ada"])
+
+            try await d.service.releaseLegalHold("c_ada", holdId: "hold-1", meta())
+            #expect(try d.vault.keys.heldOwners().isEmpty)
+            try await d.service.forget("c_ada", requestId: "dsr-9", legalBasis: "GDPR Art. 17(1)(a)", meta())
+            #expect(try d.service.load(CustomerDecider.self, StreamName(.customer, "c_ada")).state.erased)
+            let timeline = try await d.service.query("customer-timeline", atLeast: d.log.committedThrough) { engine in
+                try CustomerTimelineQuery.page(engine, customerId: "c_ada", filter: .init(kinds: [.legalHold]), limit: 100)
+            }
+            #expect(timeline?.entries.map(\.summary) == ["Legal hold hold-1 placed: Claim 2026-117", "Legal hold hold-1 released"])
+        }
+    }
+
+    @Test("Retention erases a kind of data older than its months, keeps the rest and what legal holds cover, and records each run")
+    func retention() async throws {
+        let clock = ManualClock("2024-01-15T09:00:00Z")
+        try await Deployment.with(clock: clock) { d in
+            for id in ["c_ada", "c_held"] { try await d.service.execute(Fixture.registration(id), meta()) }
+            func note(_ id: String, _ customer: String, _ text: String) async throws {
+                try await d.service.execute(
+                    .log(.init(activityId: id, customerId: customer, kind: .note, occurredAt: d.service.domainNow(), summary: text)), meta()
+                )
+            }
+            try await note("a_old", "c_ada", "Old note about the engine")
+            try await note("a_held", "c_held", "Held note about the claim")
+            clock.advance(seconds: 86_400 * 800)  // about 26 months later: 2026-03
+            try await note("a_new", "c_ada", "New note about the engine")
+            try await d.service.placeLegalHold("c_held", holdId: "hold-1", matter: "Claim 2026-117", meta())
+
+            let (_, applied) = try await d.service.applyRetention([try RetentionPolicy(parsing: "activity=24")], meta("run-1"))
+            #expect(applied.policies == [.init(kind: "activity", months: 24, keepFrom: "2024-03", keysExpired: 1)])
+            #expect(applied.heldCustomers == ["c_held"])
+
+            func summary(_ activity: String) throws -> String? {
+                let record = try #require(try d.log.readStream("activity-\(activity)", from: 1, limit: 1).first)
+                guard
+                    case .activity(.logged(let logged)) = try EventCatalogue.decode(
+                        type: record.type, schemaVersion: Int(record.schemaVersion), payload: try d.vault.payload(of: record))
+                else { return nil }
+                return logged.summary
+            }
+            #expect(try summary("a_old") == EventCatalogue.erasedPlaceholder)
+            #expect(try summary("a_new") == "New note about the engine")
+            #expect(try summary("a_held") == "Held note about the claim")
+            // The profile is another kind of data, under no policy: untouched.
+            #expect(try d.service.load(CustomerDecider.self, StreamName(.customer, "c_ada")).state.emails == ["c_ada@example.com"])
+            #expect(try Deployment.leaks(under: d.dir + "/keys", of: []).isEmpty)
+
+            // Every run is recorded, also one that finds nothing left to do; a retried run is not run twice.
+            let (_, second) = try await d.service.applyRetention([try RetentionPolicy(parsing: "activity=24")], meta("run-2"))
+            #expect(second.policies.map(\.keysExpired) == [0])
+            let (replay, replayed) = try await d.service.applyRetention([try RetentionPolicy(parsing: "activity=24")], meta("run-2"))
+            #expect(replay.isReplay && replayed == second)
+            let runs = try d.log.readStream("compliance-retention", from: 1, limit: 10)
+            #expect(runs.map(\.type) == ["compliance.RetentionApplied", "compliance.RetentionApplied"])
+
+            #expect(throws: CommandError.self) { try RetentionPolicy(parsing: "order=12") }
+            #expect(throws: CommandError.self) { try RetentionPolicy(parsing: "activity=0") }
+            #expect(throws: CommandError.self) { try RetentionPolicy(parsing: "activity") }
+        }
+    }
+}
+
+extension Deployment {
+    /// Which of the secrets `bytes` contains.
+    static func contained(in bytes: [UInt8]) -> [String] {
+        secrets.filter { bytes.range(of: Array($0.utf8)) != nil }
+    }
+}
+
+extension [UInt8] {
+    fileprivate func range(of needle: [UInt8]) -> Range<Int>? {
+        guard needle.count <= count, !needle.isEmpty else { return nil }
+        for start in 0...(count - needle.count) where self[start] == needle[0] && Array(self[start..<(start + needle.count)]) == needle {
+            return start..<(start + needle.count)
+        }
+        return nil
+    }
+}
