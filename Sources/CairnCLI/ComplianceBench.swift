@@ -34,7 +34,9 @@ struct ComplianceBench: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let (overhead, plainRate, sealedRate) = try await sealingOverhead()
+        let sealMicros = try sealCost()
+        let (overhead, plainRate, sealedRate) = try await sealingOverhead(known: true)
+        let (newOverhead, newPlainRate, newSealedRate) = try await sealingOverhead(known: false)
         let exportTimes = try await exportTimes()
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-compliance-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: scratch) }
@@ -81,7 +83,15 @@ struct ComplianceBench: AsyncParsableCommand {
                 BenchFigure(
                     key: "encrypt_overhead_pct", value: overhead, unit: "%", target: 15, lowerIsBetter: true,
                     note:
-                        "append throughput lost to sealing personal data: \(Int(plainRate)) → \(Int(sealedRate)) events/s (batches of 100, 13 event kinds per customer, 8 with personal data)"
+                        "append throughput lost to sealing personal data, customers already known: \(Int(plainRate)) → \(Int(sealedRate)) events/s (8 writers, appends of 100; 13 event kinds per customer, 8 with personal data)"
+                ),
+                BenchFigure(
+                    key: "seal_us_per_event", value: sealMicros, unit: "µs", target: nil, lowerIsBetter: true,
+                    note: "CPU to seal the mix for known customers, one thread, no log: per event, personal or not (median of 3)"),
+                BenchFigure(
+                    key: "encrypt_overhead_new_subjects_pct", value: newOverhead, unit: "%", target: nil, lowerIsBetter: true,
+                    note:
+                        "the same when every customer is new, so each append also makes their data keys (one more durable write): \(Int(newPlainRate)) → \(Int(newSealedRate)) events/s"
                 ),
                 BenchFigure(
                     key: "export_ms", value: median(exportTimes), unit: "ms", target: 200, lowerIsBetter: true,
@@ -115,10 +125,10 @@ extension ComplianceBench {
         "marketing.MessageOpened",
     ].map { type in EventCatalogue.entries.first { $0.type == type && $0.isCurrent }! }
 
-    static func events(customer: Int) -> [(stream: String, event: NewEvent)] {
-        mix.map { entry in
+    static func events(customer: Int, round: Int = 0) -> [(stream: String, event: NewEvent)] {
+        mix.enumerated().map { index, entry in
             (
-                "\(entry.category.rawValue)-b\(customer)",
+                "\(entry.category.rawValue)-b\(customer)x\(index)r\(round)",
                 NewEvent(
                     id: .v7(), type: entry.type, schemaVersion: UInt32(entry.schemaVersion), payload: entry.samplePayload,
                     subject: "c_\(customer)", actor: "bench")
@@ -126,13 +136,12 @@ extension ComplianceBench {
         }
     }
 
-    /// Events per second appending `count` events in batches of 100, sealing them first when `vault` is given.
-    private func appendRate(_ directory: String, count: Int, vault: PersonalDataVault?) async throws -> Double {
-        let log = try EventLog(directory: directory + "/log")
+    /// Appends of 100 events each: one round of the mix for every customer.
+    static func batches(customers: Int, round: Int) -> [[StreamAppend]] {
         var batches: [[StreamAppend]] = []
         var pending: [StreamAppend] = []
-        for customer in 0..<(count / Self.mix.count) {
-            for (stream, event) in Self.events(customer: customer) {
+        for customer in 0..<customers {
+            for (stream, event) in events(customer: customer, round: round) {
                 pending.append(StreamAppend(stream: stream, expectedVersion: .any, events: [event]))
                 if pending.count == 100 {
                     batches.append(pending)
@@ -141,16 +150,63 @@ extension ComplianceBench {
             }
         }
         if !pending.isEmpty { batches.append(pending) }
-        let start = ContinuousClock.now
-        for batch in batches {
-            _ = try await log.append(try vault?.seal(batch, at: SystemClock().now()) ?? batch)
+        return batches
+    }
+
+    /// Events per second appending `count` events in appends of 100 from `writers` concurrent
+    /// writers (as the service's concurrent commands do), sealing them first when `vault` is
+    /// given. With `known`, each customer already has a round of events (and so its keys)
+    /// before the timed round; otherwise every customer is new.
+    private func appendRate(
+        _ directory: String, count: Int, vault: PersonalDataVault?, known: Bool, writers: Int = 8
+    ) async throws
+        -> Double
+    {
+        let log = try EventLog(directory: directory + "/log")
+        let customers = count / Self.mix.count
+        if known {
+            for batch in Self.batches(customers: customers, round: 0) {
+                _ = try await log.append(try vault?.seal(batch, at: SystemClock().now()) ?? batch)
+            }
         }
-        let rate = Double(batches.reduce(0) { $0 + $1.count }) / seconds(since: start)
+        let timed = Self.batches(customers: customers, round: 1)
+        let start = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for writer in 0..<writers {
+                group.addTask {
+                    for index in stride(from: writer, to: timed.count, by: writers) {
+                        let batch = timed[index]
+                        _ = try await log.append(try vault?.seal(batch, at: SystemClock().now()) ?? batch)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let rate = Double(timed.reduce(0) { $0 + $1.count }) / seconds(since: start)
         await log.close()
         return rate
     }
 
-    private func sealingOverhead() async throws -> (pct: Double, plain: Double, sealed: Double) {
+    /// CPU microseconds per event to seal a round of the mix for known customers, one thread, no log.
+    private func sealCost() throws -> Double {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-seal-cost-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let vault = PersonalDataVault(keys: try DataKeyStore(directory: dir + "/keys", master: .generate()))
+        defer { vault.close() }
+        let customers = sealEvents / Self.mix.count
+        for batch in Self.batches(customers: customers, round: 0) { _ = try vault.seal(batch, at: SystemClock().now()) }
+        let timed = Self.batches(customers: customers, round: 1)
+        var costs: [Double] = []
+        for _ in 0..<3 {
+            let start = ContinuousClock.now
+            for batch in timed { _ = try vault.seal(batch, at: SystemClock().now()) }
+            costs.append(seconds(since: start) * 1e6 / Double(timed.reduce(0) { $0 + $1.count }))
+        }
+        return median(costs)
+    }
+
+    /// Median plain and sealed rates over three alternating rounds, and the percentage lost.
+    private func sealingOverhead(known: Bool) async throws -> (pct: Double, plain: Double, sealed: Double) {
         var plain: [Double] = []
         var sealed: [Double] = []
         for round in 0..<3 {
@@ -160,11 +216,11 @@ extension ComplianceBench {
             defer { vault.close() }
             // Alternate which goes first, so neither always meets a warmer cache.
             if round % 2 == 0 {
-                plain.append(try await appendRate(dir + "/plain", count: sealEvents, vault: nil))
-                sealed.append(try await appendRate(dir + "/sealed", count: sealEvents, vault: vault))
+                plain.append(try await appendRate(dir + "/plain", count: sealEvents, vault: nil, known: known))
+                sealed.append(try await appendRate(dir + "/sealed", count: sealEvents, vault: vault, known: known))
             } else {
-                sealed.append(try await appendRate(dir + "/sealed", count: sealEvents, vault: vault))
-                plain.append(try await appendRate(dir + "/plain", count: sealEvents, vault: nil))
+                sealed.append(try await appendRate(dir + "/sealed", count: sealEvents, vault: vault, known: known))
+                plain.append(try await appendRate(dir + "/plain", count: sealEvents, vault: nil, known: known))
             }
         }
         let p = median(plain)

@@ -1,6 +1,6 @@
 public import CairnDomain
 import CairnProjections
-public import CairnStore
+import CairnStore
 import Foundation
 import Synchronization
 

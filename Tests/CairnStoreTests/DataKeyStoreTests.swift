@@ -60,7 +60,7 @@ struct DataKeyStoreTests {
             let adaNotes = DataKeyID(owner: "c_ada", scope: "activity")
             let grace = DataKeyID(owner: "c_grace", scope: "customer")
             let store = try DataKeyStore(directory: dir + "/keys", master: master)
-            try store.prepare([ada, adaNotes, grace], month: month)
+            _ = try store.sealingKeys(for: [ada, adaNotes, grace], month: month)
             let adaKey = try store.sealingKey(for: ada, month: month)
             #expect(adaKey.month == month)
             let graceKey = try #require(try store.openingKey(for: grace, month: month))
@@ -111,7 +111,7 @@ struct DataKeyStoreTests {
             let ada = DataKeyID(owner: "c_ada", scope: "activity")
             let held = DataKeyID(owner: "c_held", scope: "activity")
             let profile = DataKeyID(owner: "c_ada", scope: "customer")
-            try store.prepare([ada, held, profile], month: start)
+            _ = try store.sealingKeys(for: [ada, held, profile], month: start)
             let before = try (0..<6).map { try #require(try store.openingKey(for: ada, month: start.adding(months: $0))) }
             #expect(Set(before).count == 6)
             let heldKeys = try (0..<6).map { try store.openingKey(for: held, month: start.adding(months: $0)) }
@@ -169,7 +169,7 @@ struct DataKeyStoreTests {
             let month = KeyMonth("2026-01")!
             let store = try DataKeyStore(directory: dir + "/keys", master: old)
             let ids = (0..<50).map { DataKeyID(owner: "c_\($0)", scope: "customer") }
-            try store.prepare(ids, month: month)
+            _ = try store.sealingKeys(for: Set(ids), month: month)
             let keys = try ids.map { try store.openingKey(for: $0, month: month)! }
             try store.rotate(to: new)
             #expect(try ids.map { try store.openingKey(for: $0, month: month)! } == keys)

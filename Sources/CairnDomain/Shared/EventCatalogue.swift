@@ -17,6 +17,8 @@ public enum EventCatalogue {
         /// JSON pointers (RFC 6901) of the payload members that hold personal data. A pointer
         /// names a whole member (string, array or object); absent optional members are simply absent.
         public let personalDataPaths: [String]
+        /// The top-level members those pointers name.
+        public var personalMembers: [String] { personalDataPaths.map { String($0.dropFirst()) } }
         /// A stored payload of this type and version, every optional field filled.
         public let samplePayload: [UInt8]
         /// What `samplePayload` decodes to (upcast to the current version for old versions).
@@ -39,9 +41,12 @@ public enum EventCatalogue {
         return entries.sorted { ($0.type, $0.schemaVersion) < ($1.type, $1.schemaVersion) }
     }()
 
-    private static let index: [String: Entry] = Dictionary(uniqueKeysWithValues: entries.map { ("\($0.type)@\($0.schemaVersion)", $0) })
+    /// Type → version → entry: a lookup hashes the type once and builds no string.
+    private static let index: [String: [Int: Entry]] = Dictionary(grouping: entries, by: \.type).mapValues { versions in
+        Dictionary(uniqueKeysWithValues: versions.map { ($0.schemaVersion, $0) })
+    }
 
-    public static func entry(type: String, schemaVersion: Int) -> Entry? { index["\(type)@\(schemaVersion)"] }
+    public static func entry(type: String, schemaVersion: Int) -> Entry? { index[type]?[schemaVersion] }
 
     /// Personal-data JSON pointers for a stored event; nil for an unknown type or version.
     public static func personalDataPaths(type: String, schemaVersion: Int) -> [String]? {
@@ -51,7 +56,7 @@ public enum EventCatalogue {
     /// Decodes any stored event, upcasting old versions. Fails with `.unknownEventType` /
     /// `.unknownSchemaVersion` for anything not catalogued.
     public static func decode(type: String, schemaVersion: Int, payload: [UInt8]) throws(EventDecodingError) -> DomainEvent {
-        guard let entry = index["\(type)@\(schemaVersion)"] else {
+        guard let entry = index[type]?[schemaVersion] else {
             let knownType = entries.contains { $0.type == type }
             throw EventDecoding.unknown(type, schemaVersion, known: knownType)
         }

@@ -37,7 +37,7 @@ public enum PersonalDataEnvelope {
 
     /// Whether events of this type and version carry personal data at all.
     public static func hasPersonalData(type: String, schemaVersion: Int) -> Bool {
-        !(EventCatalogue.personalDataPaths(type: type, schemaVersion: schemaVersion) ?? []).isEmpty
+        !personalMembers(type: type, schemaVersion: schemaVersion).isEmpty
     }
 
     /// The payload with each personal member (present and not null) sealed by `seal`, which
@@ -45,23 +45,32 @@ public enum PersonalDataEnvelope {
     public static func seal(
         type: String, schemaVersion: Int, payload: [UInt8], keyId: String, _ seal: (Member) throws -> [UInt8]
     ) throws -> [UInt8] {
-        let paths = EventCatalogue.personalDataPaths(type: type, schemaVersion: schemaVersion) ?? []
-        guard !paths.isEmpty else { return payload }
-        let names = Set(paths.map { String($0.dropFirst()) })
+        let names = personalMembers(type: type, schemaVersion: schemaVersion)
+        guard !names.isEmpty else { return payload }
+        let keyText = JSONValue.string(keyId).serializedBytes
         let document = try JSONDocument(payload)
         guard document[0].kind == .object else { throw Failure.malformed("not an object") }
         var replacements: [(Range<Int>, [UInt8])] = []
         for (key, value) in document.members(of: 0) {
-            let name = try document.string(at: key)
-            guard names.contains(name), document[value].kind != .null else { continue }
+            guard document[value].kind != .null, let name = names.first(where: { document.string(at: key, equals: $0) }) else { continue }
             let range = document.valueRange(value)
             let json = Array(payload[range])
-            let placeholder = EventCatalogue.placeholder(for: try JSONValue.parse(json))
             let ciphertext = try seal(Member(name: name, json: json))
-            let sealed = JSONValue.object([
-                "$sealed": .string(Data(ciphertext).base64EncodedString()), "key": .string(keyId), "erased": placeholder,
-            ])
-            replacements.append((range, sealed.serializedBytes))
+            // {"$sealed":…,"erased":…,"key":…}: members in sorted order, as every payload is written.
+            var sealed: [UInt8] = []
+            sealed.reserveCapacity(ciphertext.count * 4 / 3 + keyText.count + 48)
+            sealed += Self.sealedPrefix
+            Self.appendBase64(ciphertext, to: &sealed)
+            sealed += Self.erasedInfix
+            switch document[value].kind {
+            case .string: sealed += Self.erasedString
+            case .array: sealed += [UInt8(ascii: "["), UInt8(ascii: "]")]
+            default: sealed += EventCatalogue.placeholder(for: try JSONValue.parse(json)).serializedBytes
+            }
+            sealed += Self.keyInfix
+            sealed += keyText
+            sealed.append(UInt8(ascii: "}"))
+            replacements.append((range, sealed))
         }
         return splice(payload, replacements)
     }
@@ -99,6 +108,38 @@ public enum PersonalDataEnvelope {
     }
 
     private static let marker = Array("\"$sealed\"".utf8)
+
+    /// Personal members by type and version, worked out once.
+    private static let membersByType: [String: [Int: [String]]] = Dictionary(grouping: EventCatalogue.entries, by: \.type)
+        .mapValues { versions in Dictionary(uniqueKeysWithValues: versions.map { ($0.schemaVersion, $0.personalMembers) }) }
+
+    static func personalMembers(type: String, schemaVersion: Int) -> [String] { membersByType[type]?[schemaVersion] ?? [] }
+    private static let sealedPrefix = Array("{\"$sealed\":\"".utf8)
+    private static let erasedInfix = Array("\",\"erased\":".utf8)
+    private static let keyInfix = Array(",\"key\":".utf8)
+    private static let erasedString = JSONValue.string(EventCatalogue.erasedPlaceholder).serializedBytes
+    private static let base64Alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
+    /// Standard base64 with padding (RFC 4648 §4), straight into `out`.
+    static func appendBase64(_ bytes: [UInt8], to out: inout [UInt8]) {
+        var index = 0
+        while index + 3 <= bytes.count {
+            let n = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
+            out += [
+                base64Alphabet[Int(n >> 18 & 63)], base64Alphabet[Int(n >> 12 & 63)], base64Alphabet[Int(n >> 6 & 63)],
+                base64Alphabet[Int(n & 63)],
+            ]
+            index += 3
+        }
+        let rest = bytes.count - index
+        if rest > 0 {
+            let n = UInt32(bytes[index]) << 16 | (rest == 2 ? UInt32(bytes[index + 1]) << 8 : 0)
+            out.append(base64Alphabet[Int(n >> 18 & 63)])
+            out.append(base64Alphabet[Int(n >> 12 & 63)])
+            out.append(rest == 2 ? base64Alphabet[Int(n >> 6 & 63)] : UInt8(ascii: "="))
+            out.append(UInt8(ascii: "="))
+        }
+    }
 
     private static func contains(_ bytes: [UInt8], _ needle: [UInt8]) -> Bool {
         bytes.withUnsafeBufferPointer { haystack in

@@ -111,7 +111,7 @@ enum ComplianceRoutes {
                 parameters: [.query("address", .string(maxLength: 254), "An email address or E.164 phone number.", required: true)],
                 success: .json("SuppressionCheck")
             ) { request, _, env in
-                var values = QueryValues(request)
+                let values = QueryValues(request)
                 let address = values.string("address") ?? ""
                 try values.finish()
                 guard !address.isEmpty else {

@@ -1,4 +1,4 @@
-public import CairnDomain
+import CairnDomain
 public import CairnProjections
 public import CairnStore
 public import Foundation
@@ -63,33 +63,32 @@ public final class PersonalDataVault: EventPayloadReader {
             }
         }
         guard !needed.isEmpty else { return appends }
-        var live: [DataKeyID] = []
-        for id in Set(needed) where try keys.erasure(of: id.owner) == nil { live.append(id) }
-        try keys.prepare(live, month: month)
+        let found = try keys.sealingKeys(for: Set(needed), month: month)
         return try appends.map { append in
             var sealed = append
-            sealed.events = try append.events.map { try seal($0, stream: append.stream, month: month) }
+            sealed.events = try append.events.map { try seal($0, stream: append.stream, found) }
             return sealed
         }
     }
 
-    private func seal(_ event: NewEvent, stream: String, month: KeyMonth) throws -> NewEvent {
+    private func seal(_ event: NewEvent, stream: String, _ found: [DataKeyID: (key: [UInt8], month: KeyMonth)?]) throws -> NewEvent {
         guard let id = Self.keyId(type: event.type, schemaVersion: Int(event.schemaVersion), subject: event.subject, stream: stream) else {
             return event
         }
         var sealed = event
-        let key: (key: [UInt8], month: KeyMonth)
-        do { key = try keys.sealingKey(for: id, month: month) } catch let error as DataKeyError where error.code == .destroyed {
+        guard let key = found[id] ?? nil else {
             // Personal data arriving for an erased subject is never stored.
             sealed.payload = try EventCatalogue.redact(type: event.type, schemaVersion: Int(event.schemaVersion), payload: event.payload)
             return sealed
         }
         let keyText = "\(id)/\(key.month)"
-        let eventKey = FieldCipher.eventKey(dataKey: key.key, eventId: Self.bytes(event.id))
+        let eventId = Self.bytes(event.id)
+        let eventKey = FieldCipher.eventKey(dataKey: key.key, eventId: eventId)
+        let contextPrefix = Array(keyText.utf8) + [0] + eventId + [0]
         sealed.payload = try PersonalDataEnvelope.seal(
             type: event.type, schemaVersion: Int(event.schemaVersion), payload: event.payload, keyId: keyText
         ) { member in
-            FieldCipher.seal(member.json, eventKey: eventKey, context: Self.context(keyText, event.id, member.name))
+            FieldCipher.seal(member.json, eventKey: eventKey, context: contextPrefix + Array(member.name.utf8))
         }
         return sealed
     }

@@ -1,5 +1,12 @@
 import CCrypto
 
+/// AES-256-GCM fetched from OpenSSL's provider once (`EVP_aes_256_gcm()` looks it up again on
+/// every initialisation); a fetched EVP_CIPHER is immutable and safe to share across threads.
+private nonisolated(unsafe) let aes256GCM: OpaquePointer = {
+    guard let cipher = EVP_CIPHER_fetch(nil, "AES-256-GCM", nil) else { fatalError("OpenSSL: AES-256-GCM is unavailable") }
+    return cipher
+}()
+
 /// AES-256-GCM through libcrypto: 12-byte nonces (random unless given), 16-byte tags, authenticated data.
 package enum AESGCM {
     package static let keySize = 32
@@ -29,7 +36,7 @@ package enum AESGCM {
         let ok = out.withUnsafeMutableBufferPointer { buffer -> Bool in
             let base = buffer.baseAddress!
             for i in 0..<nonceSize { base[i] = nonce[i] }
-            guard EVP_EncryptInit_ex(context, EVP_aes_256_gcm(), nil, key, nonce) == 1 else { return false }
+            guard EVP_EncryptInit_ex(context, aes256GCM, nil, key, nonce) == 1 else { return false }
             if !aad.isEmpty { guard EVP_EncryptUpdate(context, nil, &length, aad, Int32(aad.count)) == 1 else { return false } }
             if !input.isEmpty {
                 guard EVP_EncryptUpdate(context, base + nonceSize, &length, input, Int32(input.count)) == 1 else { return false }
@@ -52,7 +59,7 @@ package enum AESGCM {
         var tag = Array(sealed[(nonceSize + count)...])
         let ok = sealed.withUnsafeBufferPointer { input -> Bool in
             let base = input.baseAddress!
-            guard EVP_DecryptInit_ex(context, EVP_aes_256_gcm(), nil, key, base) == 1 else { return false }
+            guard EVP_DecryptInit_ex(context, aes256GCM, nil, key, base) == 1 else { return false }
             if !aad.isEmpty { guard EVP_DecryptUpdate(context, nil, &length, aad, Int32(aad.count)) == 1 else { return false } }
             if count > 0 {
                 guard

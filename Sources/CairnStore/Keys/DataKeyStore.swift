@@ -119,7 +119,8 @@ public struct KeyMonth: Hashable, Comparable, Sendable, CustomStringConvertible 
         let years = index >= 0 ? index / 12 : (index - 11) / 12
         let year = 1970 + years
         let month = index - years * 12 + 1
-        return String(format: "%04d-%02d", year, month)
+        let yearText = String(year)
+        return String(repeating: "0", count: max(0, 4 - yearText.count)) + yearText + (month < 10 ? "-0" : "-") + String(month)
     }
 
     public func adding(months: Int) -> KeyMonth { KeyMonth(index: index + months) }
@@ -234,27 +235,38 @@ public final class DataKeyStore: @unchecked Sendable {
     /// passed is sealed for the first month still kept. Throws `key_destroyed` once the owner
     /// was erased: no key is ever made for it again.
     public func sealingKey(for id: DataKeyID, month: KeyMonth) throws -> (key: [UInt8], month: KeyMonth) {
-        try state.withLock { state in
-            if try state.env.read({ txn in try txn.get(state.dbs.erased, Array(id.owner.utf8)) != nil }) {
-                throw DataKeyError(.destroyed, "the data of \(id.owner) was erased")
-            }
-            if let chain = try Self.chain(id, &state) {
-                let month = max(month, chain.start)
-                return (Self.monthKey(id, month, chain, &state), month)
-            }
-            try Self.create([id], month, &state)
-            let chain = try Self.chain(id, &state)!
-            return (Self.monthKey(id, month, chain, &state), month)
+        guard let key = try sealingKeys(for: [id], month: month)[id] ?? nil else {
+            throw DataKeyError(.destroyed, "the data of \(id.owner) was erased")
         }
+        return key
     }
 
-    /// Makes (durably, in one transaction) whichever of `ids` have no key yet, so that sealing a
-    /// batch of events costs one disk flush rather than one per new subject.
-    public func prepare(_ ids: some Sequence<DataKeyID>, month: KeyMonth) throws {
+    /// ``sealingKey(for:month:)`` for many ids at once — nil for an id whose owner was erased —
+    /// making those that do not exist yet in one durable write, so that sealing a batch of
+    /// events costs at most one disk flush. Keys met before come from memory.
+    public func sealingKeys(for ids: Set<DataKeyID>, month: KeyMonth) throws -> [DataKeyID: (key: [UInt8], month: KeyMonth)?] {
         try state.withLock { state in
+            var found: [DataKeyID: (key: [UInt8], month: KeyMonth)?] = [:]
             var missing: [DataKeyID] = []
-            for id in Set(ids) where try Self.chain(id, &state) == nil { missing.append(id) }
-            if !missing.isEmpty { try Self.create(missing.sorted { $0.description < $1.description }, month, &state) }
+            for id in ids {
+                // A cached chain's owner is not erased: erasure empties the cache.
+                if state.chains[id] == nil, try state.env.read({ txn in try txn.get(state.dbs.erased, Array(id.owner.utf8)) != nil }) {
+                    found[id] = .some(nil)
+                } else if let chain = try Self.chain(id, &state) {
+                    let sealed = max(month, chain.start)
+                    found[id] = (Self.monthKey(id, sealed, chain, &state), sealed)
+                } else {
+                    missing.append(id)
+                }
+            }
+            if !missing.isEmpty {
+                try Self.create(missing.sorted { $0.description < $1.description }, month, &state)
+                for id in missing {
+                    let chain = try Self.chain(id, &state)!
+                    found[id] = (Self.monthKey(id, month, chain, &state), month)
+                }
+            }
+            return found
         }
     }
 

@@ -1,19 +1,27 @@
 import CCrypto
 
-/// HMAC-SHA-256 through libcrypto.
+/// HMAC-SHA-256 (RFC 2104) over the store's pre-fetched SHA-256: OpenSSL's one-shot `HMAC()`
+/// looks its algorithms up on every call, which costs more than the hashing for short inputs.
 package enum HMACSHA256 {
     package static func mac(key: [UInt8], _ parts: [UInt8]...) -> [UInt8] {
-        var message: [UInt8] = []
-        for part in parts { message += part }
-        var out = [UInt8](repeating: 0, count: 32)
-        var length: UInt32 = 32
-        let ok = key.withUnsafeBufferPointer { k in
-            message.withUnsafeBufferPointer { m in
-                HMAC(EVP_sha256(), k.baseAddress, Int32(k.count), m.baseAddress, m.count, &out, &length) != nil
-            }
+        let hasher = SHA256Hasher()
+        var block = [UInt8](repeating: 0, count: 64)
+        if key.count > 64 {
+            let digest = key.withUnsafeBytes { hasher.digest($0) }
+            digest.withUnsafeBytes { for (i, byte) in $0.enumerated() { block[i] = byte } }
+        } else {
+            for (i, byte) in key.enumerated() { block[i] = byte }
         }
-        precondition(ok && length == 32, "OpenSSL: HMAC-SHA-256 failed")
-        return out
+        let inner = block.map { $0 ^ 0x36 }
+        let outer = block.map { $0 ^ 0x5c }
+        hasher.begin()
+        inner.withUnsafeBytes { hasher.update($0) }
+        for part in parts { part.withUnsafeBytes { hasher.update($0) } }
+        let innerDigest = hasher.finish()
+        hasher.begin()
+        outer.withUnsafeBytes { hasher.update($0) }
+        innerDigest.withUnsafeBytes { hasher.update($0) }
+        return hasher.finish().withUnsafeBytes { Array($0) }
     }
 }
 
@@ -33,10 +41,21 @@ package enum FieldCipher {
 
     /// `nonce ‖ ciphertext ‖ tag` of `plaintext`, bound to `context` (the key id, event and field).
     package static func seal(_ plaintext: [UInt8], eventKey: [UInt8], context: [UInt8]) -> [UInt8] {
-        let nonce = Array(
-            HMACSHA256.mac(key: eventKey, Array("cairn.nonce.v1".utf8), [0], context, [0], plaintext).prefix(AESGCM.nonceSize))
+        // SHA-256 over the secret event key and the length-prefixed inputs: a keyed, fixed-layout
+        // derivation, one digest pass (an HMAC would make two).
+        let hasher = SHA256Hasher()
+        hasher.begin()
+        eventKey.withUnsafeBytes { hasher.update($0) }
+        nonceLabel.withUnsafeBytes { hasher.update($0) }
+        var length = UInt32(context.count).bigEndian
+        withUnsafeBytes(of: &length) { hasher.update($0) }
+        context.withUnsafeBytes { hasher.update($0) }
+        plaintext.withUnsafeBytes { hasher.update($0) }
+        let nonce = hasher.finish().withUnsafeBytes { Array($0.prefix(AESGCM.nonceSize)) }
         return AESGCM.seal(plaintext, key: eventKey, nonce: nonce, authenticating: context)
     }
+
+    private static let nonceLabel = Array("cairn.nonce.v1\u{0}".utf8)
 
     package static func open(_ sealed: [UInt8], eventKey: [UInt8], context: [UInt8]) throws(AESGCM.OpenError) -> [UInt8] {
         try AESGCM.open(sealed, key: eventKey, authenticating: context)
