@@ -77,19 +77,24 @@ enum EventRoutes {
             throw env.internalError("reading the log", error)
         }
         let accept = request.headers[.accept] ?? ""
+        let vault = env.service.vault
         if accept.contains("application/x-ndjson") {
             var out: [UInt8] = []
-            for event in page.events {
-                out += CloudEvent.bytes(event)
-                out.append(0x0A)
-            }
+            do {
+                for event in page.events {
+                    out += try CloudEvent.bytes(event, vault)
+                    out.append(0x0A)
+                }
+            } catch { throw env.internalError("opening events", error) }
             return Response(
                 status: .ok, headers: [.contentType: "application/x-ndjson", nextPosition: String(page.next)],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: out)))
         }
+        let events: [JSONValue]
+        do { events = try page.events.map { try CloudEvent.json($0, vault) } } catch { throw env.internalError("opening events", error) }
         return Response.json(
             .object([
-                "events": .array(page.events.map(CloudEvent.json)), "next": .number(Double(page.next)),
+                "events": .array(events), "next": .number(Double(page.next)),
                 "head": .number(Double(env.log.committedThrough)),
             ]), headers: [nextPosition: String(page.next)])
     }
@@ -130,6 +135,7 @@ enum EventRoutes {
         let logger = env.logger
         let name = principal.name
         let streams = env.streams
+        let vault = env.service.vault
         let body = ResponseBody { writer in
             let queue = FrameQueue(capacity: 512)
             streams.add(queue)
@@ -145,7 +151,7 @@ enum EventRoutes {
                         do {
                             for try await event in subscription {
                                 metrics.delivered(event)
-                                guard await queue.push(CloudEvent.sseFrame(event)) else { break }
+                                guard await queue.push(try CloudEvent.sseFrame(event, vault)) else { break }
                             }
                         } catch {
                             logger.error("an event stream stopped reading the log", metadata: ["error": "\(error)"])
@@ -251,9 +257,11 @@ enum EventRoutes {
             throw Problem.invalidParameter("stream", error.message)
         } catch { throw env.internalError("reading a stream", error) }
         guard version > 0 else { throw Problem.notFound("Stream \(stream)") }
-        var object: [String: JSONValue] = [
-            "stream": .string(stream), "version": .number(Double(version)), "events": .array(events.map(CloudEvent.json)),
-        ]
+        let opened: [JSONValue]
+        do { opened = try events.map { try CloudEvent.json($0, env.service.vault) } } catch {
+            throw env.internalError("opening events", error)
+        }
+        var object: [String: JSONValue] = ["stream": .string(stream), "version": .number(Double(version)), "events": .array(opened)]
         if let last = events.last {
             let next =
                 backwards

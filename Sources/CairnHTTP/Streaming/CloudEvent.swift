@@ -1,24 +1,26 @@
 import CairnDomain
+import CairnProjections
 import CairnStore
 import Foundation
 import HTTPTypes
 
-/// Events on the wire: CloudEvents 1.0 JSON, with the log's envelope as extensions.
+/// Events on the wire: CloudEvents 1.0 JSON, with the log's envelope as extensions. `data` is
+/// the payload as `payloads` reads it: personal data opened, or its placeholders once erased.
 enum CloudEvent {
-    static func json(_ event: RecordedEvent) -> JSONValue {
+    static func json(_ event: RecordedEvent, _ payloads: any EventPayloadReader) throws -> JSONValue {
         var object = envelope(event)
-        let payload = event.payload
+        let payload = try payloads.payload(of: event)
         object["data"] = (try? JSONValue.parse(payload)) ?? .string(String(decoding: payload, as: UTF8.self))
         return .object(object)
     }
 
-    /// The serialized event, with the stored payload spliced in as `data` unparsed (the log
-    /// only holds well-formed JSON payloads).
-    static func bytes(_ event: RecordedEvent) -> [UInt8] {
+    /// The serialized event, with the payload spliced in as `data` unparsed (the log only holds
+    /// well-formed JSON payloads, and opening one keeps it so).
+    static func bytes(_ event: RecordedEvent, _ payloads: any EventPayloadReader) throws -> [UInt8] {
         var out = JSONValue.object(envelope(event)).serializedBytes
         out.removeLast()  // the closing brace
         out += Array(#","data":"#.utf8)
-        event.withPayload { out.append(contentsOf: $0) }
+        out += try payloads.payload(of: event)
         out.append(UInt8(ascii: "}"))
         return out
     }
@@ -46,9 +48,9 @@ enum CloudEvent {
     }
 
     /// One SSE frame: `id` is the position, so `Last-Event-ID` resumes right after it.
-    static func sseFrame(_ event: RecordedEvent) -> [UInt8] {
+    static func sseFrame(_ event: RecordedEvent, _ payloads: any EventPayloadReader) throws -> [UInt8] {
         var out = Array("id: \(event.position)\nevent: \(event.type)\ndata: ".utf8)
-        out += bytes(event)
+        out += try bytes(event, payloads)
         out += Array("\n\n".utf8)
         return out
     }
