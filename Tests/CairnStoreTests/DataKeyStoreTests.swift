@@ -225,3 +225,30 @@ private func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
     }
     return false
 }
+
+@Suite("Data keys shared between processes")
+struct DataKeySharingTests {
+    @Test("Erasure, retention and rotation are refused, changing nothing, while another process has the keys open")
+    func twoProcesses() async throws {
+        try await withTemporaryDirectory { dir in
+            let master = MasterKey.generate()
+            let store = try DataKeyStore(directory: dir + "/keys", master: master)
+            let id = DataKeyID(owner: "c_1", scope: "activity")
+            let month = KeyMonth("2026-01")!
+            // Another process holding the store open: a second open file description's shared lock.
+            let other = try ProcessLock(path: dir + "/keys.lock")
+            let theirs = try store.sealingKey(for: id, month: month).key
+            #expect { try store.erase(owners: ["c_1"], at: Timestamp(microsecondsSinceEpoch: 1)) } throws: {
+                ($0 as? DataKeyError)?.code == .busy
+            }
+            #expect { try store.expire(scope: "activity", before: month.adding(months: 1), sparing: []) } throws: {
+                ($0 as? DataKeyError)?.code == .busy
+            }
+            #expect { try store.rotate(to: .generate()) } throws: { ($0 as? DataKeyError)?.code == .busy }
+            #expect(try store.openingKey(for: id, month: month) == theirs, "a refused erasure changes nothing")
+            other.release()
+            #expect(try store.erase(owners: ["c_1"], at: Timestamp(microsecondsSinceEpoch: 1)).count == 1)
+            store.close()
+        }
+    }
+}

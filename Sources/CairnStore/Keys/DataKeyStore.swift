@@ -47,6 +47,7 @@ public struct DataKeyError: Error, Sendable, CustomStringConvertible {
         public static let wrongMasterKey = Code("wrong_master_key")
         public static let destroyed = Code("key_destroyed")
         public static let missing = Code("key_missing")
+        public static let busy = Code("keys_busy")
         public static let storage = Code("storage")
     }
 
@@ -170,6 +171,9 @@ public final class DataKeyStore: @unchecked Sendable {
 
     public let directory: String
     private let state: Mutex<State>
+    /// Shared while open; exclusive while erasing, expiring or rotating, which rewrite the
+    /// environment — so those never run while another process has the keys open.
+    private let lock: ProcessLock
     private static let masterIdKey = Array("master.id".utf8)
     private static let saltKey = Array("fingerprint.salt".utf8)
     private static let cacheLimit = 200_000
@@ -177,6 +181,7 @@ public final class DataKeyStore: @unchecked Sendable {
     /// Opens (creating) the store; refuses a master key other than the one its keys are wrapped with.
     public init(directory: String, master: MasterKey) throws {
         self.directory = directory
+        self.lock = try ProcessLock(path: directory + ".lock")
         self.state = Mutex(try Self.open(directory, master))
     }
 
@@ -226,6 +231,7 @@ public final class DataKeyStore: @unchecked Sendable {
 
     public func close() {
         state.withLock { $0.env.close() }
+        lock.release()
     }
 
     // MARK: Keys
@@ -263,7 +269,8 @@ public final class DataKeyStore: @unchecked Sendable {
                 try Self.create(missing.sorted { $0.description < $1.description }, month, &state)
                 for id in missing {
                     let chain = try Self.chain(id, &state)!
-                    found[id] = (Self.monthKey(id, month, chain, &state), month)
+                    let sealed = max(month, chain.start)
+                    found[id] = (Self.monthKey(id, sealed, chain, &state), sealed)
                 }
             }
             return found
@@ -305,32 +312,34 @@ public final class DataKeyStore: @unchecked Sendable {
     /// made again), then rewrites the store without them. Returns the keys deleted.
     @discardableResult
     public func erase(owners: [String], at time: Timestamp) throws -> [DataKeyID] {
-        try state.withLock { state in
-            let dbs = state.dbs
-            let deleted = try state.env.write { txn -> [DataKeyID] in
-                var deleted: [DataKeyID] = []
-                for owner in Set(owners).sorted() {
-                    let prefix = Array((owner + "/").utf8)
-                    var ids: [[UInt8]] = []
-                    let cursor = try txn.cursor(dbs.keys)
-                    var entry = try cursor.seek(atLeast: prefix)
-                    while let current = entry, current.key.starts(with: prefix) {
-                        ids.append(Array(current.key))
-                        entry = try cursor.next()
+        try lock.exclusively {
+            try state.withLock { state in
+                let dbs = state.dbs
+                let deleted = try state.env.write { txn -> [DataKeyID] in
+                    var deleted: [DataKeyID] = []
+                    for owner in Set(owners).sorted() {
+                        let prefix = Array((owner + "/").utf8)
+                        var ids: [[UInt8]] = []
+                        let cursor = try txn.cursor(dbs.keys)
+                        var entry = try cursor.seek(atLeast: prefix)
+                        while let current = entry, current.key.starts(with: prefix) {
+                            ids.append(Array(current.key))
+                            entry = try cursor.next()
+                        }
+                        for id in ids {
+                            _ = try txn.delete(dbs.keys, id)
+                            if let parsed = DataKeyID(String(decoding: id, as: UTF8.self)) { deleted.append(parsed) }
+                        }
+                        if try txn.get(dbs.erased, Array(owner.utf8)) == nil {
+                            try txn.put(dbs.erased, Array(owner.utf8), .bigEndian(UInt64(bitPattern: time.microsecondsSinceEpoch)))
+                        }
                     }
-                    for id in ids {
-                        _ = try txn.delete(dbs.keys, id)
-                        if let parsed = DataKeyID(String(decoding: id, as: UTF8.self)) { deleted.append(parsed) }
-                    }
-                    if try txn.get(dbs.erased, Array(owner.utf8)) == nil {
-                        try txn.put(dbs.erased, Array(owner.utf8), .bigEndian(UInt64(bitPattern: time.microsecondsSinceEpoch)))
-                    }
+                    return deleted
                 }
+                Self.forget(Set(owners), &state)
+                try compact(&state)
                 return deleted
             }
-            Self.forget(Set(owners), &state)
-            try compact(&state)
-            return deleted
         }
     }
 
@@ -339,32 +348,34 @@ public final class DataKeyStore: @unchecked Sendable {
     /// recorded before that month can never be opened again. Returns the keys advanced.
     @discardableResult
     public func expire(scope: String, before keepFrom: KeyMonth, sparing held: Set<String>) throws -> [DataKeyID] {
-        try state.withLock { state in
-            let dbs = state.dbs
-            let master = state.master
-            let advanced = try state.env.write { txn -> [DataKeyID] in
-                var rewritten: [(DataKeyID, [UInt8])] = []
-                let cursor = try txn.cursor(dbs.keys)
-                var entry = try cursor.first()
-                while let current = entry {
-                    if let id = DataKeyID(String(decoding: current.key, as: UTF8.self)), id.scope == scope, !held.contains(id.owner) {
-                        let chain = try Self.unwrap(Array(current.value), id, master)
-                        if chain.start < keepFrom {
-                            let key = Self.step(chain.key, times: keepFrom.index - chain.start.index)
-                            rewritten.append((id, Self.wrap(key, keepFrom, id, master)))
+        try lock.exclusively {
+            try state.withLock { state in
+                let dbs = state.dbs
+                let master = state.master
+                let advanced = try state.env.write { txn -> [DataKeyID] in
+                    var rewritten: [(DataKeyID, [UInt8])] = []
+                    let cursor = try txn.cursor(dbs.keys)
+                    var entry = try cursor.first()
+                    while let current = entry {
+                        if let id = DataKeyID(String(decoding: current.key, as: UTF8.self)), id.scope == scope, !held.contains(id.owner) {
+                            let chain = try Self.unwrap(Array(current.value), id, master)
+                            if chain.start < keepFrom {
+                                let key = Self.step(chain.key, times: keepFrom.index - chain.start.index)
+                                rewritten.append((id, Self.wrap(key, keepFrom, id, master)))
+                            }
                         }
+                        entry = try cursor.next()
                     }
-                    entry = try cursor.next()
+                    for (id, value) in rewritten { try txn.put(dbs.keys, id.bytes, value) }
+                    return rewritten.map(\.0)
                 }
-                for (id, value) in rewritten { try txn.put(dbs.keys, id.bytes, value) }
-                return rewritten.map(\.0)
+                if !advanced.isEmpty {
+                    state.chains = [:]
+                    state.monthKeys = [:]
+                    try compact(&state)
+                }
+                return advanced
             }
-            if !advanced.isEmpty {
-                state.chains = [:]
-                state.monthKeys = [:]
-                try compact(&state)
-            }
-            return advanced
         }
     }
 
@@ -387,26 +398,28 @@ public final class DataKeyStore: @unchecked Sendable {
     /// Rewraps every data key under `newMaster`, then rewrites the store so no key wrapped
     /// by the old master remains in the file.
     public func rotate(to newMaster: MasterKey) throws {
-        try state.withLock { state in
-            let old = state.master
-            let dbs = state.dbs
-            try state.env.write { txn in
-                var rewrapped: [(DataKeyID, [UInt8])] = []
-                let cursor = try txn.cursor(dbs.keys)
-                var entry = try cursor.first()
-                while let current = entry {
-                    guard let id = DataKeyID(String(decoding: current.key, as: UTF8.self)) else {
-                        throw DataKeyError(.storage, "malformed key id in \(directory)")
+        try lock.exclusively {
+            try state.withLock { state in
+                let old = state.master
+                let dbs = state.dbs
+                try state.env.write { txn in
+                    var rewrapped: [(DataKeyID, [UInt8])] = []
+                    let cursor = try txn.cursor(dbs.keys)
+                    var entry = try cursor.first()
+                    while let current = entry {
+                        guard let id = DataKeyID(String(decoding: current.key, as: UTF8.self)) else {
+                            throw DataKeyError(.storage, "malformed key id in \(directory)")
+                        }
+                        let chain = try Self.unwrap(Array(current.value), id, old)
+                        rewrapped.append((id, Self.wrap(chain.key, chain.start, id, newMaster)))
+                        entry = try cursor.next()
                     }
-                    let chain = try Self.unwrap(Array(current.value), id, old)
-                    rewrapped.append((id, Self.wrap(chain.key, chain.start, id, newMaster)))
-                    entry = try cursor.next()
+                    for (id, wrapped) in rewrapped { try txn.put(dbs.keys, id.bytes, wrapped) }
+                    try txn.put(dbs.meta, Self.masterIdKey, Array(newMaster.id.utf8))
                 }
-                for (id, wrapped) in rewrapped { try txn.put(dbs.keys, id.bytes, wrapped) }
-                try txn.put(dbs.meta, Self.masterIdKey, Array(newMaster.id.utf8))
+                state.master = newMaster
+                try compact(&state)
             }
-            state.master = newMaster
-            try compact(&state)
         }
     }
 
@@ -495,20 +508,26 @@ public final class DataKeyStore: @unchecked Sendable {
     private static func create(_ ids: [DataKeyID], _ month: KeyMonth, _ state: inout State) throws {
         let dbs = state.dbs
         let master = state.master
-        let made = try state.env.write { txn -> [(DataKeyID, [UInt8])] in
-            var made: [(DataKeyID, [UInt8])] = []
+        let made = try state.env.write { txn -> [(DataKeyID, KeyMonth, [UInt8])] in
+            var made: [(DataKeyID, KeyMonth, [UInt8])] = []
             for id in ids {
                 if try txn.get(dbs.erased, Array(id.owner.utf8)) != nil {
                     throw DataKeyError(.destroyed, "the data of \(id.owner) was erased")
                 }
+                // Another process may have made it since this one looked: keep theirs.
+                if let stored = try txn.get(dbs.keys, id.bytes) {
+                    let chain = try unwrap(Array(stored), id, master)
+                    made.append((id, chain.start, chain.key))
+                    continue
+                }
                 let key = AESGCM.randomKey()
                 try txn.put(dbs.keys, id.bytes, wrap(key, month, id, master))
-                made.append((id, key))
+                made.append((id, month, key))
             }
             return made
         }
         if state.chains.count + made.count >= cacheLimit { state.chains = [:] }
-        for (id, key) in made { state.chains[id] = (month, key) }
+        for (id, start, key) in made { state.chains[id] = (start, key) }
     }
 
     private static func monthKey(
@@ -567,4 +586,59 @@ public final class DataKeyStore: @unchecked Sendable {
         state.env = reopened.env
         state.dbs = reopened.dbs
     }
+}
+
+/// `flock` on a file beside the key store: shared by every process that has the store open,
+/// exclusive for the operations that rewrite it. Released by the kernel however the process ends.
+final class ProcessLock: Sendable {
+    private let descriptor: Mutex<Int32?>
+    private let path: String
+
+    init(path: String) throws {
+        self.path = path
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw DataKeyError(.storage, "cannot open \(path): \(String(cString: strerror(errno)))") }
+        // Wait out another process's rewrite (seconds at most).
+        var attempts = 0
+        while flock(fd, LOCK_SH | LOCK_NB) != 0 {
+            attempts += 1
+            guard attempts < 1000 else {
+                close(fd)
+                throw DataKeyError(.busy, "the data keys beside \(path) are being rewritten by another process")
+            }
+            usleep(10_000)
+        }
+        descriptor = Mutex(fd)
+    }
+
+    /// Runs `body` holding the lock exclusively; refuses while another process has the store open.
+    func exclusively<T>(_ body: () throws -> T) throws -> T {
+        guard let fd = descriptor.withLock({ $0 }) else { throw DataKeyError(.storage, "the data keys are closed") }
+        var attempts = 0
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            // A failed conversion may have dropped the shared lock: take it back before anything else.
+            _ = flock(fd, LOCK_SH)
+            attempts += 1
+            guard attempts < 50 else {
+                throw DataKeyError(
+                    .busy,
+                    "the data keys are open in another process (a running cairn serve?): erasure, retention and rotation need them to themselves — stop it, or use its HTTP endpoints"
+                )
+            }
+            usleep(10_000)
+        }
+        defer { _ = flock(fd, LOCK_SH) }
+        return try body()
+    }
+
+    func release() {
+        if let fd = descriptor.withLock({ fd in
+            defer { fd = nil }
+            return fd
+        }) {
+            close(fd)
+        }
+    }
+
+    deinit { release() }
 }
