@@ -104,6 +104,12 @@ let package = Package(
             dependencies: ["CairnCLI"],
             swiftSettings: swiftSettings
         ),
+        // Child processes for tests, without Foundation's `Process`; only test targets depend on it.
+        .target(
+            name: "CairnTestSupport",
+            path: "Tests/CairnTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "CairnStoreTests",
             dependencies: ["CairnStore", "CLMDB"],
@@ -113,6 +119,7 @@ let package = Package(
             name: "CairnDomainTests",
             dependencies: [
                 "CairnDomain",
+                "CairnTestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: swiftSettings
@@ -145,7 +152,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CairnCLITests",
-            dependencies: ["CairnCLI", "CairnStore", "cairn"],
+            dependencies: ["CairnCLI", "CairnStore", "CairnTestSupport", "cairn"],
             swiftSettings: swiftSettings
         ),
     ]

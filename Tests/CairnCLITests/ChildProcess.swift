@@ -1,5 +1,5 @@
+import CairnTestSupport
 import Foundation
-import Synchronization
 
 /// The `cairn` executable built beside this test bundle.
 let cairnExecutable: URL = {
@@ -26,21 +26,11 @@ struct CommandResult {
 /// blocking waits stay off Swift's cooperative pool.
 func cairn(_ arguments: [String], input: String = "") async throws -> CommandResult {
     try await onThread {
-        let process = Process()
-        process.executableURL = cairnExecutable
-        process.arguments = arguments
-        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        try stdin.fileHandleForWriting.write(contentsOf: Data(input.utf8))
-        try stdin.fileHandleForWriting.close()
-        let out = stdout.fileHandleForReading.readDataToEndOfFile()
-        let err = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let process = try ChildProcess(executable: cairnExecutable.path, arguments: arguments)
+        let (out, err) = try process.communicate(input: Array(input.utf8))
+        let termination = try process.wait()
         return CommandResult(
-            status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
+            status: termination.status, stdout: String(decoding: out, as: UTF8.self),
             stderr: String(decoding: err, as: UTF8.self))
     }
 }

@@ -1,4 +1,5 @@
 import CairnStore
+import CairnTestSupport
 import Foundation
 import Synchronization
 import Testing
@@ -9,18 +10,15 @@ struct CrashSafetyTests {
     /// acknowledged position; after a random number of acknowledgements it is killed with
     /// SIGKILL. Returns the acknowledged events: id → (position, payload).
     static func killedAppender(data: String, round: Int, killAfter: Int) throws -> [UUID: (UInt64, [UInt8])] {
-        let process = Process()
-        process.executableURL = cairnExecutable
-        process.arguments = ["log", "append", "--data", data, "--concurrency", "32"]
-        let stdin = Pipe(), stdout = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try ChildProcess(
+            executable: cairnExecutable.path, arguments: ["log", "append", "--data", data, "--concurrency", "32"],
+            standardError: .null)
+        let fd = process.standardInput
 
         let sent = Mutex<[UUID: [UInt8]]>([:])
+        let fed = DispatchSemaphore(value: 0)
         let feeder = Thread {
-            let fd = stdin.fileHandleForWriting.fileDescriptor
+            defer { fed.signal() }
             var i = 0
             while true {
                 let id = UUID()
@@ -35,16 +33,18 @@ struct CrashSafetyTests {
         feeder.start()
 
         var acknowledged: [UUID: (UInt64, [UInt8])] = [:]
-        var reader = LineReader(fd: stdout.fileHandleForReading.fileDescriptor)
+        var reader = LineReader(fd: process.standardOutput)
         while let line = reader.next() {
             let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
             let id = UUID(uuidString: object["id"] as! String)!
             let payload = sent.withLock { $0[id] }!
             acknowledged[id] = ((object["position"] as! NSNumber).uint64Value, payload)
-            if acknowledged.count == killAfter { kill(process.processIdentifier, SIGKILL) }
+            if acknowledged.count == killAfter { kill(process.pid, SIGKILL) }
         }
-        process.waitUntilExit()
-        try? stdin.fileHandleForWriting.close()
+        try process.wait()
+        // The feeder stops at EPIPE now the child is gone; close its descriptor only after that.
+        fed.wait()
+        process.closeStreams()
         return acknowledged
     }
 

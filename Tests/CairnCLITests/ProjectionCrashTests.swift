@@ -1,3 +1,4 @@
+import CairnTestSupport
 import Foundation
 import Testing
 
@@ -11,22 +12,20 @@ struct ProjectionCrashTests {
     /// reports a build in progress (every 10 ms), so mid-batch in one of the first rebuilds.
     /// Returns whether it was killed.
     static func killedRebuild(data: String) throws -> Bool {
-        let process = Process()
-        process.executableURL = cairnExecutable
-        process.arguments = ["projections", "rebuild", "--all", "--json", "--progress-every", "10", "--data", data]
-        let stdout = Pipe()
-        process.standardOutput = stdout
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var reader = LineReader(fd: stdout.fileHandleForReading.fileDescriptor)
+        let process = try ChildProcess(
+            executable: cairnExecutable.path,
+            arguments: ["projections", "rebuild", "--all", "--json", "--progress-every", "10", "--data", data], standardInput: .null,
+            standardError: .null)
+        var reader = LineReader(fd: process.standardOutput)
         var killed = false
         while let line = reader.next() {
             if !killed && line.contains(#""serving":false"#) {
-                kill(process.processIdentifier, SIGKILL)
+                kill(process.pid, SIGKILL)
                 killed = true
             }
         }
-        process.waitUntilExit()
+        try process.wait()
+        process.closeStreams()
         return killed
     }
 

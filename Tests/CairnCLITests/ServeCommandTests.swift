@@ -1,3 +1,4 @@
+import CairnTestSupport
 import Foundation
 import Testing
 
@@ -28,26 +29,23 @@ struct ServeCommandTests {
         let data = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: data) }
         let lines = try await onThread { () -> [String] in
-            let process = Process()
-            process.executableURL = cairnExecutable
-            process.arguments = ["serve", "--data", data, "--port", "0"]
-            let stderr = Pipe()
-            process.standardError = stderr
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            var reader = LineReader(fd: stderr.fileHandleForReading.fileDescriptor)
+            let process = try ChildProcess(
+                executable: cairnExecutable.path, arguments: ["serve", "--data", data, "--port", "0"], standardInput: .null,
+                standardOutput: .null)
+            var reader = LineReader(fd: process.standardError)
             var lines: [String] = []
             var signalled = false
             while let line = reader.next() {
                 lines.append(line)
                 let up = ["ready", "listening"].allSatisfy { word in lines.contains { $0.contains(#""message":"\#(word)""#) } }
                 if !signalled, up {
-                    kill(process.processIdentifier, SIGTERM)
+                    kill(process.pid, SIGTERM)
                     signalled = true
                 }
             }
-            process.waitUntilExit()
-            lines.append("exit \(process.terminationStatus)")
+            let termination = try process.wait()
+            process.closeStreams()
+            lines.append("exit \(termination.status)")
             return lines
         }
         #expect(lines.last == "exit 0", "\(lines)")

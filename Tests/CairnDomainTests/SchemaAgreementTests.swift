@@ -1,3 +1,4 @@
+import CairnTestSupport
 import Foundation
 import Testing
 
@@ -19,18 +20,14 @@ struct SchemaAgreementTests {
         for entry in EventCatalogue.entries {
             try Data(entry.samplePayload).write(to: samples.appendingPathComponent("\(entry.type).v\(entry.schemaVersion).json"))
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "python3", Self.repoRoot.appendingPathComponent("Tools/validate-event-schemas.py").path, samples.path, Self.schemasDir.path,
-        ]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(text)")
+        let process = try ChildProcess(
+            executable: "/usr/bin/env",
+            arguments: [
+                "python3", Self.repoRoot.appendingPathComponent("Tools/validate-event-schemas.py").path, samples.path, Self.schemasDir.path,
+            ], standardInput: .null, standardError: .standardOutput)
+        let text = String(decoding: try process.communicate().stdout, as: UTF8.self)
+        let terminationStatus = try process.wait().status
+        #expect(terminationStatus == 0, "\(text)")
     }
 
     @Test(arguments: CatalogueCase.all)
@@ -92,18 +89,14 @@ struct SchemaAgreementTests {
         for name in ["customers.CustomerTagged.v1.schema.json", "customers.CustomerUntagged.v1.schema.json"] {
             try fm.copyItem(at: Self.schemasDir.appendingPathComponent(name), to: schemas.appendingPathComponent(name))
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "python3", Self.repoRoot.appendingPathComponent("Tools/validate-event-schemas.py").path, samples.path, schemas.path,
-        ]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 1)
+        let process = try ChildProcess(
+            executable: "/usr/bin/env",
+            arguments: [
+                "python3", Self.repoRoot.appendingPathComponent("Tools/validate-event-schemas.py").path, samples.path, schemas.path,
+            ], standardInput: .null, standardError: .standardOutput)
+        let text = String(decoding: try process.communicate().stdout, as: UTF8.self)
+        let terminationStatus = try process.wait().status
+        #expect(terminationStatus == 1)
         #expect(text.contains("extra"))
         #expect(text.contains("customers.CustomerReopened v1: no schema"))
         #expect(text.contains("schema has no event type"))
