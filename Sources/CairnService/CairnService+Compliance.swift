@@ -72,12 +72,35 @@ extension CairnService {
             do {
                 let now = clock.now()
                 for address in subjects.addresses { try vault.keys.addFingerprint(of: address, at: now) }
-                try vault.keys.erase(owners: subjects.owners, at: now)
+                try vault.keys.erase(owners: subjects.owners, contacts: Array(subjects.addresses), at: now)
             } catch {
-                throw CommandError(kind: .storage, code: "storage.keys", message: "erasing the data keys of \(customerId): \(error)")
+                throw Self.keyFailure(error, "erasing the data keys of \(customerId)")
             }
         }
         return try await execute(command, metadata)
+    }
+
+    /// The customers holding email address `email` now: candidates from the key store's contact
+    /// links, each confirmed against its stream (a removed or merged-away address does not count;
+    /// a duplicate answers with its survivor).
+    public func customers(withEmail email: String) throws(CommandError) -> [CustomerID] {
+        let address = ContactValidation.normalizedEmail(email)
+        let candidates: [String]
+        do { candidates = try vault.keys.contactOwners(of: address) } catch {
+            throw CommandError(kind: .storage, code: "storage.keys", message: "reading the contact links: \(error)")
+        }
+        var found: [CustomerID] = []
+        for candidate in candidates {
+            var id = candidate
+            var state = try load(CustomerDecider.self, StreamName(.customer, id)).state
+            for _ in 0..<64 {
+                guard case .merged(let survivor) = state.status else { break }
+                id = survivor
+                state = try load(CustomerDecider.self, StreamName(.customer, id)).state
+            }
+            if state.exists, !state.erased, state.emails.contains(address), !found.contains(id) { found.append(id) }
+        }
+        return found.sorted()
     }
 
     /// Whether an email address or phone number belongs to someone whose data was erased.
@@ -224,13 +247,22 @@ extension CairnService {
         } catch let error as CommandError {
             throw error
         } catch {
-            throw CommandError(kind: .storage, code: "storage.keys", message: "applying retention: \(error)")
+            throw Self.keyFailure(error, "applying retention")
         }
         let applied = ComplianceEvent.RetentionApplied(runId: metadata.commandId, policies: outcomes, heldCustomers: heldCustomers)
         let outcome = try await execute(metadata, primary: stream, command: "retention") { _ in
             [StreamedEvent(stream, .compliance(.retentionApplied(applied)))]
         }
         return (outcome, applied)
+    }
+
+    /// A key store failure as a command error: busy (another process has the keys open) is
+    /// worth retrying; anything else is a storage fault.
+    static func keyFailure(_ error: any Error, _ what: String) -> CommandError {
+        if let error = error as? DataKeyError, error.code == .busy {
+            return CommandError(kind: .unavailable, code: "keys.busy", message: "\(what): \(error.message)")
+        }
+        return CommandError(kind: .storage, code: "storage.keys", message: "\(what): \(error)")
     }
 
     func domainNow() -> CairnDomain.Timestamp {

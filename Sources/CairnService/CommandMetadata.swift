@@ -65,6 +65,8 @@ public struct CommandError: Error, Sendable, CustomStringConvertible {
         case idempotencyMismatch
         /// Stored data could not be read back (HTTP 500).
         case storage
+        /// What it needs is held by another process for now; nothing changed (HTTP 503, retry later).
+        case unavailable
     }
 
     public var kind: Kind

@@ -95,6 +95,35 @@ struct CSVImportTests {
         }
     }
 
+    @Test("A row keyed only by email updates the customer holding that address, however it was registered")
+    func upsertByEmail() async throws {
+        try await withService { service, _ in
+            try await service.execute(Fixture.registration("c_grace", email: "grace@example.org"), meta())
+            try await service.execute(Fixture.registration("c_twin1", email: "twin@example.org"), meta())
+            try await service.execute(Fixture.registration("c_twin2", email: "twin@example.org"), meta())
+            let text = """
+                email,firstName,lastName,tags
+                Grace@Example.org,Grace,Hopper,navy
+                twin@example.org,Twin,One,
+                new@example.org,New,Person,
+
+                """
+            let report = try await service.importCSV(path: try writeTemporaryFile(beside: service, text), as: .customers)
+            #expect(report.progress.updated == 1 && report.progress.created == 1, "\(report.progress)")
+            #expect(report.errors.map(\.code) == ["import.ambiguousEmail"])
+            let grace = try service.load(CustomerDecider.self, StreamName(.customer, "c_grace")).state
+            #expect(grace.personName == PersonName(given: "Grace", family: "Hopper") && grace.tags == ["navy"])
+            #expect(try service.log.streamVersion("customer-" + ImportIdentity.fromEmail("grace@example.org")) == 0)
+            #expect(try service.customers(withEmail: "GRACE@example.org") == ["c_grace"])
+            #expect(try service.customers(withEmail: "new@example.org") == [ImportIdentity.fromEmail("new@example.org")])
+            // A removed address no longer leads to its former holder.
+            try await service.execute(.addEmail(customerId: "c_grace", email: "g.hopper@example.org"), meta())
+            try await service.execute(.removeEmail(customerId: "c_grace", email: "grace@example.org"), meta())
+            #expect(try service.customers(withEmail: "grace@example.org").isEmpty)
+            #expect(try service.customers(withEmail: "g.hopper@example.org") == ["c_grace"])
+        }
+    }
+
     @Test("Importing the same file again changes nothing; a changed row becomes update commands")
     func upserts() async throws {
         try await withService { service, _ in

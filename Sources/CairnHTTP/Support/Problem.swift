@@ -106,6 +106,8 @@ extension Problem {
             self = Problem(.unprocessableContent, code: "idempotency.mismatch", title: "Idempotency key reused", detail: error.message)
         case .storage:
             self = Problem(.internalServerError, code: "internal", detail: "The server could not complete the request.")
+        case .unavailable:
+            self = Problem(.serviceUnavailable, code: error.code, detail: error.message, headers: [.retryAfter: "5"])
         }
     }
 

@@ -63,7 +63,7 @@ public final class PersonalDataVault: EventPayloadReader {
             }
         }
         guard !needed.isEmpty else { return appends }
-        let found = try keys.sealingKeys(for: Set(needed), month: month)
+        let found = try keys.sealingKeys(for: Set(needed), month: month, linking: Self.contactLinks(appends))
         return try appends.map { append in
             var sealed = append
             sealed.events = try append.events.map { try seal($0, stream: append.stream, found) }
@@ -92,6 +92,30 @@ public final class PersonalDataVault: EventPayloadReader {
         }
         return sealed
     }
+
+    /// Email addresses the appends give their customers, so the customer can be found by
+    /// address (``CairnService/customers(withEmail:)``) without the address being kept.
+    static func contactLinks(_ appends: [StreamAppend]) -> [(address: String, owner: String)] {
+        var links: [(address: String, owner: String)] = []
+        for append in appends {
+            for event in append.events {
+                guard let subject = event.subject, let member = contactMembers[event.type],
+                    case .object(let members)? = try? JSONValue.parse(event.payload)
+                else { continue }
+                switch members[member] {
+                case .string(let email): links.append((ContactValidation.normalizedEmail(email), subject))
+                case .array(let emails):
+                    for case .string(let email) in emails { links.append((ContactValidation.normalizedEmail(email), subject)) }
+                default: break
+                }
+            }
+        }
+        return links
+    }
+
+    private static let contactMembers = [
+        "customers.CustomerRegistered": "emails", "customers.EmailAdded": "email", "customers.DuplicateAbsorbed": "emails",
+    ]
 
     // MARK: Opening
 

@@ -13,6 +13,9 @@ struct CustomerPlan {
     var tags: [String]
     /// For contacts: the organization (customer id) and role to link to.
     var organization: (id: CustomerID, role: String)?
+    /// The row names its customer only by email address: an existing customer holding that
+    /// address (however it was registered) is the one it updates.
+    var keyedByEmail: Bool
 
     static let addressId = "imported"
 
@@ -24,6 +27,7 @@ struct CustomerPlan {
         }
         self.key = key
         customerId = key
+        keyedByEmail = r.value("id") == nil && r.value("externalId") == nil
         let given = r.value("firstName")
         let family = r.value("lastName")
         let full = r.value("fullName")
@@ -89,7 +93,27 @@ struct CustomerPlan {
     }
 
     var row: PlannedRow.Decide {
-        { [self] d in try decide(&d) }
+        { [self] d in try resolved(&d).decide(&d) }
+    }
+
+    /// This plan aimed at the customer that already holds the row's address, when the row is
+    /// keyed by email and no customer was imported under it: upsert, not a second customer.
+    private func resolved(_ d: inout ImportDecision) throws -> CustomerPlan {
+        guard keyedByEmail, let email = registration.emails.first,
+            !(try d.state(CustomerDecider.self, StreamName(.customer, customerId)).exists)
+        else { return self }
+        let holders = try d.service.customers(withEmail: email)
+        guard holders.count <= 1 else {
+            throw CommandError(
+                kind: .rejected, code: "import.ambiguousEmail",
+                message: "\(holders.count) customers hold this address (\(holders.joined(separator: ", "))); give the row an id",
+                path: "/email")
+        }
+        guard let holder = holders.first else { return self }
+        var plan = self
+        plan.customerId = holder
+        plan.registration.customerId = holder
+        return plan
     }
 
     private func decide(_ d: inout ImportDecision) throws -> [StreamedEvent] {

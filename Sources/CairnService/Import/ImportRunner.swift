@@ -171,7 +171,8 @@ extension CairnService {
                 let commandId = "\(runId):\(row.line)"
                 do {
                     let events = try row.decide(&decision)
-                    let existed = decision.existedBefore(row.primary)
+                    // The stream the row wrote first: its own, or the customer an email led to.
+                    let existed = decision.existedBefore(events.first?.stream ?? row.primary)
                     decision.apply(events, commandId: commandId)
                     if events.isEmpty {
                         outcome.unchanged += 1

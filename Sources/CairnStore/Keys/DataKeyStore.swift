@@ -161,6 +161,9 @@ public final class DataKeyStore: @unchecked Sendable {
         var holds: LMDBDatabase
         /// HMAC(salt, value) → time added.
         var fingerprints: LMDBDatabase
+        /// HMAC(salt, "contact" ‖ 0 ‖ address) → owners holding it, newline-separated: finds a
+        /// customer by email address without keeping the address.
+        var contacts: LMDBDatabase
         var meta: LMDBDatabase
     }
 
@@ -201,7 +204,7 @@ public final class DataKeyStore: @unchecked Sendable {
         do {
             let dbs = Databases(
                 keys: try env.database("keys"), erased: try env.database("erased"), holds: try env.database("holds"),
-                fingerprints: try env.database("fingerprints"), meta: try env.database("meta"))
+                fingerprints: try env.database("fingerprints"), contacts: try env.database("contacts"), meta: try env.database("meta"))
             let (stored, salt) = try env.read { txn in
                 (
                     try txn.get(dbs.meta, masterIdKey).map { String(decoding: $0, as: UTF8.self) },
@@ -250,8 +253,23 @@ public final class DataKeyStore: @unchecked Sendable {
     /// ``sealingKey(for:month:)`` for many ids at once — nil for an id whose owner was erased —
     /// making those that do not exist yet in one durable write, so that sealing a batch of
     /// events costs at most one disk flush. Keys met before come from memory.
-    public func sealingKeys(for ids: Set<DataKeyID>, month: KeyMonth) throws -> [DataKeyID: (key: [UInt8], month: KeyMonth)?] {
+    ///
+    /// `linking` records which owner holds which contact address (see ``contactOwners(of:)``),
+    /// in the same write when one is needed anyway.
+    public func sealingKeys(
+        for ids: Set<DataKeyID>, month: KeyMonth, linking links: [(address: String, owner: String)] = []
+    ) throws -> [DataKeyID: (key: [UInt8], month: KeyMonth)?] {
         try state.withLock { state in
+            let salt = state.salt
+            let dbs = state.dbs
+            let newLinks = try state.env.read { txn in
+                try links.filter { link in
+                    let owners = try txn.get(dbs.contacts, Self.contactFingerprint(link.address, salt)).map {
+                        String(decoding: $0, as: UTF8.self)
+                    }
+                    return !(owners?.split(separator: "\n").contains { $0 == link.owner } ?? false)
+                }
+            }
             var found: [DataKeyID: (key: [UInt8], month: KeyMonth)?] = [:]
             var missing: [DataKeyID] = []
             for id in ids {
@@ -265,8 +283,8 @@ public final class DataKeyStore: @unchecked Sendable {
                     missing.append(id)
                 }
             }
-            if !missing.isEmpty {
-                try Self.create(missing.sorted { $0.description < $1.description }, month, &state)
+            if !missing.isEmpty || !newLinks.isEmpty {
+                try Self.create(missing.sorted { $0.description < $1.description }, month, linking: newLinks, &state)
                 for id in missing {
                     let chain = try Self.chain(id, &state)!
                     let sealed = max(month, chain.start)
@@ -309,13 +327,16 @@ public final class DataKeyStore: @unchecked Sendable {
     }
 
     /// Erases each owner: deletes every key it has and records that it is erased (so none is
-    /// made again), then rewrites the store without them. Returns the keys deleted.
+    /// made again), drops the contact links of `contacts` (its addresses), then rewrites the
+    /// store without them. Returns the keys deleted.
     @discardableResult
-    public func erase(owners: [String], at time: Timestamp) throws -> [DataKeyID] {
+    public func erase(owners: [String], contacts: [String] = [], at time: Timestamp) throws -> [DataKeyID] {
         try lock.exclusively {
             try state.withLock { state in
                 let dbs = state.dbs
+                let salt = state.salt
                 let deleted = try state.env.write { txn -> [DataKeyID] in
+                    for address in contacts { _ = try txn.delete(dbs.contacts, Self.contactFingerprint(address, salt)) }
                     var deleted: [DataKeyID] = []
                     for owner in Set(owners).sorted() {
                         let prefix = Array((owner + "/").utf8)
@@ -492,6 +513,24 @@ public final class DataKeyStore: @unchecked Sendable {
         try state.withLock { state in try state.env.read { txn in try txn.count(state.dbs.fingerprints) } }
     }
 
+    /// The owners recorded as holding contact address `address` (candidates: the caller checks
+    /// them against what it knows).
+    public func contactOwners(of address: String) throws -> [String] {
+        try state.withLock { state in
+            let fingerprint = Self.contactFingerprint(address, state.salt)
+            return try state.env.read { txn in
+                try txn.get(state.dbs.contacts, fingerprint).map {
+                    String(decoding: $0, as: UTF8.self).split(separator: "\n").map(String.init)
+                }
+                    ?? []
+            }
+        }
+    }
+
+    private static func contactFingerprint(_ address: String, _ salt: [UInt8]) -> [UInt8] {
+        HMACSHA256.mac(key: salt, Array("contact".utf8), [0], Array(address.utf8))
+    }
+
     // MARK: Internals
 
     private static func chain(_ id: DataKeyID, _ state: inout State) throws -> (start: KeyMonth, key: [UInt8])? {
@@ -505,10 +544,23 @@ public final class DataKeyStore: @unchecked Sendable {
         return chain
     }
 
-    private static func create(_ ids: [DataKeyID], _ month: KeyMonth, _ state: inout State) throws {
+    private static func create(
+        _ ids: [DataKeyID], _ month: KeyMonth, linking links: [(address: String, owner: String)] = [], _ state: inout State
+    ) throws {
         let dbs = state.dbs
         let master = state.master
+        let salt = state.salt
         let made = try state.env.write { txn -> [(DataKeyID, KeyMonth, [UInt8])] in
+            for link in links {
+                let fingerprint = contactFingerprint(link.address, salt)
+                var owners =
+                    try txn.get(dbs.contacts, fingerprint).map {
+                        String(decoding: $0, as: UTF8.self).split(separator: "\n").map(String.init)
+                    } ?? []
+                guard !owners.contains(link.owner) else { continue }
+                owners.append(link.owner)
+                try txn.put(dbs.contacts, fingerprint, Array(owners.joined(separator: "\n").utf8))
+            }
             var made: [(DataKeyID, KeyMonth, [UInt8])] = []
             for id in ids {
                 if try txn.get(dbs.erased, Array(id.owner.utf8)) != nil {
