@@ -130,7 +130,11 @@ extension ComplianceBench {
             (
                 "\(entry.category.rawValue)-b\(customer)x\(index)r\(round)",
                 NewEvent(
-                    id: .v7(), type: entry.type, schemaVersion: UInt32(entry.schemaVersion), payload: entry.samplePayload,
+                    id: .v7(), type: entry.type, schemaVersion: UInt32(entry.schemaVersion),
+                    // Each customer's own addresses, as in real data.
+                    payload: Array(
+                        String(decoding: entry.samplePayload, as: UTF8.self).replacingOccurrences(of: "ada@", with: "ada.c\(customer)@")
+                            .utf8),
                     subject: "c_\(customer)", actor: "bench")
             )
         }

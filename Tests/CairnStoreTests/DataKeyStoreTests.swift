@@ -161,6 +161,16 @@ struct DataKeyStoreTests {
         }
     }
 
+    @Test("A store opens where its parent directory does not exist yet (a master key from the environment, a fresh data directory)")
+    func freshParent() async throws {
+        try await withTemporaryDirectory { dir in
+            let store = try DataKeyStore(directory: dir + "/data/keys", master: MasterKey.generate())
+            #expect(try store.keyCount() == 0)
+            store.close()
+            #expect(FileManager.default.fileExists(atPath: dir + "/data/keys.lock"))
+        }
+    }
+
     @Test("Rotating the master key rewraps every data key; the old master no longer opens the store")
     func rotation() async throws {
         try await withTemporaryDirectory { dir in

@@ -161,8 +161,9 @@ public final class DataKeyStore: @unchecked Sendable {
         var holds: LMDBDatabase
         /// HMAC(salt, value) → time added.
         var fingerprints: LMDBDatabase
-        /// HMAC(salt, "contact" ‖ 0 ‖ address) → owners holding it, newline-separated: finds a
-        /// customer by email address without keeping the address.
+        /// HMAC(salt, "contact" ‖ 0 ‖ address) ‖ owner → empty: finds the customers holding an
+        /// email address without keeping the address (one entry per holder, so a shared address
+        /// costs a lookup no more than a private one).
         var contacts: LMDBDatabase
         var meta: LMDBDatabase
     }
@@ -184,6 +185,8 @@ public final class DataKeyStore: @unchecked Sendable {
     /// Opens (creating) the store; refuses a master key other than the one its keys are wrapped with.
     public init(directory: String, master: MasterKey) throws {
         self.directory = directory
+        let parent = (directory as NSString).deletingLastPathComponent
+        if !parent.isEmpty { try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) }
         self.lock = try ProcessLock(path: directory + ".lock")
         self.state = Mutex(try Self.open(directory, master))
     }
@@ -263,12 +266,7 @@ public final class DataKeyStore: @unchecked Sendable {
             let salt = state.salt
             let dbs = state.dbs
             let newLinks = try state.env.read { txn in
-                try links.filter { link in
-                    let owners = try txn.get(dbs.contacts, Self.contactFingerprint(link.address, salt)).map {
-                        String(decoding: $0, as: UTF8.self)
-                    }
-                    return !(owners?.split(separator: "\n").contains { $0 == link.owner } ?? false)
-                }
+                try links.filter { link in try txn.get(dbs.contacts, Self.contactKey(link.address, link.owner, salt)) == nil }
             }
             var found: [DataKeyID: (key: [UInt8], month: KeyMonth)?] = [:]
             var missing: [DataKeyID] = []
@@ -336,7 +334,9 @@ public final class DataKeyStore: @unchecked Sendable {
                 let dbs = state.dbs
                 let salt = state.salt
                 let deleted = try state.env.write { txn -> [DataKeyID] in
-                    for address in contacts { _ = try txn.delete(dbs.contacts, Self.contactFingerprint(address, salt)) }
+                    for address in contacts {
+                        for owner in owners { _ = try txn.delete(dbs.contacts, Self.contactKey(address, owner, salt)) }
+                    }
                     var deleted: [DataKeyID] = []
                     for owner in Set(owners).sorted() {
                         let prefix = Array((owner + "/").utf8)
@@ -519,16 +519,24 @@ public final class DataKeyStore: @unchecked Sendable {
         try state.withLock { state in
             let fingerprint = Self.contactFingerprint(address, state.salt)
             return try state.env.read { txn in
-                try txn.get(state.dbs.contacts, fingerprint).map {
-                    String(decoding: $0, as: UTF8.self).split(separator: "\n").map(String.init)
+                var owners: [String] = []
+                let cursor = try txn.cursor(state.dbs.contacts)
+                var entry = try cursor.seek(atLeast: fingerprint)
+                while let current = entry, current.key.count > fingerprint.count, current.key.starts(with: fingerprint) {
+                    owners.append(String(decoding: current.key.dropFirst(fingerprint.count), as: UTF8.self))
+                    entry = try cursor.next()
                 }
-                    ?? []
+                return owners
             }
         }
     }
 
     private static func contactFingerprint(_ address: String, _ salt: [UInt8]) -> [UInt8] {
         HMACSHA256.mac(key: salt, Array("contact".utf8), [0], Array(address.utf8))
+    }
+
+    private static func contactKey(_ address: String, _ owner: String, _ salt: [UInt8]) -> [UInt8] {
+        contactFingerprint(address, salt) + Array(owner.utf8)
     }
 
     // MARK: Internals
@@ -551,16 +559,7 @@ public final class DataKeyStore: @unchecked Sendable {
         let master = state.master
         let salt = state.salt
         let made = try state.env.write { txn -> [(DataKeyID, KeyMonth, [UInt8])] in
-            for link in links {
-                let fingerprint = contactFingerprint(link.address, salt)
-                var owners =
-                    try txn.get(dbs.contacts, fingerprint).map {
-                        String(decoding: $0, as: UTF8.self).split(separator: "\n").map(String.init)
-                    } ?? []
-                guard !owners.contains(link.owner) else { continue }
-                owners.append(link.owner)
-                try txn.put(dbs.contacts, fingerprint, Array(owners.joined(separator: "\n").utf8))
-            }
+            for link in links { try txn.put(dbs.contacts, contactKey(link.address, link.owner, salt), []) }
             var made: [(DataKeyID, KeyMonth, [UInt8])] = []
             for id in ids {
                 if try txn.get(dbs.erased, Array(id.owner.utf8)) != nil {
