@@ -2,6 +2,7 @@ import CairnDomain
 public import CairnProjections
 public import CairnStore
 public import Foundation
+import Synchronization
 
 /// Seals the personal data of events before they are appended and opens it when they are read.
 ///
@@ -17,6 +18,9 @@ public import Foundation
 /// the placeholders only.
 public final class PersonalDataVault: EventPayloadReader {
     public let keys: DataKeyStore
+    /// Month keys by sealed key id (nil: erased), as of the key store's generation: reads meet
+    /// the same few ids again and again.
+    private let monthKeys = Mutex<(generation: UInt64, keys: [String: [UInt8]?])>((0, [:]))
 
     public init(keys: DataKeyStore) { self.keys = keys }
 
@@ -155,10 +159,21 @@ public final class PersonalDataVault: EventPayloadReader {
     }
 
     private func eventKey(keyText: String, eventId: UUID) throws -> [UInt8]? {
-        guard let slash = keyText.lastIndex(of: "/"), let id = DataKeyID(keyText[..<slash]),
-            let month = KeyMonth(keyText[keyText.index(after: slash)...])
-        else { throw DataKeyError(.storage, "malformed key id \(keyText) in event \(eventId)") }
-        return try keys.openingKey(for: id, month: month).map { FieldCipher.eventKey(dataKey: $0, eventId: Self.bytes(eventId)) }
+        let generation = keys.generation
+        let monthKey: [UInt8]?
+        if let cached = monthKeys.withLock({ $0.generation == generation ? $0.keys[keyText] : nil }) {
+            monthKey = cached
+        } else {
+            guard let slash = keyText.lastIndex(of: "/"), let id = DataKeyID(keyText[..<slash]),
+                let month = KeyMonth(keyText[keyText.index(after: slash)...])
+            else { throw DataKeyError(.storage, "malformed key id \(keyText) in event \(eventId)") }
+            monthKey = try keys.openingKey(for: id, month: month)
+            monthKeys.withLock { cache in
+                if cache.generation != generation || cache.keys.count >= 100_000 { cache = (generation, [:]) }
+                cache.keys[keyText] = .some(monthKey)
+            }
+        }
+        return monthKey.map { FieldCipher.eventKey(dataKey: $0, eventId: Self.bytes(eventId)) }
     }
 
     /// What each sealed member's ciphertext is bound to: its key, its event and its name.

@@ -178,6 +178,11 @@ public final class DataKeyStore: @unchecked Sendable {
     /// Shared while open; exclusive while erasing, expiring or rotating, which rewrite the
     /// environment — so those never run while another process has the keys open.
     private let lock: ProcessLock
+    private let changes = Atomic<UInt64>(0)
+
+    /// Counts the rewrites (erasure, retention, rotation) this store has made: a cache of keys
+    /// taken from it is good while this has not moved.
+    public var generation: UInt64 { changes.load(ordering: .acquiring) }
     private static let masterIdKey = Array("master.id".utf8)
     private static let saltKey = Array("fingerprint.salt".utf8)
     private static let cacheLimit = 200_000
@@ -358,6 +363,7 @@ public final class DataKeyStore: @unchecked Sendable {
                     return deleted
                 }
                 Self.forget(Set(owners), &state)
+                changes.add(1, ordering: .releasing)
                 try compact(&state)
                 return deleted
             }
@@ -393,6 +399,7 @@ public final class DataKeyStore: @unchecked Sendable {
                 if !advanced.isEmpty {
                     state.chains = [:]
                     state.monthKeys = [:]
+                    changes.add(1, ordering: .releasing)
                     try compact(&state)
                 }
                 return advanced
@@ -439,6 +446,7 @@ public final class DataKeyStore: @unchecked Sendable {
                     try txn.put(dbs.meta, Self.masterIdKey, Array(newMaster.id.utf8))
                 }
                 state.master = newMaster
+                changes.add(1, ordering: .releasing)
                 try compact(&state)
             }
         }
