@@ -35,11 +35,6 @@ public enum PersonalDataEnvelope {
         }
     }
 
-    /// Whether events of this type and version carry personal data at all.
-    public static func hasPersonalData(type: String, schemaVersion: Int) -> Bool {
-        !personalMembers(type: type, schemaVersion: schemaVersion).isEmpty
-    }
-
     /// The payload with each personal member (present and not null) sealed by `seal`, which
     /// returns the member's ciphertext, under the key named `keyId`.
     public static func seal(

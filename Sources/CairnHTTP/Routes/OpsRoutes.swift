@@ -61,7 +61,10 @@ enum OpsRoutes {
                     if let eta = s.estimatedTimeRemaining { object["etaSeconds"] = .number(Double(eta.nanoseconds) / 1e9) }
                     return .object(object)
                 }
-                return Response.json(.object(["projections": .array(items), "head": .number(Double(env.log.committedThrough))]))
+                var answer: [String: JSONValue] = ["projections": .array(items), "head": .number(Double(env.log.committedThrough))]
+                // A failed rebuild after an erasure or retention run: the old pages may still hold that data.
+                if let failure = env.service.lastPurgeFailure { answer["purgeFailure"] = .string(failure) }
+                return Response.json(.object(answer))
             },
             Route(
                 method: .post, path: "/v1/projections/{projection}/rebuild", operationId: "rebuildProjection",

@@ -407,22 +407,6 @@ public final class DataKeyStore: @unchecked Sendable {
         }
     }
 
-    /// Every stored key id, in order.
-    public func keyIDs() throws -> [DataKeyID] {
-        try state.withLock { state in
-            try state.env.read { txn in
-                var ids: [DataKeyID] = []
-                let cursor = try txn.cursor(state.dbs.keys)
-                var entry = try cursor.first()
-                while let current = entry {
-                    if let id = DataKeyID(String(decoding: current.key, as: UTF8.self)) { ids.append(id) }
-                    entry = try cursor.next()
-                }
-                return ids
-            }
-        }
-    }
-
     /// Rewraps every data key under `newMaster`, then rewrites the store so no key wrapped
     /// by the old master remains in the file.
     public func rotate(to newMaster: MasterKey) throws {
