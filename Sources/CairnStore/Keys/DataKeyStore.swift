@@ -150,6 +150,10 @@ public final class DataKeyStore: @unchecked Sendable {
         var chains: [DataKeyID: (start: KeyMonth, key: [UInt8])] = [:]
         var monthKeys: [MonthKeyName: [UInt8]] = [:]
         var salt: [UInt8] = []
+        /// Whether any fingerprint is stored: most checks then need no hashing and no read. Only
+        /// this process can add one while it has the store open (adding goes with erasure, which
+        /// needs the store to itself), so it stays true to the file.
+        var anyFingerprint = false
     }
 
     private struct Databases {
@@ -225,6 +229,7 @@ public final class DataKeyStore: @unchecked Sendable {
             var state = State(env: env, dbs: dbs, master: master)
             if let salt {
                 state.salt = salt
+                state.anyFingerprint = try env.read { txn in try txn.count(dbs.fingerprints) > 0 }
             } else {
                 let fresh = SecureRandom.bytes(32)
                 try env.write { txn in
@@ -491,11 +496,13 @@ public final class DataKeyStore: @unchecked Sendable {
                     try txn.put(dbs.fingerprints, fingerprint, .bigEndian(UInt64(bitPattern: time.microsecondsSinceEpoch)))
                 }
             }
+            state.anyFingerprint = true
         }
     }
 
     public func hasFingerprint(of value: String) throws -> Bool {
         try state.withLock { state in
+            guard state.anyFingerprint else { return false }
             let fingerprint = HMACSHA256.mac(key: state.salt, Array(value.utf8))
             return try state.env.read { txn in try txn.get(state.dbs.fingerprints, fingerprint) != nil }
         }
@@ -628,6 +635,7 @@ public final class DataKeyStore: @unchecked Sendable {
         let reopened = try Self.open(directory, state.master)
         state.env = reopened.env
         state.dbs = reopened.dbs
+        state.anyFingerprint = reopened.anyFingerprint
     }
 }
 
