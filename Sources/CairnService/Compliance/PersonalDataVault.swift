@@ -56,29 +56,23 @@ public final class PersonalDataVault: EventPayloadReader {
     /// made first, together, in one durable write.
     public func seal(_ appends: [StreamAppend], at time: CairnStore.Timestamp) throws -> [StreamAppend] {
         let month = KeyMonth(time)
-        var needed: [DataKeyID] = []
-        for append in appends {
-            for event in append.events {
-                if let id = Self.keyId(
-                    type: event.type, schemaVersion: Int(event.schemaVersion), subject: event.subject, stream: append.stream)
-                {
-                    needed.append(id)
-                }
+        // Each event's key id, worked out once.
+        let ids = appends.map { append in
+            append.events.map {
+                Self.keyId(type: $0.type, schemaVersion: Int($0.schemaVersion), subject: $0.subject, stream: append.stream)
             }
         }
+        let needed = Set(ids.joined().compactMap { $0 })
         guard !needed.isEmpty else { return appends }
-        let found = try keys.sealingKeys(for: Set(needed), month: month, linking: Self.contactLinks(appends))
-        return try appends.map { append in
+        let found = try keys.sealingKeys(for: needed, month: month, linking: Self.contactLinks(appends))
+        return try zip(appends, ids).map { append, ids in
             var sealed = append
-            sealed.events = try append.events.map { try seal($0, stream: append.stream, found) }
+            sealed.events = try zip(append.events, ids).map { event, id in try id.map { try seal(event, $0, found) } ?? event }
             return sealed
         }
     }
 
-    private func seal(_ event: NewEvent, stream: String, _ found: [DataKeyID: (key: [UInt8], month: KeyMonth)?]) throws -> NewEvent {
-        guard let id = Self.keyId(type: event.type, schemaVersion: Int(event.schemaVersion), subject: event.subject, stream: stream) else {
-            return event
-        }
+    private func seal(_ event: NewEvent, _ id: DataKeyID, _ found: [DataKeyID: (key: [UInt8], month: KeyMonth)?]) throws -> NewEvent {
         var sealed = event
         guard let key = found[id] ?? nil else {
             // Personal data arriving for an erased subject is never stored.
@@ -125,23 +119,33 @@ public final class PersonalDataVault: EventPayloadReader {
 
     /// The payload with its personal data opened (or shown erased).
     public func payload(of record: RecordedEvent) throws -> [UInt8] {
-        let payload = record.payload
-        let id = record.id
-        var eventKeys: [String: [UInt8]?] = [:]
-        return try PersonalDataEnvelope.reveal(payload: payload) { sealed in
-            let eventKey: [UInt8]?
-            if let known = eventKeys[sealed.keyId] {
-                eventKey = known
+        try Self.open(record) { keyId in
+            try eventKey(keyText: keyId, eventId: record.id)
+        } altered: { member in
+            DataKeyError(.storage, "the sealed member \(member) of event \(record.id) does not open: altered, or sealed under another key")
+        }
+    }
+
+    /// `record`'s payload with each sealed member opened under the event key `eventKey` gives
+    /// for its key id (asked once per id; nil shows the member erased); `altered` is the error
+    /// for a member that does not open. The vault's reads and the offline export check share it.
+    static func open(
+        _ record: RecordedEvent, eventKey: (String) throws -> [UInt8]?, altered: (String) -> any Error
+    ) throws -> [UInt8] {
+        var keys: [String: [UInt8]?] = [:]
+        return try PersonalDataEnvelope.reveal(payload: record.payload) { sealed in
+            let key: [UInt8]?
+            if let known = keys[sealed.keyId] {
+                key = known
             } else {
-                eventKey = try self.eventKey(keyText: sealed.keyId, eventId: id)
-                eventKeys[sealed.keyId] = eventKey
+                key = try eventKey(sealed.keyId)
+                keys[sealed.keyId] = key
             }
-            guard let eventKey else { return nil }
+            guard let key else { return nil }
             do {
-                return try FieldCipher.open(sealed.ciphertext, eventKey: eventKey, context: Self.context(sealed.keyId, id, sealed.name))
+                return try FieldCipher.open(sealed.ciphertext, eventKey: key, context: context(sealed.keyId, record.id, sealed.name))
             } catch {
-                throw DataKeyError(
-                    .storage, "the sealed member \(sealed.name) of event \(id) does not open: altered, or sealed under another key")
+                throw altered(sealed.name)
             }
         }
     }

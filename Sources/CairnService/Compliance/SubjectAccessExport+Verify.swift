@@ -171,14 +171,10 @@ extension SubjectAccessExport {
                 keys[keyId] = [UInt8](key)
             }
         }
-        return try PersonalDataEnvelope.reveal(payload: record.payload) { sealed in
-            guard let key = keys[sealed.keyId] else { return nil }
-            do {
-                return try FieldCipher.open(
-                    sealed.ciphertext, eventKey: key, context: PersonalDataVault.context(sealed.keyId, record.id, sealed.name))
-            } catch {
-                throw SealedMemberError(description: "the sealed member \(sealed.name) does not open with the disclosed key — altered")
-            }
+        return try PersonalDataVault.open(record) {
+            keys[$0]
+        } altered: { member in
+            SealedMemberError(description: "the sealed member \(member) does not open with the disclosed key — altered")
         }
     }
 }

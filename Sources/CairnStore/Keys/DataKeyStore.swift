@@ -93,18 +93,12 @@ public struct KeyMonth: Hashable, Comparable, Sendable, CustomStringConvertible 
     public init(index: Int) { self.index = index }
 
     public init(_ time: Timestamp) {
-        // Days → civil date (Howard Hinnant's algorithm), then months since 1970-01.
+        // The UTC calendar date the same way `Timestamp.rfc3339` finds it.
         let micros = time.microsecondsSinceEpoch
-        let days = Int(micros / 86_400_000_000 - (micros % 86_400_000_000 < 0 ? 1 : 0))
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        index = (year - 1970) * 12 + (month - 1)
+        var seconds = time_t(micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        index = (Int(parts.tm_year) + 1900 - 1970) * 12 + Int(parts.tm_mon)
     }
 
     /// `yyyy-mm`.
