@@ -27,17 +27,33 @@ struct DataKeyStoreTests {
         let mac = HMACSHA256.mac(key: Array("Jefe".utf8), Array("what do ya want for nothing?".utf8))
         #expect(mac.withUnsafeBytes { SHA256Digest(bytes: $0) }.hex == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
         let dataKey = AESGCM.randomKey()
-        let eventKey = FieldCipher.eventKey(dataKey: dataKey, eventId: Array(repeating: 7, count: 16))
-        #expect(eventKey != FieldCipher.eventKey(dataKey: dataKey, eventId: Array(repeating: 8, count: 16)))
+        let cipher = FieldCipher()
+        let eventKey = cipher.eventKey(dataKey: dataKey, eventId: Array(repeating: 7, count: 16))
+        #expect(eventKey != cipher.eventKey(dataKey: dataKey, eventId: Array(repeating: 8, count: 16)))
         let text = Array("\"ada@example.org\"".utf8)
-        let sealed = FieldCipher.seal(text, eventKey: eventKey, context: Array("c/email".utf8))
-        #expect(sealed == FieldCipher.seal(text, eventKey: eventKey, context: Array("c/email".utf8)))
-        #expect(sealed != FieldCipher.seal(Array("\"bob@example.org\"".utf8), eventKey: eventKey, context: Array("c/email".utf8)))
-        #expect(Array(sealed.prefix(12)) != Array(FieldCipher.seal(text, eventKey: eventKey, context: Array("c/phone".utf8)).prefix(12)))
-        #expect(try FieldCipher.open(sealed, eventKey: eventKey, context: Array("c/email".utf8)) == text)
-        #expect(throws: AESGCM.OpenError.self) { try FieldCipher.open(sealed, eventKey: eventKey, context: Array("c/phone".utf8)) }
-        #expect(throws: AESGCM.OpenError.self) { try FieldCipher.open(sealed, eventKey: dataKey, context: Array("c/email".utf8)) }
+        let sealed = cipher.seal(text, eventKey: eventKey, context: Array("c/email".utf8))
+        #expect(sealed == cipher.seal(text, eventKey: eventKey, context: Array("c/email".utf8)))
+        #expect(sealed != cipher.seal(Array("\"bob@example.org\"".utf8), eventKey: eventKey, context: Array("c/email".utf8)))
+        #expect(Array(sealed.prefix(12)) != Array(cipher.seal(text, eventKey: eventKey, context: Array("c/phone".utf8)).prefix(12)))
+        #expect(try cipher.open(sealed, eventKey: eventKey, context: Array("c/email".utf8)) == text)
+        #expect(throws: AESGCM.OpenError.self) { try cipher.open(sealed, eventKey: eventKey, context: Array("c/phone".utf8)) }
+        #expect(throws: AESGCM.OpenError.self) { try cipher.open(sealed, eventKey: dataKey, context: Array("c/email".utf8)) }
     }
+
+    @Test("Field sealing matches its specification byte for byte, so logs sealed by any build keep opening")
+    func fieldCipherKnownAnswer() {
+        // Computed independently (Python's hmac, hashlib and cryptography's AESGCM) from the
+        // layout documented on FieldCipher: event key = HMAC-SHA-256(data key, "cairn.event.v1\0" ‖
+        // event id); nonce = SHA-256(event key ‖ "cairn.nonce.v1\0" ‖ u32be(|context|) ‖ context ‖
+        // plaintext)[0..<12]; sealed = nonce ‖ AES-256-GCM(event key, nonce, plaintext, aad: context).
+        let cipher = FieldCipher()
+        let eventKey = cipher.eventKey(dataKey: Array(0..<32), eventId: Array(repeating: 7, count: 16))
+        #expect(hex(eventKey) == "92cd1dbf7db2a5fcd08a17cbbcd01258992e97bfa19910973b82837cbf1784a7")
+        let sealed = cipher.seal(Array("\"ada@example.org\"".utf8), eventKey: eventKey, context: Array("c/email".utf8))
+        #expect(hex(sealed) == "b1421c7c2b40003cc0672f6d1190b65c02025423bb8ca09bc453adb51009ea1bb773d855c6afc2ab90ddce4749")
+    }
+
+    private func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
 
     @Test("Months: from timestamps, to and from yyyy-mm, across years and before 1970")
     func months() {

@@ -1,5 +1,3 @@
-import Foundation
-
 /// How personal data sits in a stored payload: each member the catalogue marks as personal is
 /// replaced by a sealed member,
 ///
@@ -35,56 +33,108 @@ public enum PersonalDataEnvelope {
         }
     }
 
+    /// What sealing an event of one type and version involves: the members to seal, and the
+    /// kind of data they are (the event's category) — what a subject's data keys are kept by.
+    public struct Plan: Sendable {
+        public let members: [String]
+        public let kind: String
+    }
+
+    /// The plan for events of `type` and `schemaVersion`; nil for those without personal data.
+    public static func plan(type: String, schemaVersion: Int) -> Plan? { plans[type]?[schemaVersion] }
+
+    private static let plans: [String: [Int: Plan]] = Dictionary(grouping: EventCatalogue.entries.filter { !$0.personalDataPaths.isEmpty }, by: \.type)
+        .mapValues { versions in
+            Dictionary(uniqueKeysWithValues: versions.map { ($0.schemaVersion, Plan(members: $0.personalMembers, kind: $0.category.rawValue)) })
+        }
+
     /// The payload with each personal member (present and not null) sealed by `seal`, which
-    /// returns the member's ciphertext, under the key named `keyId`.
+    /// returns the member's ciphertext, under the key named `keyId`. The payload is written
+    /// once, straight into its new buffer: sealing sits on every append's path.
     public static func seal(
-        type: String, schemaVersion: Int, payload: [UInt8], keyId: String, _ seal: (Member) throws -> [UInt8]
+        _ plan: Plan, payload: [UInt8], keyId: KeyName, _ seal: (Member) throws -> [UInt8]
     ) throws -> [UInt8] {
-        let names = personalMembers(type: type, schemaVersion: schemaVersion)
-        guard !names.isEmpty else { return payload }
-        let keyText = JSONValue.string(keyId).serializedBytes
+        let names = plan.members
         let document = try JSONDocument(payload)
         guard document[0].kind == .object else { throw Failure.malformed("not an object") }
-        var replacements: [(Range<Int>, [UInt8])] = []
+        var out: [UInt8] = []
+        var cursor = 0
         for (key, value) in document.members(of: 0) {
             guard document[value].kind != .null, let name = names.first(where: { document.string(at: key, equals: $0) }) else { continue }
             let range = document.valueRange(value)
-            let json = Array(payload[range])
-            let ciphertext = try seal(Member(name: name, json: json))
+            let ciphertext = try seal(Member(name: name, json: Array(payload[range])))
+            if out.isEmpty { out.reserveCapacity(payload.count + 2 * ciphertext.count + 4 * keyId.json.count + 256) }
             // {"$sealed":…,"erased":…,"key":…}: members in sorted order, as every payload is written.
-            var sealed: [UInt8] = []
-            sealed.reserveCapacity(ciphertext.count * 4 / 3 + keyText.count + 48)
-            sealed += Self.sealedPrefix
-            Self.appendBase64(ciphertext, to: &sealed)
-            sealed += Self.erasedInfix
-            switch document[value].kind {
-            case .string: sealed += Self.erasedString
-            case .array: sealed += [UInt8(ascii: "["), UInt8(ascii: "]")]
-            default: sealed += EventCatalogue.placeholder(for: try JSONValue.parse(json)).serializedBytes
-            }
-            sealed += Self.keyInfix
-            sealed += keyText
-            sealed.append(UInt8(ascii: "}"))
-            replacements.append((range, sealed))
+            out += payload[cursor..<range.lowerBound]
+            out += Self.sealedPrefix
+            Self.appendBase64(ciphertext, to: &out)
+            out += Self.erasedInfix
+            try Self.appendPlaceholder(of: value, in: document, to: &out)
+            out += Self.keyInfix
+            out += keyId.json
+            out.append(UInt8(ascii: "}"))
+            cursor = range.upperBound
         }
-        return splice(payload, replacements)
+        guard cursor > 0 else { return payload }
+        out += payload[cursor...]
+        return out
+    }
+
+    /// A key id with its JSON text, made once for all the members sealed under it.
+    public struct KeyName: Sendable {
+        public let id: String
+        let json: [UInt8]
+        public init(_ id: String) {
+            self.id = id
+            self.json = JSONValue.string(id).serializedBytes
+        }
+    }
+
+    /// The placeholder of the value at `index` (``EventCatalogue/placeholder(for:)``), written
+    /// from the parsed document without building the value.
+    static func appendPlaceholder(of index: Int, in document: JSONDocument, to out: inout [UInt8]) throws {
+        switch document[index].kind {
+        case .string: out += erasedString
+        case .array: out += [UInt8(ascii: "["), UInt8(ascii: "]")]
+        case .null: out += Array("null".utf8)
+        case .number: out.append(UInt8(ascii: "0"))
+        case .true, .false: out += Array("false".utf8)
+        case .object:
+            var members: [(key: String, value: Int)] = []
+            for (key, value) in document.members(of: index) { members.append((try document.string(at: key), value)) }
+            if members.count == 2, let kind = members.first(where: { $0.key == "type" }), document[kind.value].kind == .string,
+                members.contains(where: { $0.key == "value" }),
+                ["string", "number", "boolean", "date"].contains(where: { document.string(at: kind.value, equals: $0) })
+            {
+                out += typedErased
+                return
+            }
+            out.append(UInt8(ascii: "{"))
+            for (i, member) in members.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }).enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                JSONValue.writeString(member.key, to: &out)
+                out.append(UInt8(ascii: ":"))
+                try appendPlaceholder(of: member.value, in: document, to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
     }
 
     /// The payload with each sealed member replaced by what `open` returns for it — the
     /// member's JSON text — or, when `open` returns nil (the key is gone), by its placeholder.
     /// A payload without sealed members comes back as it is.
     public static func reveal(payload: [UInt8], _ open: (Sealed) throws -> [UInt8]?) throws -> [UInt8] {
-        guard contains(payload, marker) else { return payload }
+        guard hasSealedMembers(payload) else { return payload }
         let document = try JSONDocument(payload)
         guard document[0].kind == .object else { throw Failure.malformed("not an object") }
         var replacements: [(Range<Int>, [UInt8])] = []
         for (key, value) in document.members(of: 0) where document[value].kind == .object {
-            var sealed: String?
+            var sealed: Int?
             var keyId: String?
             var erased: Range<Int>?
             for (innerKey, innerValue) in document.members(of: value) {
                 if document.string(at: innerKey, equals: "$sealed"), document[innerValue].kind == .string {
-                    sealed = try document.string(at: innerValue)
+                    sealed = innerValue
                 } else if document.string(at: innerKey, equals: "key"), document[innerValue].kind == .string {
                     keyId = try document.string(at: innerValue)
                 } else if document.string(at: innerKey, equals: "erased") {
@@ -93,48 +143,103 @@ public enum PersonalDataEnvelope {
             }
             guard let sealed else { continue }
             let name = try document.string(at: key)
-            guard let keyId, let erased, let ciphertext = Data(base64Encoded: sealed) else {
+            let text = document[sealed]
+            guard let keyId, let erased, !text.escaped,
+                let ciphertext = payload.withUnsafeBufferPointer({
+                    decodeBase64(UnsafeBufferPointer(rebasing: $0[Int(text.start)..<Int(text.end)]))
+                })
+            else {
                 throw Failure.malformed("sealed member \(name) lacks its key, placeholder or base64 ciphertext")
             }
-            let plaintext = try open(Sealed(name: name, keyId: keyId, ciphertext: [UInt8](ciphertext)))
+            let plaintext = try open(Sealed(name: name, keyId: keyId, ciphertext: ciphertext))
             replacements.append((document.valueRange(value), plaintext ?? Array(payload[erased])))
         }
         return splice(payload, replacements)
     }
 
+    /// Whether the payload may hold sealed members (a quick byte search, no parse).
+    public static func hasSealedMembers(_ payload: [UInt8]) -> Bool { contains(payload, marker) }
+
     private static let marker = Array("\"$sealed\"".utf8)
 
-    /// Personal members by type and version, worked out once.
-    private static let membersByType: [String: [Int: [String]]] = Dictionary(grouping: EventCatalogue.entries, by: \.type)
-        .mapValues { versions in Dictionary(uniqueKeysWithValues: versions.map { ($0.schemaVersion, $0.personalMembers) }) }
-
-    static func personalMembers(type: String, schemaVersion: Int) -> [String] { membersByType[type]?[schemaVersion] ?? [] }
     private static let sealedPrefix = Array("{\"$sealed\":\"".utf8)
     private static let erasedInfix = Array("\",\"erased\":".utf8)
     private static let keyInfix = Array(",\"key\":".utf8)
     private static let erasedString = JSONValue.string(EventCatalogue.erasedPlaceholder).serializedBytes
+    private static let typedErased = JSONValue.object(["type": .string("string"), "value": .string(EventCatalogue.erasedPlaceholder)])
+        .serializedBytes
     private static let base64Alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
     /// Standard base64 with padding (RFC 4648 §4), straight into `out`.
     static func appendBase64(_ bytes: [UInt8], to out: inout [UInt8]) {
-        var index = 0
-        while index + 3 <= bytes.count {
-            let n = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
-            out += [
-                base64Alphabet[Int(n >> 18 & 63)], base64Alphabet[Int(n >> 12 & 63)], base64Alphabet[Int(n >> 6 & 63)],
-                base64Alphabet[Int(n & 63)],
-            ]
-            index += 3
-        }
-        let rest = bytes.count - index
-        if rest > 0 {
-            let n = UInt32(bytes[index]) << 16 | (rest == 2 ? UInt32(bytes[index + 1]) << 8 : 0)
-            out.append(base64Alphabet[Int(n >> 18 & 63)])
-            out.append(base64Alphabet[Int(n >> 12 & 63)])
-            out.append(rest == 2 ? base64Alphabet[Int(n >> 6 & 63)] : UInt8(ascii: "="))
-            out.append(UInt8(ascii: "="))
+        let encodedCount = (bytes.count + 2) / 3 * 4
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: encodedCount))
+        out.withUnsafeMutableBufferPointer { buffer in
+            base64Alphabet.withUnsafeBufferPointer { alphabet in
+                bytes.withUnsafeBufferPointer { input in
+                    var o = start
+                    var index = 0
+                    while index + 3 <= input.count {
+                        let n = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8 | UInt32(input[index + 2])
+                        buffer[o] = alphabet[Int(n >> 18 & 63)]
+                        buffer[o + 1] = alphabet[Int(n >> 12 & 63)]
+                        buffer[o + 2] = alphabet[Int(n >> 6 & 63)]
+                        buffer[o + 3] = alphabet[Int(n & 63)]
+                        o += 4
+                        index += 3
+                    }
+                    let rest = input.count - index
+                    if rest > 0 {
+                        let n = UInt32(input[index]) << 16 | (rest == 2 ? UInt32(input[index + 1]) << 8 : 0)
+                        buffer[o] = alphabet[Int(n >> 18 & 63)]
+                        buffer[o + 1] = alphabet[Int(n >> 12 & 63)]
+                        buffer[o + 2] = rest == 2 ? alphabet[Int(n >> 6 & 63)] : UInt8(ascii: "=")
+                        buffer[o + 3] = UInt8(ascii: "=")
+                    }
+                }
+            }
         }
     }
+
+    /// The bytes of standard padded base64 text (RFC 4648 §4); nil for anything else.
+    static func decodeBase64(_ text: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        guard text.count % 4 == 0 else { return nil }
+        guard !text.isEmpty else { return [] }
+        let padding = text[text.count - 1] == UInt8(ascii: "=") ? (text[text.count - 2] == UInt8(ascii: "=") ? 2 : 1) : 0
+        var out = [UInt8](repeating: 0, count: text.count / 4 * 3 - padding)
+        let valid = out.withUnsafeMutableBufferPointer { out -> Bool in
+            base64Values.withUnsafeBufferPointer { values -> Bool in
+                var o = 0
+                var index = 0
+                while index < text.count {
+                    let last = index + 4 == text.count
+                    let a = values[Int(text[index])]
+                    let b = values[Int(text[index + 1])]
+                    let c = last && padding == 2 ? 0 : values[Int(text[index + 2])]
+                    let d = last && padding >= 1 ? 0 : values[Int(text[index + 3])]
+                    guard (a | b | c | d) & 0x80 == 0 else { return false }
+                    let n = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
+                    out[o] = UInt8(truncatingIfNeeded: n >> 16)
+                    if o + 1 < out.count { out[o + 1] = UInt8(truncatingIfNeeded: n >> 8) }
+                    if o + 2 < out.count { out[o + 2] = UInt8(truncatingIfNeeded: n) }
+                    // Padding must leave no stray bits behind it (canonical encoding).
+                    if last && (padding == 1 && n & 0xFF != 0 || padding == 2 && n & 0xFFFF != 0) { return false }
+                    o += 3
+                    index += 4
+                }
+                return true
+            }
+        }
+        return valid ? out : nil
+    }
+
+    /// Each byte's base64 value; 0xFF for a byte outside the alphabet.
+    private static let base64Values: [UInt8] = {
+        var values = [UInt8](repeating: 0xFF, count: 256)
+        for (value, character) in base64Alphabet.enumerated() { values[Int(character)] = UInt8(value) }
+        return values
+    }()
 
     private static func contains(_ bytes: [UInt8], _ needle: [UInt8]) -> Bool {
         bytes.withUnsafeBufferPointer { haystack in

@@ -44,10 +44,7 @@ public final class PersonalDataVault: EventPayloadReader {
 
     /// The data key an event's personal data is sealed under (nil for events without any).
     public static func keyId(type: String, schemaVersion: Int, subject: String?, stream: String) -> DataKeyID? {
-        guard let entry = EventCatalogue.entry(type: type, schemaVersion: schemaVersion), !entry.personalDataPaths.isEmpty else {
-            return nil
-        }
-        return DataKeyID(owner: subject ?? stream, scope: entry.category.rawValue)
+        PersonalDataEnvelope.plan(type: type, schemaVersion: schemaVersion).map { DataKeyID(owner: subject ?? stream, scope: $0.kind) }
     }
 
     // MARK: Sealing
@@ -56,71 +53,67 @@ public final class PersonalDataVault: EventPayloadReader {
     /// made first, together, in one durable write.
     public func seal(_ appends: [StreamAppend], at time: CairnStore.Timestamp) throws -> [StreamAppend] {
         let month = KeyMonth(time)
-        // Each event's key id, worked out once.
+        // Each event's sealing plan and key id, worked out once.
         let ids = appends.map { append in
-            append.events.map {
-                Self.keyId(type: $0.type, schemaVersion: Int($0.schemaVersion), subject: $0.subject, stream: append.stream)
+            append.events.map { event in
+                PersonalDataEnvelope.plan(type: event.type, schemaVersion: Int(event.schemaVersion)).map {
+                    (plan: $0, id: DataKeyID(owner: event.subject ?? append.stream, scope: $0.kind))
+                }
             }
         }
-        let needed = Set(ids.joined().compactMap { $0 })
+        let needed = Set(ids.joined().compactMap { $0?.id })
         guard !needed.isEmpty else { return appends }
         let found = try keys.sealingKeys(for: needed, month: month, linking: Self.contactLinks(appends))
+        // What each key seals under: its name, and the prefix of every member's context.
+        var names: [DataKeyID: (name: PersonalDataEnvelope.KeyName, context: [UInt8])] = [:]
+        for case let (id, (key: _, month: sealedMonth)?) in found {
+            let text = "\(id)/\(sealedMonth)"
+            names[id] = (PersonalDataEnvelope.KeyName(text), Array(text.utf8) + [0])
+        }
+        let cipher = FieldCipher()
         return try zip(appends, ids).map { append, ids in
             var sealed = append
-            sealed.events = try zip(append.events, ids).map { event, id in try id.map { try seal(event, $0, found) } ?? event }
+            sealed.events = try zip(append.events, ids).map { event, sealing in
+                guard let (plan, id) = sealing else { return event }
+                var event = event
+                guard let key = found[id] ?? nil, let name = names[id] else {
+                    // Personal data arriving for an erased subject is never stored.
+                    event.payload = try EventCatalogue.redact(
+                        type: event.type, schemaVersion: Int(event.schemaVersion), payload: event.payload)
+                    return event
+                }
+                let eventId = Self.bytes(event.id)
+                let eventKey = cipher.eventKey(dataKey: key.key, eventId: eventId)
+                let contextPrefix = name.context + eventId + [0]
+                event.payload = try PersonalDataEnvelope.seal(plan, payload: event.payload, keyId: name.name) { member in
+                    cipher.seal(member.json, eventKey: eventKey, context: contextPrefix + Array(member.name.utf8))
+                }
+                return event
+            }
             return sealed
         }
-    }
-
-    private func seal(_ event: NewEvent, _ id: DataKeyID, _ found: [DataKeyID: (key: [UInt8], month: KeyMonth)?]) throws -> NewEvent {
-        var sealed = event
-        guard let key = found[id] ?? nil else {
-            // Personal data arriving for an erased subject is never stored.
-            sealed.payload = try EventCatalogue.redact(type: event.type, schemaVersion: Int(event.schemaVersion), payload: event.payload)
-            return sealed
-        }
-        let keyText = "\(id)/\(key.month)"
-        let eventId = Self.bytes(event.id)
-        let eventKey = FieldCipher.eventKey(dataKey: key.key, eventId: eventId)
-        let contextPrefix = Array(keyText.utf8) + [0] + eventId + [0]
-        sealed.payload = try PersonalDataEnvelope.seal(
-            type: event.type, schemaVersion: Int(event.schemaVersion), payload: event.payload, keyId: keyText
-        ) { member in
-            FieldCipher.seal(member.json, eventKey: eventKey, context: contextPrefix + Array(member.name.utf8))
-        }
-        return sealed
     }
 
     /// Email addresses the appends give their customers, so the customer can be found by
     /// address (``CairnService/customers(withEmail:)``) without the address being kept.
     static func contactLinks(_ appends: [StreamAppend]) -> [(address: String, owner: String)] {
-        var links: [(address: String, owner: String)] = []
-        for append in appends {
-            for event in append.events {
-                guard let subject = event.subject, let member = contactMembers[event.type],
-                    case .object(let members)? = try? JSONValue.parse(event.payload)
-                else { continue }
-                switch members[member] {
-                case .string(let email): links.append((ContactValidation.normalizedEmail(email), subject))
-                case .array(let emails):
-                    for case .string(let email) in emails { links.append((ContactValidation.normalizedEmail(email), subject)) }
-                default: break
-                }
+        appends.flatMap { append in
+            append.events.flatMap { event in
+                event.subject.map { subject in
+                    ContactValidation.emailAddresses(type: event.type, payload: event.payload).map { ($0, subject) }
+                } ?? []
             }
         }
-        return links
     }
-
-    private static let contactMembers = [
-        "customers.CustomerRegistered": "emails", "customers.EmailAdded": "email", "customers.DuplicateAbsorbed": "emails",
-    ]
 
     // MARK: Opening
 
     /// The payload with its personal data opened (or shown erased).
     public func payload(of record: RecordedEvent) throws -> [UInt8] {
-        try Self.open(record) { keyId in
-            try eventKey(keyText: keyId, eventId: record.id)
+        guard PersonalDataEnvelope.hasSealedMembers(record.payload) else { return record.payload }
+        let cipher = FieldCipher()
+        return try Self.open(record, cipher) { keyId in
+            try eventKey(keyText: keyId, eventId: record.id, cipher)
         } altered: { member in
             DataKeyError(.storage, "the sealed member \(member) of event \(record.id) does not open: altered, or sealed under another key")
         }
@@ -130,7 +123,8 @@ public final class PersonalDataVault: EventPayloadReader {
     /// for its key id (asked once per id; nil shows the member erased); `altered` is the error
     /// for a member that does not open. The vault's reads and the offline export check share it.
     static func open(
-        _ record: RecordedEvent, eventKey: (String) throws -> [UInt8]?, altered: (String) -> any Error
+        _ record: RecordedEvent, _ cipher: borrowing FieldCipher, eventKey: (String) throws -> [UInt8]?,
+        altered: (String) -> any Error
     ) throws -> [UInt8] {
         var keys: [String: [UInt8]?] = [:]
         return try PersonalDataEnvelope.reveal(payload: record.payload) { sealed in
@@ -143,7 +137,7 @@ public final class PersonalDataVault: EventPayloadReader {
             }
             guard let key else { return nil }
             do {
-                return try FieldCipher.open(sealed.ciphertext, eventKey: key, context: context(sealed.keyId, record.id, sealed.name))
+                return try cipher.open(sealed.ciphertext, eventKey: key, context: context(sealed.keyId, record.id, sealed.name))
             } catch {
                 throw altered(sealed.name)
             }
@@ -155,14 +149,17 @@ public final class PersonalDataVault: EventPayloadReader {
     /// without any data key.
     func eventKeys(of record: RecordedEvent) throws -> [String: [UInt8]] {
         var found: [String: [UInt8]] = [:]
+        let cipher = FieldCipher()
         _ = try PersonalDataEnvelope.reveal(payload: record.payload) { sealed in
-            if found[sealed.keyId] == nil, let key = try eventKey(keyText: sealed.keyId, eventId: record.id) { found[sealed.keyId] = key }
+            if found[sealed.keyId] == nil, let key = try eventKey(keyText: sealed.keyId, eventId: record.id, cipher) {
+                found[sealed.keyId] = key
+            }
             return nil
         }
         return found
     }
 
-    private func eventKey(keyText: String, eventId: UUID) throws -> [UInt8]? {
+    private func eventKey(keyText: String, eventId: UUID, _ cipher: borrowing FieldCipher) throws -> [UInt8]? {
         let generation = keys.generation
         let monthKey: [UInt8]?
         if let cached = monthKeys.withLock({ $0.generation == generation ? $0.keys[keyText] : nil }) {
@@ -177,7 +174,8 @@ public final class PersonalDataVault: EventPayloadReader {
                 cache.keys[keyText] = .some(monthKey)
             }
         }
-        return monthKey.map { FieldCipher.eventKey(dataKey: $0, eventId: Self.bytes(eventId)) }
+        guard let monthKey else { return nil }
+        return cipher.eventKey(dataKey: monthKey, eventId: Self.bytes(eventId))
     }
 
     /// What each sealed member's ciphertext is bound to: its key, its event and its name.

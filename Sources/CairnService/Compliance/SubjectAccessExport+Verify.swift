@@ -171,7 +171,7 @@ extension SubjectAccessExport {
                 keys[keyId] = [UInt8](key)
             }
         }
-        return try PersonalDataVault.open(record) {
+        return try PersonalDataVault.open(record, FieldCipher()) {
             keys[$0]
         } altered: { member in
             SealedMemberError(description: "the sealed member \(member) does not open with the disclosed key — altered")

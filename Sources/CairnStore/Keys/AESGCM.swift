@@ -26,54 +26,71 @@ package enum AESGCM {
     package static func seal(
         _ plaintext: some Collection<UInt8>, key: [UInt8], nonce: [UInt8], authenticating aad: [UInt8] = []
     ) -> [UInt8] {
-        precondition(key.count == keySize, "AES-256 needs a 32-byte key")
-        precondition(nonce.count == nonceSize, "AES-GCM needs a 12-byte nonce")
-        let input = Array(plaintext)
-        var out = [UInt8](repeating: 0, count: nonceSize + input.count + tagSize)
-        guard let context = EVP_CIPHER_CTX_new() else { fatalError("OpenSSL: out of memory") }
-        defer { EVP_CIPHER_CTX_free(context) }
-        var length: Int32 = 0
-        let ok = out.withUnsafeMutableBufferPointer { buffer -> Bool in
-            let base = buffer.baseAddress!
-            for i in 0..<nonceSize { base[i] = nonce[i] }
-            guard EVP_EncryptInit_ex(context, aes256GCM, nil, key, nonce) == 1 else { return false }
-            if !aad.isEmpty { guard EVP_EncryptUpdate(context, nil, &length, aad, Int32(aad.count)) == 1 else { return false } }
-            if !input.isEmpty {
-                guard EVP_EncryptUpdate(context, base + nonceSize, &length, input, Int32(input.count)) == 1 else { return false }
-            }
-            guard EVP_EncryptFinal_ex(context, base + nonceSize + input.count, &length) == 1 else { return false }
-            return EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_GET_TAG, Int32(tagSize), base + nonceSize + input.count) == 1
-        }
-        precondition(ok, "OpenSSL: AES-256-GCM encryption failed")
-        return out
+        Context().seal(Array(plaintext), key: key, nonce: nonce, authenticating: aad)
     }
 
     /// The plaintext of `sealed` (`nonce ‖ ciphertext ‖ tag`), if `key` and `aad` are the ones it was sealed with.
     package static func open(_ sealed: [UInt8], key: [UInt8], authenticating aad: [UInt8] = []) throws(OpenError) -> [UInt8] {
-        guard key.count == keySize, sealed.count >= nonceSize + tagSize else { throw OpenError() }
-        let count = sealed.count - nonceSize - tagSize
-        var plaintext = [UInt8](repeating: 0, count: count)
-        guard let context = EVP_CIPHER_CTX_new() else { fatalError("OpenSSL: out of memory") }
-        defer { EVP_CIPHER_CTX_free(context) }
-        var length: Int32 = 0
-        var tag = Array(sealed[(nonceSize + count)...])
-        let ok = sealed.withUnsafeBufferPointer { input -> Bool in
-            let base = input.baseAddress!
-            guard EVP_DecryptInit_ex(context, aes256GCM, nil, key, base) == 1 else { return false }
-            if !aad.isEmpty { guard EVP_DecryptUpdate(context, nil, &length, aad, Int32(aad.count)) == 1 else { return false } }
-            if count > 0 {
-                guard
-                    (plaintext.withUnsafeMutableBufferPointer {
-                        EVP_DecryptUpdate(context, $0.baseAddress, &length, base + nonceSize, Int32(count))
-                    }) == 1
-                else { return false }
-            }
-            guard EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_SET_TAG, Int32(tagSize), &tag) == 1 else { return false }
-            var final = [UInt8](repeating: 0, count: 16)
-            return EVP_DecryptFinal_ex(context, &final, &length) == 1
+        try Context().open(sealed, key: key, authenticating: aad)
+    }
+
+    /// An OpenSSL cipher context, reused across operations. Not thread-safe.
+    package struct Context: ~Copyable {
+        private let context: OpaquePointer
+
+        package init() {
+            guard let context = EVP_CIPHER_CTX_new() else { fatalError("OpenSSL: out of memory") }
+            self.context = context
         }
-        guard ok else { throw OpenError() }
-        return plaintext
+
+        deinit { EVP_CIPHER_CTX_free(context) }
+
+        package func seal(_ input: [UInt8], key: [UInt8], nonce: [UInt8], authenticating aad: [UInt8]) -> [UInt8] {
+            precondition(key.count == keySize, "AES-256 needs a 32-byte key")
+            precondition(nonce.count == nonceSize, "AES-GCM needs a 12-byte nonce")
+            var length: Int32 = 0
+            let out = [UInt8](unsafeUninitializedCapacity: nonceSize + input.count + tagSize) { buffer, count in
+                let base = buffer.baseAddress!
+                for i in 0..<nonceSize { base[i] = nonce[i] }
+                let ok = { () -> Bool in
+                    guard EVP_EncryptInit_ex(context, aes256GCM, nil, key, nonce) == 1 else { return false }
+                    if !aad.isEmpty { guard EVP_EncryptUpdate(context, nil, &length, aad, Int32(aad.count)) == 1 else { return false } }
+                    if !input.isEmpty {
+                        guard EVP_EncryptUpdate(context, base + nonceSize, &length, input, Int32(input.count)) == 1 else { return false }
+                    }
+                    guard EVP_EncryptFinal_ex(context, base + nonceSize + input.count, &length) == 1 else { return false }
+                    return EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_GET_TAG, Int32(tagSize), base + nonceSize + input.count) == 1
+                }()
+                precondition(ok, "OpenSSL: AES-256-GCM encryption failed")
+                count = nonceSize + input.count + tagSize
+            }
+            return out
+        }
+
+        package func open(_ sealed: [UInt8], key: [UInt8], authenticating aad: [UInt8]) throws(OpenError) -> [UInt8] {
+            guard key.count == keySize, sealed.count >= nonceSize + tagSize else { throw OpenError() }
+            let count = sealed.count - nonceSize - tagSize
+            var plaintext = [UInt8](repeating: 0, count: count)
+            var length: Int32 = 0
+            var tag = Array(sealed[(nonceSize + count)...])
+            let ok = sealed.withUnsafeBufferPointer { input -> Bool in
+                let base = input.baseAddress!
+                guard EVP_DecryptInit_ex(context, aes256GCM, nil, key, base) == 1 else { return false }
+                if !aad.isEmpty { guard EVP_DecryptUpdate(context, nil, &length, aad, Int32(aad.count)) == 1 else { return false } }
+                if count > 0 {
+                    guard
+                        (plaintext.withUnsafeMutableBufferPointer {
+                            EVP_DecryptUpdate(context, $0.baseAddress, &length, base + nonceSize, Int32(count))
+                        }) == 1
+                    else { return false }
+                }
+                guard EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_SET_TAG, Int32(tagSize), &tag) == 1 else { return false }
+                var final = [UInt8](repeating: 0, count: 16)
+                return EVP_DecryptFinal_ex(context, &final, &length) == 1
+            }
+            guard ok else { throw OpenError() }
+            return plaintext
+        }
     }
 
     /// A new random 256-bit key.

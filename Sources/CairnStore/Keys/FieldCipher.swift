@@ -4,24 +4,29 @@ import CCrypto
 /// looks its algorithms up on every call, which costs more than the hashing for short inputs.
 package enum HMACSHA256 {
     package static func mac(key: [UInt8], _ parts: [UInt8]...) -> [UInt8] {
-        let hasher = SHA256Hasher()
-        var block = [UInt8](repeating: 0, count: 64)
-        if key.count > 64 {
-            let digest = key.withUnsafeBytes { hasher.digest($0) }
-            digest.withUnsafeBytes { for (i, byte) in $0.enumerated() { block[i] = byte } }
-        } else {
-            for (i, byte) in key.enumerated() { block[i] = byte }
+        mac(key: key, parts, using: SHA256Hasher())
+    }
+
+    static func mac(key: [UInt8], _ parts: [[UInt8]], using hasher: borrowing SHA256Hasher) -> [UInt8] {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { block in
+            block.initialize(repeating: 0)
+            if key.count > 64 {
+                let digest = key.withUnsafeBytes { hasher.digest($0) }
+                digest.withUnsafeBytes { for (i, byte) in $0.enumerated() { block[i] = byte } }
+            } else {
+                for (i, byte) in key.enumerated() { block[i] = byte }
+            }
+            for i in 0..<64 { block[i] ^= 0x36 }
+            hasher.begin()
+            hasher.update(UnsafeRawBufferPointer(block))
+            for part in parts { part.withUnsafeBytes { hasher.update($0) } }
+            let innerDigest = hasher.finish()
+            for i in 0..<64 { block[i] ^= 0x36 ^ 0x5c }
+            hasher.begin()
+            hasher.update(UnsafeRawBufferPointer(block))
+            innerDigest.withUnsafeBytes { hasher.update($0) }
+            return hasher.finish().withUnsafeBytes { Array($0) }
         }
-        let inner = block.map { $0 ^ 0x36 }
-        let outer = block.map { $0 ^ 0x5c }
-        hasher.begin()
-        inner.withUnsafeBytes { hasher.update($0) }
-        for part in parts { part.withUnsafeBytes { hasher.update($0) } }
-        let innerDigest = hasher.finish()
-        hasher.begin()
-        outer.withUnsafeBytes { hasher.update($0) }
-        innerDigest.withUnsafeBytes { hasher.update($0) }
-        return hasher.finish().withUnsafeBytes { Array($0) }
     }
 }
 
@@ -33,31 +38,40 @@ package enum HMACSHA256 {
 /// Sealing is deterministic — the nonce is derived from the event key, the field and the
 /// plaintext (a synthetic IV) — so a retried command seals to the same bytes and the log can
 /// recognise the retry, and two different plaintexts never share a nonce.
-package enum FieldCipher {
+///
+/// A `FieldCipher` holds one digest and one cipher context, reused for every event and member
+/// it seals or opens: making and freeing OpenSSL contexts per member cost more than the
+/// cryptography. Not thread-safe: one per thread of work (a batch being sealed, a read).
+package struct FieldCipher: ~Copyable {
+    private let hasher = SHA256Hasher()
+    private let cipher = AESGCM.Context()
+
+    package init() {}
+
     /// The key of the event `eventId` under the data key `dataKey`.
-    package static func eventKey(dataKey: [UInt8], eventId: [UInt8]) -> [UInt8] {
-        HMACSHA256.mac(key: dataKey, Array("cairn.event.v1".utf8), [0], eventId)
+    package func eventKey(dataKey: [UInt8], eventId: [UInt8]) -> [UInt8] {
+        HMACSHA256.mac(key: dataKey, [Self.eventLabel, eventId], using: hasher)
     }
 
     /// `nonce ‖ ciphertext ‖ tag` of `plaintext`, bound to `context` (the key id, event and field).
-    package static func seal(_ plaintext: [UInt8], eventKey: [UInt8], context: [UInt8]) -> [UInt8] {
+    package func seal(_ plaintext: [UInt8], eventKey: [UInt8], context: [UInt8]) -> [UInt8] {
         // SHA-256 over the secret event key and the length-prefixed inputs: a keyed, fixed-layout
         // derivation, one digest pass (an HMAC would make two).
-        let hasher = SHA256Hasher()
         hasher.begin()
         eventKey.withUnsafeBytes { hasher.update($0) }
-        nonceLabel.withUnsafeBytes { hasher.update($0) }
+        Self.nonceLabel.withUnsafeBytes { hasher.update($0) }
         var length = UInt32(context.count).bigEndian
         withUnsafeBytes(of: &length) { hasher.update($0) }
         context.withUnsafeBytes { hasher.update($0) }
         plaintext.withUnsafeBytes { hasher.update($0) }
         let nonce = hasher.finish().withUnsafeBytes { Array($0.prefix(AESGCM.nonceSize)) }
-        return AESGCM.seal(plaintext, key: eventKey, nonce: nonce, authenticating: context)
+        return cipher.seal(plaintext, key: eventKey, nonce: nonce, authenticating: context)
     }
 
+    package func open(_ sealed: [UInt8], eventKey: [UInt8], context: [UInt8]) throws(AESGCM.OpenError) -> [UInt8] {
+        try cipher.open(sealed, key: eventKey, authenticating: context)
+    }
+
+    private static let eventLabel = Array("cairn.event.v1".utf8) + [0]
     private static let nonceLabel = Array("cairn.nonce.v1\u{0}".utf8)
-
-    package static func open(_ sealed: [UInt8], eventKey: [UInt8], context: [UInt8]) throws(AESGCM.OpenError) -> [UInt8] {
-        try AESGCM.open(sealed, key: eventKey, authenticating: context)
-    }
 }
