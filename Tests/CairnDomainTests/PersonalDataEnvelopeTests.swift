@@ -8,7 +8,9 @@ struct PersonalDataEnvelopeTests {
     /// A stand-in cipher for moving bytes: reversible and visibly different from its input.
     private static func scramble(_ bytes: [UInt8]) -> [UInt8] { bytes.reversed().map { $0 ^ 0x5a } }
 
-    @Test("Every catalogue sample seals and reveals back to its exact bytes, and shows exactly its redaction once erased", arguments: CatalogueCase.all)
+    @Test(
+        "Every catalogue sample seals and reveals back to its exact bytes, and shows exactly its redaction once erased",
+        arguments: CatalogueCase.all)
     func sealRevealRedact(_ row: CatalogueCase) throws {
         let entry = row.entry
         var sealedNames: [String] = []
@@ -20,10 +22,12 @@ struct PersonalDataEnvelopeTests {
             sealedNames.append(member.name)
             return Self.scramble(member.json)
         }
-        #expect(sealedNames.map { "/" + $0 }.sorted() == entry.personalDataPaths.sorted().filter { path in
-            guard case .object(let members) = try? JSONValue.parse(entry.samplePayload) else { return false }
-            return members[String(path.dropFirst())].map { $0 != .null } ?? false
-        })
+        #expect(
+            sealedNames.map { "/" + $0 }.sorted()
+                == entry.personalDataPaths.sorted().filter { path in
+                    guard case .object(let members) = try? JSONValue.parse(entry.samplePayload) else { return false }
+                    return members[String(path.dropFirst())].map { $0 != .null } ?? false
+                })
         #expect(sealedNames.isEmpty == (sealed == entry.samplePayload))
         _ = try JSONValue.parse(sealed)  // still one valid JSON object
         let revealed = try PersonalDataEnvelope.reveal(payload: sealed) { member in

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 @testable import CairnStore
@@ -116,6 +117,61 @@ struct DataKeyStoreTests {
                 #expect(!holdsKey, "\(file) holds the destroyed key")
                 #expect(!holdsWrapped, "\(file) holds the destroyed key, wrapped")
             }
+        }
+    }
+
+    @Test("Threads making, reading and erasing keys at once agree on every key, and an erased owner's keys never come back")
+    func concurrentThreads() async throws {
+        try await withTemporaryDirectory { dir in
+            let store = try DataKeyStore(directory: dir + "/keys", master: .generate())
+            defer { store.close() }
+            let month = KeyMonth("2026-11")!
+            let owners = (0..<40).map { "c_\($0)" }
+            let erased = Set(owners.prefix(10))
+            let seen = Mutex<[DataKeyID: Set<[UInt8]>]>([:])
+            let failures = Mutex<[String]>([])
+            DispatchQueue.concurrentPerform(iterations: 9) { worker in
+                if worker == 8 {
+                    // One thread erases while the others make and read keys.
+                    do { try store.erase(owners: erased.sorted(), at: Timestamp(microsecondsSinceEpoch: 1)) } catch {
+                        failures.withLock { $0.append("erase: \(error)") }
+                    }
+                    return
+                }
+                for round in 0..<60 {
+                    let ids = Set(
+                        (0..<5).map { DataKeyID(owner: owners[(worker * 7 + round * 3 + $0 * 11) % owners.count], scope: "customer") })
+                    do {
+                        let found = try store.sealingKeys(for: ids, month: month)
+                        for (id, key) in found {
+                            guard let key else {
+                                if !erased.contains(id.owner) { failures.withLock { $0.append("\(id) shown erased") } }
+                                continue
+                            }
+                            _ = seen.withLock { $0[id, default: []].insert(key.key) }
+                            _ = try store.openingKey(for: id, month: month)
+                        }
+                    } catch let error as DataKeyError where error.code == .destroyed && ids.contains(where: { erased.contains($0.owner) }) {
+                        continue  // made just as its owner was being erased: refused, as it must be
+                    } catch {
+                        failures.withLock { $0.append("\(ids): \(error)") }
+                    }
+                }
+            }
+            #expect(failures.withLock { $0 } == [])
+            // Every thread was given the same key for an id.
+            #expect(seen.withLock { $0.values.allSatisfy { $0.count == 1 } })
+            for owner in owners {
+                let id = DataKeyID(owner: owner, scope: "customer")
+                if erased.contains(owner) {
+                    #expect(try store.sealingKeys(for: [id], month: month)[id]! == nil)
+                    #expect(try store.openingKey(for: id, month: month) == nil)
+                } else {
+                    let key = try store.sealingKey(for: id, month: month).key
+                    #expect(seen.withLock { $0[id] }.map { $0 == [key] } ?? true)
+                }
+            }
+            #expect(try store.keyCount() == owners.count - erased.count)
         }
     }
 

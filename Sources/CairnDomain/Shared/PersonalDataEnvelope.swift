@@ -43,10 +43,12 @@ public enum PersonalDataEnvelope {
     /// The plan for events of `type` and `schemaVersion`; nil for those without personal data.
     public static func plan(type: String, schemaVersion: Int) -> Plan? { plans[type]?[schemaVersion] }
 
-    private static let plans: [String: [Int: Plan]] = Dictionary(grouping: EventCatalogue.entries.filter { !$0.personalDataPaths.isEmpty }, by: \.type)
-        .mapValues { versions in
-            Dictionary(uniqueKeysWithValues: versions.map { ($0.schemaVersion, Plan(members: $0.personalMembers, kind: $0.category.rawValue)) })
-        }
+    private static let plans: [String: [Int: Plan]] = Dictionary(
+        grouping: EventCatalogue.entries.filter { !$0.personalDataPaths.isEmpty }, by: \.type
+    )
+    .mapValues { versions in
+        Dictionary(uniqueKeysWithValues: versions.map { ($0.schemaVersion, Plan(members: $0.personalMembers, kind: $0.category.rawValue)) })
+    }
 
     /// The payload with each personal member (present and not null) sealed by `seal`, which
     /// returns the member's ciphertext, under the key named `keyId`. The payload is written

@@ -136,18 +136,22 @@ public struct KeyMonth: Hashable, Comparable, Sendable, CustomStringConvertible 
 /// so erasure, retention and master-key rotation rewrite the environment as a compacted copy
 /// and swap it in.
 public final class DataKeyStore: @unchecked Sendable {
-    private struct State {
+    /// The open environment and what is read with it. Replaced only by a rewrite (erasure,
+    /// retention, rotation), which holds `access` exclusively; everything else holds it shared
+    /// for as long as it uses the environment, so no thread waits on another's disk flush
+    /// except where LMDB itself serialises writers.
+    private struct Store {
         var env: LMDBEnvironment
         var dbs: Databases
         var master: MasterKey
-        /// Chain starts by key id; month keys by id and month. Bounded.
+        var salt: [UInt8]
+    }
+
+    /// Chain starts by key id; month keys by id and month. Bounded. Its lock is held for
+    /// dictionary operations only, never across I/O or cryptography.
+    private struct Caches {
         var chains: [DataKeyID: (start: KeyMonth, key: [UInt8])] = [:]
         var monthKeys: [MonthKeyName: [UInt8]] = [:]
-        var salt: [UInt8] = []
-        /// Whether any fingerprint is stored: most checks then need no hashing and no read. Only
-        /// this process can add one while it has the store open (adding goes with erasure, which
-        /// needs the store to itself), so it stays true to the file.
-        var anyFingerprint = false
     }
 
     private struct Databases {
@@ -172,7 +176,14 @@ public final class DataKeyStore: @unchecked Sendable {
     }
 
     public let directory: String
-    private let state: Mutex<State>
+    private let access = ReadWriteLock()
+    /// Guarded by `access`.
+    private var store: Store
+    private let caches = Mutex(Caches())
+    /// Whether any fingerprint is stored: most checks then need no hashing, no read and no
+    /// lock. Only this process can add one while it has the store open (adding goes with
+    /// erasure, which needs the store to itself), so it stays true to the file.
+    private let anyFingerprint = Atomic<Bool>(false)
     /// Shared while open; exclusive while erasing, expiring or rotating, which rewrite the
     /// environment — so those never run while another process has the keys open.
     private let lock: ProcessLock
@@ -191,10 +202,12 @@ public final class DataKeyStore: @unchecked Sendable {
         let parent = (directory as NSString).deletingLastPathComponent
         if !parent.isEmpty { try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) }
         self.lock = try ProcessLock(path: directory + ".lock")
-        self.state = Mutex(try Self.open(directory, master))
+        let (store, anyFingerprint) = try Self.open(directory, master)
+        self.store = store
+        self.anyFingerprint.store(anyFingerprint, ordering: .relaxed)
     }
 
-    private static func open(_ directory: String, _ master: MasterKey) throws -> State {
+    private static func open(_ directory: String, _ master: MasterKey) throws -> (Store, anyFingerprint: Bool) {
         // Finish or undo a compaction a crash interrupted: the copy is complete once the old
         // store has been moved aside, and the old store (with what it should forget) goes.
         let files = FileManager.default
@@ -220,19 +233,16 @@ public final class DataKeyStore: @unchecked Sendable {
             if let stored, stored != master.id {
                 throw DataKeyError(.wrongMasterKey, "the data keys in \(directory) are wrapped by master key \(stored), not \(master.id)")
             }
-            var state = State(env: env, dbs: dbs, master: master)
             if let salt {
-                state.salt = salt
-                state.anyFingerprint = try env.read { txn in try txn.count(dbs.fingerprints) > 0 }
-            } else {
-                let fresh = SecureRandom.bytes(32)
-                try env.write { txn in
-                    try txn.put(dbs.meta, masterIdKey, Array(master.id.utf8))
-                    try txn.put(dbs.meta, saltKey, fresh)
-                }
-                state.salt = fresh
+                let any = try env.read { txn in try txn.count(dbs.fingerprints) > 0 }
+                return (Store(env: env, dbs: dbs, master: master, salt: salt), any)
             }
-            return state
+            let fresh = SecureRandom.bytes(32)
+            try env.write { txn in
+                try txn.put(dbs.meta, masterIdKey, Array(master.id.utf8))
+                try txn.put(dbs.meta, saltKey, fresh)
+            }
+            return (Store(env: env, dbs: dbs, master: master, salt: fresh), false)
         } catch {
             env.close()
             throw error
@@ -240,7 +250,7 @@ public final class DataKeyStore: @unchecked Sendable {
     }
 
     public func close() {
-        state.withLock { $0.env.close() }
+        access.exclusive { store.env.close() }
         lock.release()
     }
 
@@ -266,31 +276,29 @@ public final class DataKeyStore: @unchecked Sendable {
     public func sealingKeys(
         for ids: Set<DataKeyID>, month: KeyMonth, linking links: [(address: String, owner: String)] = []
     ) throws -> [DataKeyID: (key: [UInt8], month: KeyMonth)?] {
-        try state.withLock { state in
-            let salt = state.salt
-            let dbs = state.dbs
-            let newLinks = try state.env.read { txn in
-                try links.filter { link in try txn.get(dbs.contacts, Self.contactKey(link.address, link.owner, salt)) == nil }
+        try access.shared {
+            let store = self.store
+            let newLinks = try store.env.read { txn in
+                try links.filter { link in try txn.get(store.dbs.contacts, Self.contactKey(link.address, link.owner, store.salt)) == nil }
             }
             var found: [DataKeyID: (key: [UInt8], month: KeyMonth)?] = [:]
             var missing: [DataKeyID] = []
             for id in ids {
-                // A cached chain's owner is not erased: erasure empties the cache.
-                if state.chains[id] == nil, try state.env.read({ txn in try txn.get(state.dbs.erased, Array(id.owner.utf8)) != nil }) {
-                    found[id] = .some(nil)
-                } else if let chain = try Self.chain(id, &state) {
+                if let chain = try chain(id, store) {
                     let sealed = max(month, chain.start)
-                    found[id] = (Self.monthKey(id, sealed, chain, &state), sealed)
+                    found[id] = (monthKey(id, sealed, chain), sealed)
+                } else if try store.env.read({ txn in try txn.get(store.dbs.erased, Array(id.owner.utf8)) != nil }) {
+                    found[id] = .some(nil)
                 } else {
                     missing.append(id)
                 }
             }
             if !missing.isEmpty || !newLinks.isEmpty {
-                try Self.create(missing.sorted { $0.description < $1.description }, month, linking: newLinks, &state)
+                try create(missing.sorted { $0.description < $1.description }, month, linking: newLinks, store)
                 for id in missing {
-                    let chain = try Self.chain(id, &state)!
+                    let chain = try chain(id, store)!
                     let sealed = max(month, chain.start)
-                    found[id] = (Self.monthKey(id, sealed, chain, &state), sealed)
+                    found[id] = (monthKey(id, sealed, chain), sealed)
                 }
             }
             return found
@@ -300,28 +308,29 @@ public final class DataKeyStore: @unchecked Sendable {
     /// The key that opens data of `id` sealed for `month`; nil when that data is erased (the
     /// owner was erased, or retention passed the month). Throws for a key that never existed.
     public func openingKey(for id: DataKeyID, month: KeyMonth) throws -> [UInt8]? {
-        try state.withLock { state in
-            if let cached = state.monthKeys[MonthKeyName(id: id, month: month)] { return cached }
-            guard let chain = try Self.chain(id, &state) else {
-                let erased = try state.env.read { txn in try txn.get(state.dbs.erased, Array(id.owner.utf8)) != nil }
+        try access.shared {
+            if let cached = caches.withLock({ $0.monthKeys[MonthKeyName(id: id, month: month)] }) { return cached }
+            let store = self.store
+            guard let chain = try chain(id, store) else {
+                let erased = try store.env.read { txn in try txn.get(store.dbs.erased, Array(id.owner.utf8)) != nil }
                 if erased { return nil }
                 throw DataKeyError(.missing, "no data key \(id) exists")
             }
             guard month >= chain.start else { return nil }
-            return Self.monthKey(id, month, chain, &state)
+            return monthKey(id, month, chain)
         }
     }
 
     /// The first month whose data of `id` can still be read (nil when the key does not exist).
     public func firstKeptMonth(of id: DataKeyID) throws -> KeyMonth? {
-        try state.withLock { state in try Self.chain(id, &state)?.start }
+        try access.shared { try chain(id, store)?.start }
     }
 
     /// Whether the owner was erased, and when.
     public func erasure(of owner: String) throws -> Timestamp? {
-        try state.withLock { state in
-            try state.env.read { txn in
-                try txn.get(state.dbs.erased, Array(owner.utf8)).map {
+        try access.shared {
+            try store.env.read { txn in
+                try txn.get(store.dbs.erased, Array(owner.utf8)).map {
                     Timestamp(microsecondsSinceEpoch: Int64(bitPattern: Array($0).loadBigEndian(at: 0, as: UInt64.self)))
                 }
             }
@@ -334,10 +343,10 @@ public final class DataKeyStore: @unchecked Sendable {
     @discardableResult
     public func erase(owners: [String], contacts: [String] = [], at time: Timestamp) throws -> [DataKeyID] {
         try lock.exclusively {
-            try state.withLock { state in
-                let dbs = state.dbs
-                let salt = state.salt
-                let deleted = try state.env.write { txn -> [DataKeyID] in
+            try access.exclusive {
+                let dbs = store.dbs
+                let salt = store.salt
+                let deleted = try store.env.write { txn -> [DataKeyID] in
                     for address in contacts {
                         for owner in owners { _ = try txn.delete(dbs.contacts, Self.contactKey(address, owner, salt)) }
                     }
@@ -361,9 +370,9 @@ public final class DataKeyStore: @unchecked Sendable {
                     }
                     return deleted
                 }
-                Self.forget(Set(owners), &state)
+                forget(Set(owners))
                 changes.add(1, ordering: .releasing)
-                try compact(&state)
+                try compact()
                 return deleted
             }
         }
@@ -375,10 +384,10 @@ public final class DataKeyStore: @unchecked Sendable {
     @discardableResult
     public func expire(scope: String, before keepFrom: KeyMonth, sparing held: Set<String>) throws -> [DataKeyID] {
         try lock.exclusively {
-            try state.withLock { state in
-                let dbs = state.dbs
-                let master = state.master
-                let advanced = try state.env.write { txn -> [DataKeyID] in
+            try access.exclusive {
+                let dbs = store.dbs
+                let master = store.master
+                let advanced = try store.env.write { txn -> [DataKeyID] in
                     var rewritten: [(DataKeyID, [UInt8])] = []
                     let cursor = try txn.cursor(dbs.keys)
                     var entry = try cursor.first()
@@ -396,10 +405,9 @@ public final class DataKeyStore: @unchecked Sendable {
                     return rewritten.map(\.0)
                 }
                 if !advanced.isEmpty {
-                    state.chains = [:]
-                    state.monthKeys = [:]
+                    caches.withLock { $0 = Caches() }
                     changes.add(1, ordering: .releasing)
-                    try compact(&state)
+                    try compact()
                 }
                 return advanced
             }
@@ -410,10 +418,10 @@ public final class DataKeyStore: @unchecked Sendable {
     /// by the old master remains in the file.
     public func rotate(to newMaster: MasterKey) throws {
         try lock.exclusively {
-            try state.withLock { state in
-                let old = state.master
-                let dbs = state.dbs
-                try state.env.write { txn in
+            try access.exclusive {
+                let old = store.master
+                let dbs = store.dbs
+                try store.env.write { txn in
                     var rewrapped: [(DataKeyID, [UInt8])] = []
                     let cursor = try txn.cursor(dbs.keys)
                     var entry = try cursor.first()
@@ -428,16 +436,16 @@ public final class DataKeyStore: @unchecked Sendable {
                     for (id, wrapped) in rewrapped { try txn.put(dbs.keys, id.bytes, wrapped) }
                     try txn.put(dbs.meta, Self.masterIdKey, Array(newMaster.id.utf8))
                 }
-                state.master = newMaster
+                store.master = newMaster
                 changes.add(1, ordering: .releasing)
-                try compact(&state)
+                try compact()
             }
         }
     }
 
     /// Keys stored.
     public func keyCount() throws -> Int {
-        try state.withLock { state in try state.env.read { txn in try txn.count(state.dbs.keys) } }
+        try access.shared { try store.env.read { txn in try txn.count(store.dbs.keys) } }
     }
 
     // MARK: Legal holds
@@ -445,9 +453,9 @@ public final class DataKeyStore: @unchecked Sendable {
     /// Records (or, with `placed` false, releases) hold `holdId` on `owner`; retention spares
     /// held owners.
     public func setHold(_ holdId: String, on owner: String, placed: Bool) throws {
-        try state.withLock { state in
-            let dbs = state.dbs
-            try state.env.write { txn in
+        try access.shared {
+            let dbs = store.dbs
+            try store.env.write { txn in
                 let key = Array(owner.utf8)
                 var holds = Set(
                     try txn.get(dbs.holds, key).map { String(decoding: $0, as: UTF8.self).split(separator: "\n").map(String.init) } ?? [])
@@ -463,10 +471,10 @@ public final class DataKeyStore: @unchecked Sendable {
 
     /// Owners with at least one hold.
     public func heldOwners() throws -> Set<String> {
-        try state.withLock { state in
-            try state.env.read { txn in
+        try access.shared {
+            try store.env.read { txn in
                 var owners: Set<String> = []
-                let cursor = try txn.cursor(state.dbs.holds)
+                let cursor = try txn.cursor(store.dbs.holds)
                 var entry = try cursor.first()
                 while let current = entry {
                     owners.insert(String(decoding: current.key, as: UTF8.self))
@@ -482,38 +490,38 @@ public final class DataKeyStore: @unchecked Sendable {
     /// Keeps a keyed hash (HMAC-SHA-256 under this store's own random salt) of `value`, never
     /// the value: what a suppression list needs to recognise an address without holding it.
     public func addFingerprint(of value: String, at time: Timestamp) throws {
-        try state.withLock { state in
-            let fingerprint = HMACSHA256.mac(key: state.salt, Array(value.utf8))
-            let dbs = state.dbs
-            try state.env.write { txn in
+        try access.shared {
+            let fingerprint = HMACSHA256.mac(key: store.salt, Array(value.utf8))
+            let dbs = store.dbs
+            try store.env.write { txn in
                 if try txn.get(dbs.fingerprints, fingerprint) == nil {
                     try txn.put(dbs.fingerprints, fingerprint, .bigEndian(UInt64(bitPattern: time.microsecondsSinceEpoch)))
                 }
             }
-            state.anyFingerprint = true
+            anyFingerprint.store(true, ordering: .releasing)
         }
     }
 
     public func hasFingerprint(of value: String) throws -> Bool {
-        try state.withLock { state in
-            guard state.anyFingerprint else { return false }
-            let fingerprint = HMACSHA256.mac(key: state.salt, Array(value.utf8))
-            return try state.env.read { txn in try txn.get(state.dbs.fingerprints, fingerprint) != nil }
+        guard anyFingerprint.load(ordering: .acquiring) else { return false }
+        return try access.shared {
+            let fingerprint = HMACSHA256.mac(key: store.salt, Array(value.utf8))
+            return try store.env.read { txn in try txn.get(store.dbs.fingerprints, fingerprint) != nil }
         }
     }
 
     public func fingerprintCount() throws -> Int {
-        try state.withLock { state in try state.env.read { txn in try txn.count(state.dbs.fingerprints) } }
+        try access.shared { try store.env.read { txn in try txn.count(store.dbs.fingerprints) } }
     }
 
     /// The owners recorded as holding contact address `address` (candidates: the caller checks
     /// them against what it knows).
     public func contactOwners(of address: String) throws -> [String] {
-        try state.withLock { state in
-            let fingerprint = Self.contactFingerprint(address, state.salt)
-            return try state.env.read { txn in
+        try access.shared {
+            let fingerprint = Self.contactFingerprint(address, store.salt)
+            return try store.env.read { txn in
                 var owners: [String] = []
-                let cursor = try txn.cursor(state.dbs.contacts)
+                let cursor = try txn.cursor(store.dbs.contacts)
                 var entry = try cursor.seek(atLeast: fingerprint)
                 while let current = entry, current.key.count > fingerprint.count, current.key.starts(with: fingerprint) {
                     owners.append(String(decoding: current.key.dropFirst(fingerprint.count), as: UTF8.self))
@@ -534,54 +542,61 @@ public final class DataKeyStore: @unchecked Sendable {
 
     // MARK: Internals
 
-    private static func chain(_ id: DataKeyID, _ state: inout State) throws -> (start: KeyMonth, key: [UInt8])? {
-        if let cached = state.chains[id] { return cached }
-        let dbs = state.dbs
-        let stored = try state.env.read { txn in try txn.get(dbs.keys, id.bytes).map { Array($0) } }
+    /// `id`'s chain, from memory or the file (nil when no key exists). Callers hold `access`.
+    private func chain(_ id: DataKeyID, _ store: Store) throws -> (start: KeyMonth, key: [UInt8])? {
+        if let cached = caches.withLock({ $0.chains[id] }) { return cached }
+        let stored = try store.env.read { txn in try txn.get(store.dbs.keys, id.bytes).map { Array($0) } }
         guard let stored else { return nil }
-        let chain = try unwrap(stored, id, state.master)
-        if state.chains.count >= cacheLimit { state.chains = [:] }
-        state.chains[id] = chain
+        let chain = try Self.unwrap(stored, id, store.master)
+        caches.withLock { caches in
+            if caches.chains.count >= Self.cacheLimit { caches.chains = [:] }
+            caches.chains[id] = chain
+        }
         return chain
     }
 
-    private static func create(
-        _ ids: [DataKeyID], _ month: KeyMonth, linking links: [(address: String, owner: String)] = [], _ state: inout State
+    /// Makes the keys `ids` for `month` and records `links`, in one durable write. Callers hold
+    /// `access` shared, so threads making keys at once meet only in LMDB's writer lock; one
+    /// finding a key made meanwhile keeps it.
+    private func create(
+        _ ids: [DataKeyID], _ month: KeyMonth, linking links: [(address: String, owner: String)] = [], _ store: Store
     ) throws {
-        let dbs = state.dbs
-        let master = state.master
-        let salt = state.salt
-        let made = try state.env.write { txn -> [(DataKeyID, KeyMonth, [UInt8])] in
-            for link in links { try txn.put(dbs.contacts, contactKey(link.address, link.owner, salt), []) }
+        let dbs = store.dbs
+        let master = store.master
+        let salt = store.salt
+        let made = try store.env.write { txn -> [(DataKeyID, KeyMonth, [UInt8])] in
+            for link in links { try txn.put(dbs.contacts, Self.contactKey(link.address, link.owner, salt), []) }
             var made: [(DataKeyID, KeyMonth, [UInt8])] = []
             for id in ids {
                 if try txn.get(dbs.erased, Array(id.owner.utf8)) != nil {
                     throw DataKeyError(.destroyed, "the data of \(id.owner) was erased")
                 }
-                // Another process may have made it since this one looked: keep theirs.
+                // Another thread or process may have made it since this one looked: keep theirs.
                 if let stored = try txn.get(dbs.keys, id.bytes) {
-                    let chain = try unwrap(Array(stored), id, master)
+                    let chain = try Self.unwrap(Array(stored), id, master)
                     made.append((id, chain.start, chain.key))
                     continue
                 }
                 let key = AESGCM.randomKey()
-                try txn.put(dbs.keys, id.bytes, wrap(key, month, id, master))
+                try txn.put(dbs.keys, id.bytes, Self.wrap(key, month, id, master))
                 made.append((id, month, key))
             }
             return made
         }
-        if state.chains.count + made.count >= cacheLimit { state.chains = [:] }
-        for (id, start, key) in made { state.chains[id] = (start, key) }
+        caches.withLock { caches in
+            if caches.chains.count + made.count >= Self.cacheLimit { caches.chains = [:] }
+            for (id, start, key) in made { caches.chains[id] = (start, key) }
+        }
     }
 
-    private static func monthKey(
-        _ id: DataKeyID, _ month: KeyMonth, _ chain: (start: KeyMonth, key: [UInt8]), _ state: inout State
-    ) -> [UInt8] {
+    private func monthKey(_ id: DataKeyID, _ month: KeyMonth, _ chain: (start: KeyMonth, key: [UInt8])) -> [UInt8] {
         let name = MonthKeyName(id: id, month: month)
-        if let cached = state.monthKeys[name] { return cached }
-        let key = step(chain.key, times: month.index - chain.start.index)
-        if state.monthKeys.count >= cacheLimit { state.monthKeys = [:] }
-        state.monthKeys[name] = key
+        if let cached = caches.withLock({ $0.monthKeys[name] }) { return cached }
+        let key = Self.step(chain.key, times: month.index - chain.start.index)
+        caches.withLock { caches in
+            if caches.monthKeys.count >= Self.cacheLimit { caches.monthKeys = [:] }
+            caches.monthKeys[name] = key
+        }
         return key
     }
 
@@ -592,9 +607,11 @@ public final class DataKeyStore: @unchecked Sendable {
         return key
     }
 
-    private static func forget(_ owners: Set<String>, _ state: inout State) {
-        state.chains = state.chains.filter { !owners.contains($0.key.owner) }
-        state.monthKeys = state.monthKeys.filter { !owners.contains($0.key.id.owner) }
+    private func forget(_ owners: Set<String>) {
+        caches.withLock { caches in
+            caches.chains = caches.chains.filter { !owners.contains($0.key.owner) }
+            caches.monthKeys = caches.monthKeys.filter { !owners.contains($0.key.id.owner) }
+        }
     }
 
     private static func wrap(_ key: [UInt8], _ start: KeyMonth, _ id: DataKeyID, _ master: MasterKey) -> [UInt8] {
@@ -616,20 +633,20 @@ public final class DataKeyStore: @unchecked Sendable {
 
     /// Replaces the environment with a compacted copy of itself: freed pages — which may still
     /// hold erased keys, or keys wrapped by a retired master — are not copied.
-    private func compact(_ state: inout State) throws {
+    /// Callers hold `access` exclusively.
+    private func compact() throws {
         let fresh = directory + ".compacting"
         let retired = directory + ".retired"
         try? FileManager.default.removeItem(atPath: fresh)
         try? FileManager.default.removeItem(atPath: retired)
-        try state.env.copy(to: fresh, compact: true)
-        state.env.close()
+        try store.env.copy(to: fresh, compact: true)
+        store.env.close()
         try FileManager.default.moveItem(atPath: directory, toPath: retired)
         try FileManager.default.moveItem(atPath: fresh, toPath: directory)
         try FileManager.default.removeItem(atPath: retired)
-        let reopened = try Self.open(directory, state.master)
-        state.env = reopened.env
-        state.dbs = reopened.dbs
-        state.anyFingerprint = reopened.anyFingerprint
+        let (reopened, any) = try Self.open(directory, store.master)
+        store = reopened
+        anyFingerprint.store(any, ordering: .releasing)
     }
 }
 
