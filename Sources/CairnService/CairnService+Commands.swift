@@ -254,7 +254,7 @@ extension CairnService {
                 kind: .rejected, code: "contact.suppressed",
                 message:
                     "this address belongs to a person whose personal data was erased; it is on the suppression list and is not collected again",
-                path: address.contains("@") ? "/email" : "/phone")
+                path: address.utf8.contains(UInt8(ascii: "@")) ? "/email" : "/phone")
         }
     }
 }

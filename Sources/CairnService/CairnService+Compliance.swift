@@ -111,7 +111,7 @@ extension CairnService {
     }
 
     static func suppressionForm(_ address: String) -> String {
-        address.contains("@") ? ContactValidation.normalizedEmail(address) : address
+        address.utf8.contains(UInt8(ascii: "@")) ? ContactValidation.normalizedEmail(address) : address
     }
 
     /// Every owner of data keys that is this customer — itself, the duplicates merged into it

@@ -10,16 +10,14 @@ public enum ContactValidation {
         let local = utf8[..<at]
         let domain = utf8[(at + 1)...]
         guard (1...64).contains(local.count), !domain.isEmpty else { return false }
-        let localAllowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+/=?^_`{|}~.-".utf8)
-        guard local.allSatisfy(localAllowed.contains), local.first != UInt8(ascii: "."), local.last != UInt8(ascii: ".") else {
+        guard local.allSatisfy({ localAllowed[Int($0)] }), local.first != UInt8(ascii: "."), local.last != UInt8(ascii: ".") else {
             return false
         }
         guard !zip(local, local.dropFirst()).contains(where: { $0 == UInt8(ascii: ".") && $1 == UInt8(ascii: ".") }) else { return false }
         let labels = domain.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
         guard labels.count >= 2 else { return false }
-        let labelAllowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-".utf8)
         for label in labels {
-            guard (1...63).contains(label.count), label.allSatisfy(labelAllowed.contains),
+            guard (1...63).contains(label.count), label.allSatisfy({ labelAllowed[Int($0)] }),
                 label.first != UInt8(ascii: "-"), label.last != UInt8(ascii: "-")
             else { return false }
         }
@@ -27,6 +25,16 @@ public enum ContactValidation {
         let tld = labels.last!
         return tld.count >= 2
             && (tld.allSatisfy { ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) } || tld.starts(with: "xn--".utf8))
+    }
+
+    /// Bytes allowed in an address's local part, and in a domain label, by byte value.
+    private static let localAllowed = table("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+/=?^_`{|}~.-")
+    private static let labelAllowed = table("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
+
+    private static func table(_ allowed: String) -> [Bool] {
+        var table = [Bool](repeating: false, count: 256)
+        for byte in allowed.utf8 { table[Int(byte)] = true }
+        return table
     }
 
     /// ITU-T E.164: `+`, a non-zero country-code digit, 8–15 digits in total, nothing else.

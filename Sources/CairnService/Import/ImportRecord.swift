@@ -96,7 +96,7 @@ public enum ImportIdentity {
 
     /// The aggregate a reference names: an e-mail address, or an external id.
     public static func fromReference(_ reference: String) -> String {
-        reference.contains("@") ? fromEmail(reference) : fromExternalId(reference)
+        reference.utf8.contains(UInt8(ascii: "@")) ? fromEmail(reference) : fromExternalId(reference)
     }
 
     private static func digest(_ text: String) -> String {

@@ -294,7 +294,7 @@ public final class DataKeyStore: @unchecked Sendable {
                 }
             }
             if !missing.isEmpty || !newLinks.isEmpty {
-                try create(missing.sorted { $0.description < $1.description }, month, linking: newLinks, store)
+                try create(missing.sorted { ($0.owner, $0.scope) < ($1.owner, $1.scope) }, month, linking: newLinks, store)
                 for id in missing {
                     let chain = try chain(id, store)!
                     let sealed = max(month, chain.start)
