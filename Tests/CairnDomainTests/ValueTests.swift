@@ -133,8 +133,14 @@ struct JSONTests {
         #expect(throws: JSONParseError.self) { try JSONValue.parse(Array(text.utf8)) }
     }
 
-    @Test func serializationIsCanonical() {
+    @Test func serializationIsCanonical() throws {
         let value = JSONValue.object(["b": .number(1), "a": .array([.number(1.5), .string("x\"\u{1}"), .number(-3)]), "é": .null])
         #expect(value.serializedString == #"{"a":[1.5,"x\"\u0001",-3],"b":1,"é":null}"#)
+        // Escapes between, before and after clean runs; keys ordered by UTF-8 bytes ("Z" < "a" < "é" < "😀").
+        let text = JSONValue.object([
+            "a": .string("\\start\tmid\"dle\nend\r"), "Z": .string("clean ✓"), "😀": .string("\u{1f}"), "é": .string(""),
+        ])
+        #expect(text.serializedString == #"{"Z":"clean ✓","a":"\\start\tmid\"dle\nend\r","é":"","😀":"\u001f"}"#)
+        #expect(try JSONValue.parse(text.serializedBytes) == text)
     }
 }
