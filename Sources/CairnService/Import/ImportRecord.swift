@@ -112,10 +112,7 @@ enum ImportValues {
     /// E.164 from the usual ways of writing a number: spaces, dashes, dots, brackets dropped;
     /// `00` read as `+`; a national number gets `callingCode` (e.g. `+1`) when one is given.
     static func phone(_ text: String, callingCode: String?) -> String {
-        var digits = ""
-        for character in text {
-            if character.isASCII, character.isNumber { digits.append(character) }
-        }
+        let digits = String(decoding: text.utf8.filter { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }, as: UTF8.self)
         let trimmed = ImportRecord.trimmed(text) ?? ""
         if trimmed.hasPrefix("+") { return "+" + digits }
         if trimmed.hasPrefix("00") { return "+" + digits.dropFirst(2) }

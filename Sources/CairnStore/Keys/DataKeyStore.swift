@@ -278,8 +278,11 @@ public final class DataKeyStore: @unchecked Sendable {
     ) throws -> [DataKeyID: (key: [UInt8], month: KeyMonth)?] {
         try access.shared {
             let store = self.store
+            let hasher = SHA256Hasher()
             let newLinks = try store.env.read { txn in
-                try links.filter { link in try txn.get(store.dbs.contacts, Self.contactKey(link.address, link.owner, store.salt)) == nil }
+                try links.map { Self.contactKey($0.address, $0.owner, store.salt, hasher) }.filter {
+                    try txn.get(store.dbs.contacts, $0) == nil
+                }
             }
             var found: [DataKeyID: (key: [UInt8], month: KeyMonth)?] = [:]
             var missing: [DataKeyID] = []
@@ -532,13 +535,18 @@ public final class DataKeyStore: @unchecked Sendable {
         }
     }
 
-    private static func contactFingerprint(_ address: String, _ salt: [UInt8]) -> [UInt8] {
-        HMACSHA256.mac(key: salt, Array("contact".utf8), [0], Array(address.utf8))
+    private static func contactFingerprint(_ address: String, _ salt: [UInt8], _ hasher: borrowing SHA256Hasher = SHA256Hasher()) -> [UInt8]
+    {
+        HMACSHA256.mac(key: salt, [contactLabel, Array(address.utf8)], using: hasher)
     }
 
-    private static func contactKey(_ address: String, _ owner: String, _ salt: [UInt8]) -> [UInt8] {
-        contactFingerprint(address, salt) + Array(owner.utf8)
+    private static func contactKey(
+        _ address: String, _ owner: String, _ salt: [UInt8], _ hasher: borrowing SHA256Hasher = SHA256Hasher()
+    ) -> [UInt8] {
+        contactFingerprint(address, salt, hasher) + Array(owner.utf8)
     }
+
+    private static let contactLabel = Array("contact".utf8) + [0]
 
     // MARK: Internals
 
@@ -558,14 +566,12 @@ public final class DataKeyStore: @unchecked Sendable {
     /// Makes the keys `ids` for `month` and records `links`, in one durable write. Callers hold
     /// `access` shared, so threads making keys at once meet only in LMDB's writer lock; one
     /// finding a key made meanwhile keeps it.
-    private func create(
-        _ ids: [DataKeyID], _ month: KeyMonth, linking links: [(address: String, owner: String)] = [], _ store: Store
-    ) throws {
+    private func create(_ ids: [DataKeyID], _ month: KeyMonth, linking links: [[UInt8]], _ store: Store) throws {
         let dbs = store.dbs
         let master = store.master
-        let salt = store.salt
+        let aes = AESGCM.Context()
         let made = try store.env.write { txn -> [(DataKeyID, KeyMonth, [UInt8])] in
-            for link in links { try txn.put(dbs.contacts, Self.contactKey(link.address, link.owner, salt), []) }
+            for link in links { try txn.put(dbs.contacts, link, []) }
             var made: [(DataKeyID, KeyMonth, [UInt8])] = []
             for id in ids {
                 if try txn.get(dbs.erased, Array(id.owner.utf8)) != nil {
@@ -578,7 +584,7 @@ public final class DataKeyStore: @unchecked Sendable {
                     continue
                 }
                 let key = AESGCM.randomKey()
-                try txn.put(dbs.keys, id.bytes, Self.wrap(key, month, id, master))
+                try txn.put(dbs.keys, id.bytes, Self.wrap(key, month, id, master, aes))
                 made.append((id, month, key))
             }
             return made
@@ -614,10 +620,12 @@ public final class DataKeyStore: @unchecked Sendable {
         }
     }
 
-    private static func wrap(_ key: [UInt8], _ start: KeyMonth, _ id: DataKeyID, _ master: MasterKey) -> [UInt8] {
+    private static func wrap(
+        _ key: [UInt8], _ start: KeyMonth, _ id: DataKeyID, _ master: MasterKey, _ aes: borrowing AESGCM.Context = AESGCM.Context()
+    ) -> [UInt8] {
         var month: [UInt8] = []
         month.appendBigEndian(UInt32(truncatingIfNeeded: start.index))
-        return month + AESGCM.seal(key, key: master.bytes, authenticating: id.bytes + month)
+        return month + aes.seal(key, key: master.bytes, nonce: SecureRandom.bytes(AESGCM.nonceSize), authenticating: id.bytes + month)
     }
 
     private static func unwrap(_ stored: [UInt8], _ id: DataKeyID, _ master: MasterKey) throws -> (start: KeyMonth, key: [UInt8]) {
