@@ -142,7 +142,7 @@ extension LogCommand {
                     }
                     let append = StreamAppend(
                         stream: stream, expectedVersion: try AppendLine.expectedVersion(expectedVersion), events: events)
-                    acknowledge(append, try await log.append([try vault.seal(append)]))
+                    acknowledge(append, try await log.append([try await vault.seal(append)]))
                     return
                 }
                 try await appendStandardInput(log, vault)
@@ -174,7 +174,7 @@ extension LogCommand {
                     do {
                         append = try AppendLine(json: line, defaultActor: actor).append
                         for event in append.events { try DomainEventCheck.validate(event) }
-                        sealed = try vault.seal(append)
+                        sealed = try await vault.seal(append)
                     } catch {
                         failure = CLIError("line \(lineNumber): \(error)")
                         break
@@ -403,11 +403,11 @@ final class LazyVault {
     }
 
     /// The append with its personal data sealed; opens the vault only for events that have some.
-    func seal(_ append: StreamAppend) throws -> StreamAppend {
+    func seal(_ append: StreamAppend) async throws -> StreamAppend {
         let personal = append.events.contains {
             PersonalDataVault.keyId(type: $0.type, schemaVersion: Int($0.schemaVersion), subject: $0.subject, stream: append.stream) != nil
         }
-        return personal ? try open().seal([append], at: SystemClock().now())[0] : append
+        return personal ? try await open().seal([append], at: SystemClock().now())[0] : append
     }
 
     func close() { vault?.close() }

@@ -131,7 +131,7 @@ public final class CairnService: Sendable {
                     commandId: metadata.commandId, events: [], streamVersions: [:], position: log.committedThrough, isReplay: false)
             }
             let appends: [StreamAppend]
-            do { appends = try vault.seal(appendsFor(streamed, decision.versions, metadata, key), at: now) } catch {
+            do { appends = try await vault.seal(appendsFor(streamed, decision.versions, metadata, key), at: now) } catch {
                 throw CommandError(kind: .storage, code: "storage.keys", message: "sealing personal data: \(error)")
             }
             do {

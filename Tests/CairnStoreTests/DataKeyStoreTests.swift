@@ -175,6 +175,48 @@ struct DataKeyStoreTests {
         }
     }
 
+    @Test("Tasks making keys at once share the writer's flushes, agree on every key, and find them all after reopening")
+    func groupCommittedTasks() async throws {
+        try await withTemporaryDirectory { dir in
+            let master = MasterKey.generate()
+            let store = try DataKeyStore(directory: dir + "/keys", master: master)
+            let month = KeyMonth("2026-11")!
+            try store.erase(owners: ["c_gone"], at: Timestamp(microsecondsSinceEpoch: 1))
+            let results = try await withThrowingTaskGroup(of: [DataKeyID: [UInt8]?].self) { group in
+                for task in 0..<16 {
+                    group.addTask {
+                        // Overlapping new ids, an erased owner, and a contact link each.
+                        var ids = Set((0..<6).map { DataKeyID(owner: "c_\((task * 5 + $0) % 40)", scope: "customer") })
+                        ids.insert(DataKeyID(owner: "c_gone", scope: "customer"))
+                        let found = try await store.sealingKeys(
+                            for: ids, month: month, linking: [(address: "t\(task)@example.org", owner: "c_\(task)")])
+                        return found.mapValues { $0?.key }
+                    }
+                }
+                return try await group.reduce(into: [[DataKeyID: [UInt8]?]]()) { $0.append($1) }
+            }
+            var agreed: [DataKeyID: [UInt8]] = [:]
+            for found in results {
+                for (id, key) in found {
+                    if id.owner == "c_gone" {
+                        #expect(key == nil)
+                    } else if let key {
+                        #expect(agreed[id] == nil || agreed[id] == key, "\(id) was given two keys")
+                        agreed[id] = key
+                    } else {
+                        Issue.record("\(id) shown erased")
+                    }
+                }
+            }
+            store.close()
+            let reopened = try DataKeyStore(directory: dir + "/keys", master: master)
+            defer { reopened.close() }
+            for (id, key) in agreed { #expect(try reopened.openingKey(for: id, month: month) == key) }
+            #expect(try reopened.keyCount() == agreed.count)
+            #expect(try reopened.contactOwners(of: "t3@example.org") == ["c_3"])
+        }
+    }
+
     @Test("Retention advances a key past the months it expires: they never open again, later months still do, held owners keep theirs")
     func retention() async throws {
         try await withTemporaryDirectory { dir in

@@ -51,7 +51,7 @@ public final class PersonalDataVault: EventPayloadReader {
 
     /// The appends with every event's personal data sealed; the keys any of them needs are
     /// made first, together, in one durable write.
-    public func seal(_ appends: [StreamAppend], at time: CairnStore.Timestamp) throws -> [StreamAppend] {
+    public func seal(_ appends: [StreamAppend], at time: CairnStore.Timestamp) async throws -> [StreamAppend] {
         let month = KeyMonth(time)
         // Each event's sealing plan and key id, worked out once.
         let ids = appends.map { append in
@@ -63,7 +63,7 @@ public final class PersonalDataVault: EventPayloadReader {
         }
         let needed = Set(ids.joined().compactMap { $0?.id })
         guard !needed.isEmpty else { return appends }
-        let found = try keys.sealingKeys(for: needed, month: month, linking: Self.contactLinks(appends))
+        let found = try await keys.sealingKeys(for: needed, month: month, linking: Self.contactLinks(appends))
         // What each key seals under: its name, and the prefix of every member's context.
         var names: [DataKeyID: (name: PersonalDataEnvelope.KeyName, context: [UInt8])] = [:]
         for case let (id, (key: _, month: sealedMonth)?) in found {

@@ -198,7 +198,7 @@ extension CairnService {
                 return
             }
             do {
-                try await log.append(try vault.seal(decision.appends(), at: clock.now()))
+                try await log.append(try await vault.seal(decision.appends(), at: clock.now()))
                 tally.record(outcome, rows: rows.count)
                 return
             } catch let error as EventLogError where error.code == .wrongExpectedVersion && attempt < maxAttempts {

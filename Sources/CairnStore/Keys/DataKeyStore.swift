@@ -180,6 +180,16 @@ public final class DataKeyStore: @unchecked Sendable {
     /// Guarded by `access`.
     private var store: Store
     private let caches = Mutex(Caches())
+    /// Key-making requests from tasks, written together on `writerQueue`.
+    private let pending = Mutex<(requests: [KeyRequest], writing: Bool)>(([], false))
+    private let writerQueue = DispatchQueue(label: "cairn.keys.writer")
+
+    private struct KeyRequest: Sendable {
+        let ids: [DataKeyID]
+        let month: KeyMonth
+        let links: [[UInt8]]
+        let done: CheckedContinuation<Void, any Error>
+    }
     /// Whether any fingerprint is stored: most checks then need no hashing, no read and no
     /// lock. Only this process can add one while it has the store open (adding goes with
     /// erasure, which needs the store to itself), so it stays true to the file.
@@ -276,35 +286,99 @@ public final class DataKeyStore: @unchecked Sendable {
     public func sealingKeys(
         for ids: Set<DataKeyID>, month: KeyMonth, linking links: [(address: String, owner: String)] = []
     ) throws -> [DataKeyID: (key: [UInt8], month: KeyMonth)?] {
+        let lookup = try lookUp(ids, month, links)
+        if lookup.needsWrite { try access.shared { try create([(lookup.missing, month)], linking: lookup.newLinks, store) } }
+        return try complete(lookup, month)
+    }
+
+    /// ``sealingKeys(for:month:linking:)`` for tasks: the durable write, when one is needed, is
+    /// made on the key store's own writer thread — never blocking a thread of the task pool on
+    /// a disk flush — and shared (group commit) with every other task waiting to make keys.
+    public func sealingKeys(
+        for ids: Set<DataKeyID>, month: KeyMonth, linking links: [(address: String, owner: String)] = []
+    ) async throws -> [DataKeyID: (key: [UInt8], month: KeyMonth)?] {
+        let lookup = try lookUp(ids, month, links)
+        if lookup.needsWrite {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let request = KeyRequest(ids: lookup.missing, month: month, links: lookup.newLinks, done: continuation)
+                let startWriter = pending.withLock { pending -> Bool in
+                    pending.requests.append(request)
+                    defer { pending.writing = true }
+                    return !pending.writing
+                }
+                if startWriter { writerQueue.async { self.writeRequests() } }
+            }
+        }
+        return try complete(lookup, month)
+    }
+
+    private struct Lookup {
+        var found: [DataKeyID: (key: [UInt8], month: KeyMonth)?] = [:]
+        var missing: [DataKeyID] = []
+        var newLinks: [[UInt8]] = []
+        var needsWrite: Bool { !missing.isEmpty || !newLinks.isEmpty }
+    }
+
+    /// What memory and the file already hold: the keys known, the ids to make, the links to record.
+    private func lookUp(_ ids: Set<DataKeyID>, _ month: KeyMonth, _ links: [(address: String, owner: String)]) throws -> Lookup {
         try access.shared {
             let store = self.store
+            var lookup = Lookup()
             let hasher = SHA256Hasher()
-            let newLinks = try store.env.read { txn in
+            lookup.newLinks = try store.env.read { txn in
                 try links.map { Self.contactKey($0.address, $0.owner, store.salt, hasher) }.filter {
                     try txn.get(store.dbs.contacts, $0) == nil
                 }
             }
-            var found: [DataKeyID: (key: [UInt8], month: KeyMonth)?] = [:]
-            var missing: [DataKeyID] = []
             for id in ids {
+                if let chain = try chain(id, store) {
+                    let sealed = max(month, chain.start)
+                    lookup.found[id] = (monthKey(id, sealed, chain), sealed)
+                } else if try store.env.read({ txn in try txn.get(store.dbs.erased, Array(id.owner.utf8)) != nil }) {
+                    lookup.found[id] = .some(nil)
+                } else {
+                    lookup.missing.append(id)
+                }
+            }
+            return lookup
+        }
+    }
+
+    /// `lookup` with the keys it was missing, once made (nil for an owner erased meanwhile).
+    private func complete(_ lookup: Lookup, _ month: KeyMonth) throws -> [DataKeyID: (key: [UInt8], month: KeyMonth)?] {
+        guard !lookup.missing.isEmpty else { return lookup.found }
+        return try access.shared {
+            let store = self.store
+            var found = lookup.found
+            for id in lookup.missing {
                 if let chain = try chain(id, store) {
                     let sealed = max(month, chain.start)
                     found[id] = (monthKey(id, sealed, chain), sealed)
                 } else if try store.env.read({ txn in try txn.get(store.dbs.erased, Array(id.owner.utf8)) != nil }) {
                     found[id] = .some(nil)
                 } else {
-                    missing.append(id)
-                }
-            }
-            if !missing.isEmpty || !newLinks.isEmpty {
-                try create(missing.sorted { ($0.owner, $0.scope) < ($1.owner, $1.scope) }, month, linking: newLinks, store)
-                for id in missing {
-                    let chain = try chain(id, store)!
-                    let sealed = max(month, chain.start)
-                    found[id] = (monthKey(id, sealed, chain), sealed)
+                    throw DataKeyError(.storage, "the data key \(id) was made but cannot be found")
                 }
             }
             return found
+        }
+    }
+
+    /// Runs on `writerQueue`: makes the keys of every waiting request in one write, until none waits.
+    private func writeRequests() {
+        while true {
+            let batch = pending.withLock { pending -> [KeyRequest] in
+                if pending.requests.isEmpty { pending.writing = false }
+                defer { pending.requests = [] }
+                return pending.requests
+            }
+            guard !batch.isEmpty else { return }
+            do {
+                try access.shared { try create(batch.map { ($0.ids, $0.month) }, linking: batch.flatMap(\.links), store) }
+                for request in batch { request.done.resume() }
+            } catch {
+                for request in batch { request.done.resume(throwing: error) }
+            }
         }
     }
 
@@ -563,29 +637,29 @@ public final class DataKeyStore: @unchecked Sendable {
         return chain
     }
 
-    /// Makes the keys `ids` for `month` and records `links`, in one durable write. Callers hold
-    /// `access` shared, so threads making keys at once meet only in LMDB's writer lock; one
-    /// finding a key made meanwhile keeps it.
-    private func create(_ ids: [DataKeyID], _ month: KeyMonth, linking links: [[UInt8]], _ store: Store) throws {
+    /// Makes the keys of each (ids, month) and records `links`, in one durable write. Callers
+    /// hold `access` shared, so threads making keys at once meet only in LMDB's writer lock; one
+    /// finding a key made meanwhile keeps it, and no key is made for an owner erased meanwhile.
+    private func create(_ requests: [(ids: [DataKeyID], month: KeyMonth)], linking links: [[UInt8]], _ store: Store) throws {
         let dbs = store.dbs
         let master = store.master
         let aes = AESGCM.Context()
         let made = try store.env.write { txn -> [(DataKeyID, KeyMonth, [UInt8])] in
             for link in links { try txn.put(dbs.contacts, link, []) }
             var made: [(DataKeyID, KeyMonth, [UInt8])] = []
-            for id in ids {
-                if try txn.get(dbs.erased, Array(id.owner.utf8)) != nil {
-                    throw DataKeyError(.destroyed, "the data of \(id.owner) was erased")
+            for (ids, month) in requests {
+                for id in ids.sorted(by: { ($0.owner, $0.scope) < ($1.owner, $1.scope) }) {
+                    if try txn.get(dbs.erased, Array(id.owner.utf8)) != nil { continue }
+                    // Another thread or process may have made it since this one looked: keep theirs.
+                    if let stored = try txn.get(dbs.keys, id.bytes) {
+                        let chain = try Self.unwrap(Array(stored), id, master)
+                        made.append((id, chain.start, chain.key))
+                        continue
+                    }
+                    let key = AESGCM.randomKey()
+                    try txn.put(dbs.keys, id.bytes, Self.wrap(key, month, id, master, aes))
+                    made.append((id, month, key))
                 }
-                // Another thread or process may have made it since this one looked: keep theirs.
-                if let stored = try txn.get(dbs.keys, id.bytes) {
-                    let chain = try Self.unwrap(Array(stored), id, master)
-                    made.append((id, chain.start, chain.key))
-                    continue
-                }
-                let key = AESGCM.randomKey()
-                try txn.put(dbs.keys, id.bytes, Self.wrap(key, month, id, master, aes))
-                made.append((id, month, key))
             }
             return made
         }
