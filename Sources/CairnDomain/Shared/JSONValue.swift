@@ -13,7 +13,7 @@ public enum JSONValue: Sendable, Hashable {
 
     /// An object from optional members; `nil` members are left out rather than written as null.
     static func object(compacting members: KeyValuePairs<String, JSONValue?>) -> JSONValue {
-        var object: [String: JSONValue] = [:]
+        var object: [String: JSONValue] = Dictionary(minimumCapacity: members.count)
         for (key, value) in members {
             if let value { object[key] = value }
         }
@@ -131,7 +131,7 @@ extension JSONValue {
             for item in document.items(of: index) { items.append(try value(document, item)) }
             return .array(items)
         case .object:
-            var members: [String: JSONValue] = [:]
+            var members: [String: JSONValue] = Dictionary(minimumCapacity: Int(node.count))
             members.reserveCapacity(Int(node.count))
             for (key, member) in document.members(of: index) {
                 let name = try document.string(at: key)

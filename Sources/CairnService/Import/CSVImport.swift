@@ -177,7 +177,7 @@ final class CSVSource: ImportSource {
                         reason: "\(record.fields.count) fields where the header has \(columnCount)"))
                 continue
             }
-            var values: [String: String] = [:]
+            var values: [String: String] = Dictionary(minimumCapacity: columnCount)
             for (index, field) in fieldOfColumn.enumerated() {
                 if let field { values[field] = record.fields[index] }
             }
