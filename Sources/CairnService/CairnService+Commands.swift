@@ -42,7 +42,11 @@ extension CairnService {
         if case .capture(let capture) = command { try refuseSuppressed([capture.email, capture.phone].compactMap { $0 }) }
         return try await execute(metadata, primary: command.stream, command: command) { d in
             let lead = try d.state(LeadDecider.self, command.stream)
-            return try LeadDecider.decide(command, lead, d.context).map { StreamedEvent(command.stream, .lead($0)) }
+            let events = try LeadDecider.decide(command, lead, d.context)
+            // Only what an update actually records is collected, so repeating a lead's own
+            // details never trips the suppression list.
+            for case .updated(let updated) in events { try d.service.refuseSuppressed([updated.email, updated.phone].compactMap { $0 }) }
+            return events.map { StreamedEvent(command.stream, .lead($0)) }
         }
     }
 

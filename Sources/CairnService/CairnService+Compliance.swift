@@ -136,6 +136,7 @@ extension CairnService {
                     let (lead, _) = try load(LeadDecider.self, stream)
                     if let email = lead.email { addresses.insert(Self.suppressionForm(email)) }
                     if let phone = lead.phone { addresses.insert(phone) }
+                    for former in lead.formerContacts { addresses.insert(Self.suppressionForm(former)) }
                 }
             } catch let error as CommandError {
                 throw error

@@ -70,6 +70,41 @@ struct SalesDeciderTests {
         LeadRow(
             "disqualify converted", given: [leadCaptured, leadConverted], .disqualify(leadId: "l_1", reason: "x"),
             .rejected("lead.converted")),
+        LeadRow("update", given: [leadCaptured], .update(.init(leadId: "l_1", phone: "+12025550143")), .events(["sales.LeadUpdated"])),
+        LeadRow(
+            "update a qualified lead", given: [leadCaptured, .qualified(.init(leadId: "l_1", note: nil))],
+            .update(.init(leadId: "l_1", companyName: "Navy")), .events(["sales.LeadUpdated"])),
+        LeadRow(
+            "update to the same details", given: [leadCaptured],
+            .update(.init(leadId: "l_1", personName: PersonName(given: "Grace", family: "Hopper"), email: "GRACE@cobol.example")),
+            .events([])),
+        LeadRow("clear what the lead does not have", given: [leadCaptured], .update(.init(leadId: "l_1", clear: [.phone])), .events([])),
+        LeadRow("update unknown", .update(.init(leadId: "l_9", phone: "+12025550143")), .rejected("lead.notFound")),
+        LeadRow(
+            "update disqualified", given: [leadCaptured, leadDisqualified], .update(.init(leadId: "l_1", phone: "+12025550143")),
+            .rejected("lead.disqualified")),
+        LeadRow(
+            "update converted", given: [leadCaptured, leadConverted], .update(.init(leadId: "l_1", phone: "+12025550143")),
+            .rejected("lead.converted")),
+        LeadRow(
+            "update converted, even to the same details", given: [leadCaptured, leadConverted],
+            .update(.init(leadId: "l_1", email: "grace@cobol.example")), .rejected("lead.converted")),
+        LeadRow(
+            "update with a bad email and phone", given: [leadCaptured], .update(.init(leadId: "l_1", email: "grace@", phone: "555")),
+            .rejected("validation.failed")),
+        LeadRow("update with nothing", given: [leadCaptured], .update(.init(leadId: "l_1")), .rejected("validation.failed")),
+        LeadRow(
+            "update giving and clearing a detail", given: [leadCaptured],
+            .update(.init(leadId: "l_1", phone: "+12025550143", clear: [.phone])), .rejected("validation.failed")),
+        LeadRow(
+            "clear the only contact", given: [leadCaptured], .update(.init(leadId: "l_1", clear: [.email])),
+            .rejected("lead.contactMissing")),
+        LeadRow(
+            "clear the only name", given: [leadCaptured], .update(.init(leadId: "l_1", clear: [.personName])),
+            .rejected("lead.nameMissing")),
+        LeadRow(
+            "replace the email by a phone", given: [leadCaptured], .update(.init(leadId: "l_1", phone: "+12025550143", clear: [.email])),
+            .events(["sales.LeadUpdated"])),
     ]
 
     fileprivate static let opportunityRows: [OppRow] = [
@@ -337,6 +372,90 @@ struct SalesDeciderTests {
     @Test func activityLogChecksTheCustomer() {
         expectRejection("customer.notFound") {
             try ActivityDecider.decideLog(.log(loggedCall), ActivityState(), customer: CustomerState(), ctx)
+        }
+    }
+}
+
+@Suite("Lead updates")
+struct LeadUpdateTests {
+    @Test("An update records only the details that changed, with their new values, and the lead then holds them")
+    func onlyChangedDetails() throws {
+        let update = LeadCommand.DetailChanges(
+            leadId: "l_1", personName: PersonName(given: "Grace", family: "Hopper"), companyName: "US Navy",
+            email: "Grace.Hopper@Navy.example")
+        let events = try LeadDecider.decide(.update(update), captured, ctx)
+        guard case .updated(let updated)? = events.first, events.count == 1 else {
+            Issue.record("expected one LeadUpdated, got \(events)")
+            return
+        }
+        #expect(updated.personName == nil, "the name did not change")
+        #expect(updated.companyName == "US Navy")
+        #expect(updated.email == "grace.hopper@navy.example", "normalised like a capture")
+        #expect(updated.phone == nil && updated.cleared.isEmpty)
+        // Members that did not change are absent from the stored payload, not null.
+        guard case .object(let members) = events[0].payload else {
+            Issue.record("payload is not an object")
+            return
+        }
+        #expect(Set(members.keys) == ["leadId", "companyName", "email"])
+
+        let after = LeadDecider.evolve(captured, events[0])
+        #expect(after.email == "grace.hopper@navy.example" && after.companyName == "US Navy")
+        #expect(after.personName == captured.personName && after.source == captured.source && after.status == .open)
+        #expect(after.formerContacts == ["grace@cobol.example"], "erasure must still find the replaced address")
+        #expect(try LeadDecider.decide(.update(update), after, ctx).isEmpty, "the same update again changes nothing")
+    }
+
+    @Test("Clearing removes a detail while the lead keeps an email or a phone and a person or company name")
+    func clearing() throws {
+        let withCompany = LeadDecider.evolve(
+            captured,
+            try LeadDecider.decide(.update(.init(leadId: "l_1", companyName: "Cobol Inc", phone: "+12025550143")), captured, ctx)[0]
+        )
+        let events = try LeadDecider.decide(.update(.init(leadId: "l_1", clear: [.phone, .personName])), withCompany, ctx)
+        guard case .updated(let updated)? = events.first else {
+            Issue.record("expected a LeadUpdated, got \(events)")
+            return
+        }
+        #expect(updated.cleared == [.personName, .phone], "in declaration order")
+        let after = LeadDecider.evolve(withCompany, events[0])
+        #expect(after.personName == nil && after.phone == nil)
+        #expect(after.companyName == "Cobol Inc" && after.email == "grace@cobol.example")
+        #expect(after.formerContacts == ["+12025550143"])
+        // Now the company name and the email are all that is left: neither can go.
+        expectRejection("lead.nameMissing") { try LeadDecider.decide(.update(.init(leadId: "l_1", clear: [.companyName])), after, ctx) }
+        let rejection = expectRejection("lead.contactMissing") {
+            try LeadDecider.decide(.update(.init(leadId: "l_1", clear: [.email, .phone])), after, ctx)
+        }
+        #expect(rejection?.kind == .conflict)
+    }
+
+    @Test("Every invalid detail is reported at once, with its path")
+    func validation() {
+        let rejection = expectRejection("validation.failed") {
+            try LeadDecider.decide(
+                .update(
+                    .init(
+                        leadId: "l_1", personName: PersonName(given: "", family: "Hopper"), companyName: " ", email: "grace@",
+                        phone: "555", clear: [.email])), captured, ctx)
+        }
+        #expect(
+            Set(rejection?.issues.map(\.path) ?? []) == ["/personName/given", "/companyName", "/email", "/phone"],
+            "\(rejection?.issues ?? [])")
+    }
+
+    @Test("The stored form decodes to the same event, cleared details included")
+    func roundTrip() throws {
+        let event = LeadEvent.updated(
+            .init(leadId: "l_1", personName: nil, companyName: "Navy", email: nil, phone: nil, cleared: [.personName, .phone]))
+        let encoded = DomainEvent.lead(event).encoded()
+        #expect(String(decoding: encoded.payload, as: UTF8.self).contains(#""cleared":["personName","phone"]"#))
+        let decoded = try EventCatalogue.decode(type: encoded.type, schemaVersion: encoded.schemaVersion, payload: encoded.payload)
+        #expect(decoded == .lead(event))
+        #expect(EventCatalogue.personalDataPaths(type: "sales.LeadUpdated", schemaVersion: 1) == ["/personName", "/email", "/phone"])
+        #expect(throws: EventDecodingError.self) {
+            try EventCatalogue.decode(
+                type: "sales.LeadUpdated", schemaVersion: 1, payload: Array(#"{"leadId":"l_1","cleared":["fax"]}"#.utf8))
         }
     }
 }

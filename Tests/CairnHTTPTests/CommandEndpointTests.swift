@@ -60,6 +60,7 @@ let commandScript: [(path: String, body: String, role: AccessRole)] = [
     ("/v1/customers/c6/merge", #"{"survivorId":"c7"}"#, .sales),
     ("/v1/leads", #"{"leadId":"l1","source":"web","personName":{"given":"Lea","family":"Lead"},"email":"lea@example.com"}"#, .sales),
     ("/v1/leads/l1/qualify", #"{"note":"budget confirmed"}"#, .sales),
+    ("/v1/leads/l1/details", #"{"companyName":"Lead & Co","phone":"+447700900555"}"#, .sales),
     (
         "/v1/leads/l1/convert",
         #"{"newCustomerId":"c8","opportunityId":"o2","opportunityName":"First deal","amount":{"amount":"500","currency":"EUR"},"expectedCloseDate":"2026-06-30","ownerId":"u1"}"#,
@@ -168,6 +169,51 @@ struct CommandEndpointTests {
             // The key's name is the events' actor.
             let page = try await server.request(.GET, "/v1/events?from=1&limit=1", role: .consumer)
             #expect(page.json["events"]?[0]?["actor"]?.string == "sales-key")
+        }
+    }
+
+    @Test("A lead's details change through their endpoint; a converted lead's are refused, an unknown lead's are 404")
+    func leadDetails() async throws {
+        try await withServer { server in
+            try await server.command(
+                "/v1/leads", #"{"leadId":"l1","source":"web","personName":{"given":"Lea","family":"Lead"},"email":"lea@example.com"}"#,
+                role: .sales)
+            let updated = try await server.command(
+                "/v1/leads/l1/details",
+                #"{"email":"Lea.Lead@Example.com","phone":"+447700900555","clear":["personName"],"companyName":"Lead & Co"}"#,
+                role: .sales)
+            #expect(updated.status == 200)
+            let event = try #require(updated.json["events"]?[0])
+            #expect(event["type"]?.string == "sales.LeadUpdated")
+            // The stream holds the new values, normalised, and only what changed.
+            let stream = try await server.request(.GET, "/v1/streams/lead-l1", role: .admin)
+            let data = stream.json["events"]?[1]?["data"]
+            #expect(data?["email"]?.string == "lea.lead@example.com" && data?["phone"]?.string == "+447700900555")
+            #expect(data?["cleared"]?.array.compactMap(\.string) == ["personName"] && data?["personName"] == nil, "\(stream.text)")
+
+            let same = try await server.command("/v1/leads/l1/details", #"{"phone":"+447700900555"}"#, role: .sales)
+            #expect(same.status == 200 && same.json["events"]?.array.isEmpty == true, "no change, no event")
+            // The body's shape is checked first, then the domain's rules for each detail.
+            for (body, paths) in [
+                (#"{"phone":"555","clear":["fax"]}"#, ["/clear/0"]), (#"{"phone":"555","email":"lea@"}"#, ["/email", "/phone"]),
+            ] {
+                let invalid = try await server.request(.POST, "/v1/leads/l1/details", role: .sales, json: body)
+                #expect(invalid.status == 400 && invalid.code == "validation.failed")
+                #expect(Set((invalid.json["errors"]?.array ?? []).compactMap { $0["path"]?.string }) == Set(paths), "\(invalid.text)")
+            }
+            let tooBare = try await server.request(.POST, "/v1/leads/l1/details", role: .sales, json: #"{"clear":["companyName"]}"#)
+            #expect(tooBare.status == 409 && tooBare.code == "lead.nameMissing")
+            let missing = try await server.request(.POST, "/v1/leads/nobody/details", role: .sales, json: #"{"phone":"+447700900555"}"#)
+            #expect(missing.status == 404 && missing.code == "lead.notFound")
+            let forbidden = try await server.request(.POST, "/v1/leads/l1/details", role: .service, json: #"{"phone":"+447700900556"}"#)
+            #expect(forbidden.status == 403)
+
+            try await server.command(
+                "/v1/leads/l1/convert",
+                #"{"newCustomerId":"c8","opportunityId":"o2","opportunityName":"First deal","amount":{"amount":"500","currency":"EUR"},"expectedCloseDate":"2026-06-30","ownerId":"u1"}"#,
+                role: .sales)
+            let converted = try await server.request(.POST, "/v1/leads/l1/details", role: .sales, json: #"{"phone":"+447700900556"}"#)
+            #expect(converted.status == 409 && converted.code == "lead.converted")
         }
     }
 

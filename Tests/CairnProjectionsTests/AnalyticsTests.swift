@@ -69,6 +69,8 @@ struct SalesPipelineTests {
                             leadId: "l1", source: "web", campaignId: "k1", personName: PersonName(given: "Lin", family: "Ode"),
                             email: "lin@example.com")))
                 try await d.lead(.qualify(leadId: "l1", note: nil))
+                // Contact details do not move a lead through the funnel: the counts below ignore them.
+                try await d.lead(.update(.init(leadId: "l1", companyName: "Ode Ltd", phone: "+447700900124")))
                 try await d.convert(
                     LeadConversion(
                         leadId: "l1", customer: .register(newCustomerId: "c9"), opportunityId: "o5", opportunityName: "From lead",
@@ -77,6 +79,7 @@ struct SalesPipelineTests {
                 try await d.lead(.disqualify(leadId: "l2", reason: "no budget"))
                 try await d.lead(
                     .capture(.init(leadId: "l3", source: "fair", campaignId: "k1", companyName: "Bolt", email: "b@example.com")))
+                try await d.lead(.update(.init(leadId: "l3", personName: PersonName(given: "Bo", family: "Lt"), clear: [.companyName])))
 
                 try await withAnalyticsEngine(d, dir, projector) { engine in
                     let q = SalesPipelineQueries(engine)

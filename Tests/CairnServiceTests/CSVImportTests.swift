@@ -210,6 +210,83 @@ struct CSVImportTests {
         }
     }
 
+    static let leads = """
+        externalId,firstName,lastName,email,phone,company
+        L1,Grace,Hopper,grace@cobol.example,+12025550143,Cobol Inc
+        L2,Alan,Turing,alan@bletchley.example,,Bletchley Park
+        L3,Ada,Lovelace,ada@engines.example,,
+
+        """
+
+    @Test(
+        "A changed lead row records one LeadUpdated with only the new values; an unchanged row nothing; a converted lead's changed row is refused"
+    )
+    func leadUpserts() async throws {
+        try await withService { service, _ in
+            let first = try await service.importCSV(path: try writeTemporaryFile(beside: service, Self.leads), as: .leads)
+            #expect(first.progress.created == 3 && first.progress.failed == 0, "\(first.errors)")
+            let l1 = StreamName(.lead, ImportIdentity.fromExternalId("L1"))
+            let l3 = ImportIdentity.fromExternalId("L3")
+            _ = try await service.convertLead(
+                LeadConversion(
+                    leadId: l3, customer: .register(newCustomerId: "c_ada"), opportunityId: "o_ada", opportunityName: "Engines",
+                    amount: Money("100", "EUR")!, expectedCloseDate: CalendarDate(iso8601: "2026-06-30")!, ownerId: "u_sam"), meta())
+            let head = try service.log.head()
+
+            let changed = Self.leads
+                .replacingOccurrences(of: "+12025550143,Cobol Inc", with: "+12025550199,US Navy")
+                .replacingOccurrences(of: "ada@engines.example,,", with: "ada@engines.example,,Analytical Engines")
+            let second = try await service.importCSV(path: try writeTemporaryFile(beside: service, changed), as: .leads)
+            #expect(second.progress.rows == 3 && second.progress.updated == 1 && second.progress.unchanged == 1, "\(second.progress)")
+            #expect(second.progress.failed == 1 && second.progress.events == 1)
+            // The converted lead's row is reported, with the domain's reason naming the customer to change instead.
+            #expect(second.errors.map(\.line) == [4] && second.errors.map(\.code) == ["lead.converted"])
+            #expect(second.errors.first?.reason.contains("c_ada") == true, "\(second.errors)")
+
+            let written = try service.log.read(from: head + 1, limit: 10).events
+            #expect(written.map(\.type) == ["sales.LeadUpdated"] && written.first?.stream == l1.description)
+            let payload = try JSONValue.parse(try service.vault.payload(of: try #require(written.first)))
+            #expect(
+                payload
+                    == .object([
+                        "leadId": .string(l1.id), "phone": .string("+12025550199"), "companyName": .string("US Navy"),
+                    ]))
+            let lead = try service.load(LeadDecider.self, l1).state
+            #expect(lead.phone == "+12025550199" && lead.companyName == "US Navy" && lead.email == "grace@cobol.example")
+            #expect(try service.load(LeadDecider.self, StreamName(.lead, l3)).state.companyName == nil)
+
+            // The same file again: every row is what the leads hold now, the converted one included.
+            let head2 = try service.log.head()
+            let unchanged = Self.leads.replacingOccurrences(of: "+12025550143,Cobol Inc", with: "+12025550199,US Navy")
+            let third = try await service.importCSV(path: try writeTemporaryFile(beside: service, unchanged), as: .leads)
+            #expect(third.progress.unchanged == 3 && third.progress.failed == 0, "\(third.progress) \(third.errors)")
+            #expect(try service.log.head() == head2)
+        }
+    }
+
+    @Test("A lead row keyed by email names the lead by that address: it updates the other details, never the address")
+    func leadKeyedByEmail() async throws {
+        try await withService { service, _ in
+            let row = "email,fullName,company\nGrace@Example.org,Grace Hopper,\n"
+            _ = try await service.importCSV(path: try writeTemporaryFile(beside: service, row), as: .leads)
+            let stream = StreamName(.lead, ImportIdentity.fromEmail("grace@example.org"))
+            #expect(try service.load(LeadDecider.self, stream).state.email == "grace@example.org")
+
+            // Another case of the address is the same lead; the new company is the change.
+            let renamed = "email,fullName,company\ngrace@EXAMPLE.org,Grace Hopper,US Navy\n"
+            let update = try await service.importCSV(path: try writeTemporaryFile(beside: service, renamed), as: .leads)
+            #expect(update.progress.updated == 1 && update.progress.events == 1, "\(update.progress) \(update.errors)")
+
+            // The lead's address is changed through the API; the old file still names the same lead and leaves the address.
+            try await service.execute(.update(.init(leadId: stream.id, email: "g.hopper@navy.example")), meta())
+            let head = try service.log.head()
+            let again = try await service.importCSV(path: try writeTemporaryFile(beside: service, renamed), as: .leads)
+            #expect(again.progress.unchanged == 1, "\(again.progress) \(again.errors)")
+            #expect(try service.log.head() == head)
+            #expect(try service.load(LeadDecider.self, stream).state.email == "g.hopper@navy.example")
+        }
+    }
+
     @Test("Many small batches in flight import every row once, and a second run finds them all unchanged")
     func concurrentBatches() async throws {
         try await withService { service, _ in

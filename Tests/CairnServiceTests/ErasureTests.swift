@@ -8,7 +8,8 @@ import Testing
 
 /// Everything personal the scenario records about Ada, in the forms it could leak in.
 private let secrets = [
-    "ada.lovelace@example.org", "ada.l@engines.example", "lead-ada@example.org", "+447700900777", "Lovelace-Byron",
+    "ada.lovelace@example.org", "ada.l@engines.example", "lead-ada@example.org", "+447700900777", "+447700900778", "lead-ada2@example.org",
+    "Lovelace-Byron",
     "Difference engine retrofit notes", "Analytical engine jammed at startup", "Bernoulli numbers program",
 ]
 
@@ -37,7 +38,8 @@ private struct Deployment {
         await log.close()
     }
 
-    /// Ada (with a merged duplicate and a converted lead), her activity, a case and an opportunity; Grace beside her.
+    /// Ada (with a merged duplicate and a converted lead whose details were updated), her activity, a case and an
+    /// opportunity; Grace beside her.
     func recordAda() async throws {
         try await service.execute(
             .register(
@@ -49,6 +51,9 @@ private struct Deployment {
         try await service.execute(
             .capture(
                 .init(leadId: "l_ada", source: "fair", personName: PersonName(given: "Ada", family: "L"), email: "lead-ada@example.org")),
+            meta())
+        try await service.execute(
+            .update(.init(leadId: "l_ada", companyName: "Engines Consulting", email: "lead-ada2@example.org", phone: "+447700900778")),
             meta())
         _ = try await service.convertLead(
             LeadConversion(
@@ -172,7 +177,8 @@ struct ErasureTests {
 
             // The addresses are suppressed: kept only as keyed hashes, and a new capture is refused.
             #expect(try d.service.isSuppressed("Ada.Lovelace@example.org"))
-            #expect(try d.service.isSuppressed("lead-ada@example.org"))
+            #expect(try d.service.isSuppressed("lead-ada@example.org"), "the address the lead's update replaced")
+            #expect(try d.service.isSuppressed("lead-ada2@example.org") && d.service.isSuppressed("+447700900778"), "the lead's own")
             #expect(try d.service.isSuppressed("+447700900777"))
             #expect(try !d.service.isSuppressed("grace@example.org"))
             let again = await commandError {
@@ -185,6 +191,61 @@ struct ErasureTests {
                 try await d.service.forget("c_ada", requestId: "dsr-8", legalBasis: "GDPR Art. 17(1)(a)", meta())
             }
             #expect(twice?.code == "customer.erased" && d.log.committedThrough == head)
+        }
+    }
+
+    @Test("A lead update's personal details are sealed at rest; its company name and cleared details stay in clear")
+    func leadUpdateSealed() async throws {
+        try await Deployment.with { d in
+            try await d.service.execute(
+                .capture(
+                    .init(
+                        leadId: "l_grace", source: "fair", personName: PersonName(given: "Grace", family: "Hopper"),
+                        companyName: "Cobol Inc",
+                        email: "grace@cobol.example")), meta())
+            try await d.service.execute(
+                .update(
+                    .init(
+                        leadId: "l_grace", personName: PersonName(given: "Grace", family: "Brewster-Murray"), email: "g.bm@navy.example",
+                        phone: "+12025550199", clear: [.companyName])), meta())
+            let record = try #require(try d.log.readStream("lead-l_grace", from: 2, limit: 1).first)
+            #expect(record.type == "sales.LeadUpdated")
+            let stored = String(decoding: record.payload, as: UTF8.self)
+            for member in ["email", "phone", "personName"] {
+                #expect(stored.contains(#""\#(member)":{"$sealed":"#), "\(member) is not sealed: \(stored)")
+            }
+            #expect(stored.contains(#""cleared":["companyName"]"#) && stored.contains(#""leadId":"l_grace""#))
+            let personal = ["Brewster-Murray", "g.bm@navy.example", "+12025550199"]
+            #expect(try Deployment.leaks(under: d.dir + "/log", of: personal).isEmpty, "the log holds plaintext")
+            // Reads open them.
+            let lead = try d.service.load(LeadDecider.self, StreamName(.lead, "l_grace")).state
+            #expect(lead.personName?.family == "Brewster-Murray" && lead.email == "g.bm@navy.example" && lead.phone == "+12025550199")
+            #expect(lead.companyName == nil)
+            #expect(try await d.log.verify(full: true).isIntact)
+        }
+    }
+
+    @Test("A lead update or an imported lead row may not collect an erased person's address again")
+    func leadUpdateSuppressed() async throws {
+        try await Deployment.with { d in
+            try await d.service.execute(Fixture.registration("c_gone", email: "gone@example.org"), meta())
+            _ = try await d.service.forget("c_gone", requestId: "dsr-1", legalBasis: "GDPR Art. 17(1)(a)", meta())
+            try await d.service.execute(
+                .capture(.init(leadId: "l_1", source: "fair", companyName: "Acme", email: "new@example.org")), meta())
+            let head = d.log.committedThrough
+            for update in [
+                LeadCommand.DetailChanges(leadId: "l_1", email: "Gone@Example.org"), .init(leadId: "l_1", phone: "+447700900123"),
+            ] {
+                let refused = await commandError { try await d.service.execute(.update(update), meta()) }
+                #expect(refused?.code == "contact.suppressed", "\(update)")
+            }
+            let row = "id,company,email\nl_1,Acme,gone@example.org\n"
+            let report = try await d.service.importCSV(path: try writeTemporaryFile(beside: d.service, row), as: .leads)
+            #expect(report.errors.map(\.code) == ["contact.suppressed"])
+            #expect(d.log.committedThrough == head)
+            // Repeating the lead's own address beside a real change is no new collection.
+            try await d.service.execute(.update(.init(leadId: "l_1", companyName: "Acme Ltd", email: "new@example.org")), meta())
+            #expect(d.log.committedThrough == head + 1)
         }
     }
 

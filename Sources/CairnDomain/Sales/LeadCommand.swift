@@ -3,6 +3,8 @@ public enum LeadCommand: Sendable, Hashable {
     case capture(Capture)
     case qualify(leadId: LeadID, note: String?)
     case disqualify(leadId: LeadID, reason: String)
+    /// Corrects or completes the lead's contact details while it is open or qualified.
+    case update(DetailChanges)
 
     public struct Capture: Sendable, Hashable {
         public var leadId: LeadID
@@ -29,9 +31,44 @@ public enum LeadCommand: Sendable, Hashable {
         }
     }
 
+    /// Details left nil are unchanged; `clear` names details to remove (a wrong number, or a
+    /// person asking for their phone to be deleted). A lead keeps an email or a phone, and a
+    /// person or company name.
+    public struct DetailChanges: Sendable, Hashable {
+        public var leadId: LeadID
+        public var personName: PersonName?
+        public var companyName: String?
+        public var email: String?
+        public var phone: String?
+        public var clear: Set<LeadDetail>
+
+        public init(
+            leadId: LeadID, personName: PersonName? = nil, companyName: String? = nil, email: String? = nil, phone: String? = nil,
+            clear: Set<LeadDetail> = []
+        ) {
+            self.leadId = leadId
+            self.personName = personName
+            self.companyName = companyName
+            self.email = email
+            self.phone = phone
+            self.clear = clear
+        }
+
+        /// The details given a new value.
+        var given: Set<LeadDetail> {
+            var given: Set<LeadDetail> = []
+            if personName != nil { given.insert(.personName) }
+            if companyName != nil { given.insert(.companyName) }
+            if email != nil { given.insert(.email) }
+            if phone != nil { given.insert(.phone) }
+            return given
+        }
+    }
+
     public var leadId: LeadID {
         switch self {
         case .capture(let c): c.leadId
+        case .update(let u): u.leadId
         case .qualify(let id, _), .disqualify(let id, _): id
         }
     }
@@ -52,11 +89,26 @@ public enum LeadCommand: Sendable, Hashable {
             v.check(c.email != nil || c.phone != nil, "/email", "a lead needs an email or a phone")
             v.check(c.personName != nil || c.companyName != nil, "/personName", "a lead needs a person or company name")
             for (i, consent) in c.consents.enumerated() { v.text(consent.source, "/consents/\(i)/source", max: 200) }
+        case .update(let u):
+            if let name = u.personName { name.validate(&v, at: "/personName") }
+            v.optionalText(u.companyName, "/companyName", max: 200)
+            if let email = u.email { v.email(email, "/email") }
+            if let phone = u.phone { v.phone(phone, "/phone") }
+            for detail in LeadDetail.allCases where u.clear.contains(detail) && u.given.contains(detail) {
+                v.add("/\(detail.rawValue)", "is both given and cleared")
+            }
+            v.check(!u.given.isEmpty || !u.clear.isEmpty, "", "changes nothing")
         case .qualify(_, let note): v.optionalText(note, "/note", max: 2000)
         case .disqualify(_, let reason): v.text(reason, "/reason", max: 1000)
         }
         return v.issues
     }
+}
+
+/// A contact detail of a lead, by its frozen storage name (`sales.LeadUpdated` lists the
+/// cleared ones).
+public enum LeadDetail: String, Sendable, Hashable, CaseIterable, JSONStringEnum {
+    case personName, companyName, email, phone
 }
 
 /// Converting a lead: either register `newCustomerId` from the lead's details or link

@@ -27,14 +27,49 @@ public enum LeadDecider: Decider {
             return [.qualified(.init(leadId: id, note: note))]
         case .disqualify(_, let reason):
             return [.disqualified(.init(leadId: id, reason: reason))]
+        case .update(let u):
+            guard let updated = changes(u, against: state) else { return [] }
+            let after = evolve(state, .updated(updated))
+            guard after.email != nil || after.phone != nil else {
+                throw .rule("lead.contactMissing", "Lead \(id) needs an email or a phone; keep one of them.", path: "/clear")
+            }
+            guard after.personName != nil || after.companyName != nil else {
+                throw .rule("lead.nameMissing", "Lead \(id) needs a person or company name; keep one of them.", path: "/clear")
+            }
+            return [.updated(updated)]
         }
+    }
+
+    /// What an update would record on the lead: the details whose value differs (emails compared
+    /// normalised) and the cleared details it has; nil when that is nothing. Imports use it to
+    /// tell an unchanged row from one that asks for a change.
+    public static func changes(_ u: LeadCommand.DetailChanges, against state: LeadState) -> LeadEvent.Updated? {
+        let email = u.email.map(ContactValidation.normalizedEmail)
+        let updated = LeadEvent.Updated(
+            leadId: u.leadId,
+            personName: u.personName == state.personName ? nil : u.personName,
+            companyName: u.companyName == state.companyName ? nil : u.companyName,
+            email: email == state.email ? nil : email,
+            phone: u.phone == state.phone ? nil : u.phone,
+            cleared: LeadDetail.allCases.filter { detail in
+                guard u.clear.contains(detail) else { return false }
+                switch detail {
+                case .personName: return state.personName != nil
+                case .companyName: return state.companyName != nil
+                case .email: return state.email != nil
+                case .phone: return state.phone != nil
+                }
+            })
+        return updated.hasChanges ? updated : nil
     }
 
     private static func requireOpen(_ state: LeadState, _ id: LeadID) throws(Rejection) {
         switch state.status {
         case .notCaptured: throw .notFound("lead", id)
         case .disqualified: throw .rule("lead.disqualified", "Lead \(id) was disqualified.")
-        case .converted: throw .rule("lead.converted", "Lead \(id) was already converted.")
+        case .converted:
+            let customer = state.convertedTo.map { " into customer \($0); its details live there now" } ?? ""
+            throw .rule("lead.converted", "Lead \(id) was already converted\(customer).")
         case .open, .qualified: return
         }
     }

@@ -5,6 +5,7 @@ public enum LeadEvent: Sendable, Hashable {
     case qualified(Qualified)
     case disqualified(Disqualified)
     case converted(Converted)
+    case updated(Updated)
 
     public struct Captured: Sendable, Hashable {
         public var leadId: LeadID
@@ -17,6 +18,19 @@ public enum LeadEvent: Sendable, Hashable {
         /// Consents given together with the lead (e.g. a ticked newsletter box).
         public var consents: [ConsentGrant]
         public var capturedAt: Timestamp
+    }
+
+    /// Only the details that changed: their new values, and the details removed.
+    public struct Updated: Sendable, Hashable {
+        public var leadId: LeadID
+        public var personName: PersonName?
+        public var companyName: String?
+        public var email: String?
+        public var phone: String?
+        /// In `LeadDetail.allCases` order; never a detail given a value here.
+        public var cleared: [LeadDetail]
+
+        var hasChanges: Bool { personName != nil || companyName != nil || email != nil || phone != nil || !cleared.isEmpty }
     }
 
     public struct Qualified: Sendable, Hashable { public var leadId: LeadID; public var note: String? }
@@ -40,6 +54,7 @@ extension LeadEvent: AggregateEvent {
         case .qualified: "sales.LeadQualified"
         case .disqualified: "sales.LeadDisqualified"
         case .converted: "sales.LeadConverted"
+        case .updated: "sales.LeadUpdated"
         }
     }
 
@@ -57,6 +72,11 @@ extension LeadEvent: AggregateEvent {
                 "leadId": e.leadId.json, "source": e.source.json, "campaignId": e.campaignId?.json,
                 "personName": e.personName?.json, "companyName": e.companyName?.json, "email": e.email?.json,
                 "phone": e.phone?.json, "consents": e.consents.json, "capturedAt": e.capturedAt.json,
+            ])
+        case .updated(let e):
+            .object(compacting: [
+                "leadId": e.leadId.json, "personName": e.personName?.json, "companyName": e.companyName?.json,
+                "email": e.email?.json, "phone": e.phone?.json, "cleared": e.cleared.isEmpty ? nil : e.cleared.json,
             ])
         case .qualified(let e): .object(compacting: ["leadId": e.leadId.json, "note": e.note?.json])
         case .disqualified(let e): .object(["leadId": e.leadId.json, "reason": e.reason.json])
@@ -82,6 +102,11 @@ extension LeadEvent: AggregateEvent {
                         personName: try r.optional("personName"), companyName: try r.optional("companyName"),
                         email: try r.optional("email"), phone: try r.optional("phone"), consents: try r.list("consents"),
                         capturedAt: try r.required("capturedAt")))
+            case "sales.LeadUpdated":
+                return .updated(
+                    .init(
+                        leadId: id, personName: try r.optional("personName"), companyName: try r.optional("companyName"),
+                        email: try r.optional("email"), phone: try r.optional("phone"), cleared: try r.list("cleared")))
             case "sales.LeadQualified": return .qualified(.init(leadId: id, note: try r.optional("note")))
             case "sales.LeadDisqualified": return .disqualified(.init(leadId: id, reason: try r.required("reason")))
             case "sales.LeadConverted":
@@ -96,6 +121,7 @@ extension LeadEvent: AggregateEvent {
 
     static let personalData: [String: [String]] = [
         "sales.LeadCaptured": ["/personName", "/email", "/phone"],
+        "sales.LeadUpdated": ["/personName", "/email", "/phone"],
         "sales.LeadQualified": ["/note"],
         "sales.LeadDisqualified": ["/reason"],
         "sales.LeadConverted": [],

@@ -11,10 +11,17 @@ public struct LeadState: Sendable, Hashable {
     public var email: String?
     public var phone: String?
     public var consents: [ConsentGrant] = []
+    /// Emails and phones the lead held before an update replaced or cleared them: erasing the
+    /// person suppresses these too, not only the ones the lead ended with.
+    public var formerContacts: [String] = []
     public var convertedTo: CustomerID?
     public var opportunityId: OpportunityID?
 
     public init() {}
+
+    fileprivate mutating func keepFormer(_ contact: String?) {
+        if let contact, !formerContacts.contains(contact) { formerContacts.append(contact) }
+    }
 }
 
 extension LeadDecider {
@@ -31,6 +38,21 @@ extension LeadDecider {
             s.email = e.email
             s.phone = e.phone
             s.consents = e.consents
+        case .updated(let e):
+            if e.email != nil || e.cleared.contains(.email) { s.keepFormer(s.email) }
+            if e.phone != nil || e.cleared.contains(.phone) { s.keepFormer(s.phone) }
+            if let name = e.personName { s.personName = name }
+            if let company = e.companyName { s.companyName = company }
+            if let email = e.email { s.email = email }
+            if let phone = e.phone { s.phone = phone }
+            for detail in e.cleared {
+                switch detail {
+                case .personName: s.personName = nil
+                case .companyName: s.companyName = nil
+                case .email: s.email = nil
+                case .phone: s.phone = nil
+                }
+            }
         case .qualified: s.status = .qualified
         case .disqualified: s.status = .disqualified
         case .converted(let e):

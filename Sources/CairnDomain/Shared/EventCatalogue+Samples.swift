@@ -78,6 +78,11 @@ extension EventCatalogue {
                         companyName: "Cobol Inc", email: "grace@cobol.example", phone: "+12025550143",
                         consents: [ConsentGrant(channel: .email, purpose: .marketing, legalBasis: .consent, source: "webinar-signup")],
                         capturedAt: t0))),
+            .lead(
+                .updated(
+                    .init(
+                        leadId: "l_1", personName: PersonName(given: "Grace Brewster", family: "Hopper"), companyName: nil,
+                        email: "grace.hopper@navy.example", phone: "+12025550199", cleared: [.companyName]))),
             .lead(.qualified(.init(leadId: "l_1", note: "Budget confirmed"))),
             .lead(.disqualified(.init(leadId: "l_1", reason: "Student, no budget"))),
             .lead(.converted(.init(leadId: "l_1", customerId: c, opportunityId: "op_1", customerCreated: true))),

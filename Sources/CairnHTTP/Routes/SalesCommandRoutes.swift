@@ -31,6 +31,25 @@ enum SalesCommandRoutes {
                 return CommandResult(try await call.service.execute(.capture(capture), call.metadata))
             },
             .command(
+                "/v1/leads/{leadId}/details", "updateLead", "Correct or complete a lead's contact details", tag: tag,
+                roles: Roles.sales,
+                body: BodySchema(
+                    "UpdateLead",
+                    "Details left out are unchanged; clear lists details to remove. A lead keeps an email or a phone, and a person or company name.",
+                    [
+                        .optional("personName", .object(Schemas.personName)), .optional("companyName", .string(maxLength: 200)),
+                        .optional("email", .string(maxLength: 254)), .optional("phone", .string(maxLength: 40)),
+                        .optional("clear", .array(.enumeration(LeadDetail.self), maxItems: LeadDetail.allCases.count)),
+                    ])
+            ) { call in
+                let b = call.body
+                let changes = LeadCommand.DetailChanges(
+                    leadId: try call.id("leadId"), personName: b.personName, companyName: b.string("companyName"),
+                    email: b.string("email"), phone: b.string("phone"),
+                    clear: Set(b.strings("clear").compactMap(LeadDetail.init(rawValue:))))
+                return CommandResult(try await call.service.execute(.update(changes), call.metadata))
+            },
+            .command(
                 "/v1/leads/{leadId}/qualify", "qualifyLead", "Qualify a lead", tag: tag, roles: Roles.sales,
                 body: BodySchema("QualifyLead", "", [.optional("note", .string(maxLength: 2000))])
             ) { call in

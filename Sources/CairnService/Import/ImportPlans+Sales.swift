@@ -3,9 +3,9 @@ import CairnStore
 import Foundation
 
 /// Rows for the aggregates other than customers. Each is created when new; when it exists the
-/// row updates what the domain lets change (an opportunity's amount, close date, owner and
-/// stage; a case's priority) and otherwise changes nothing — orders and activities are facts,
-/// recorded once.
+/// row updates what the domain lets change (a lead's contact details; an opportunity's amount,
+/// close date, owner and stage; a case's priority) and otherwise changes nothing — orders and
+/// activities are facts, recorded once.
 enum ImportPlans {
     /// The id of the aggregate a row of `kind` creates or updates: `id` as given, else derived
     /// from `externalId`, else (for customers, contacts and leads) from `email`.
@@ -48,10 +48,26 @@ enum ImportPlans {
             leadId: key, source: r.value("source") ?? defaults.source ?? "import", campaignId: r.value("campaign"), personName: name,
             companyName: r.value("company") ?? r.value("name"), email: r.value("email"),
             phone: r.value("phone").map { ImportValues.phone($0, callingCode: defaults.callingCode) })
+        // A row keyed by its email names the lead by that address: the address identifies, it
+        // does not overwrite one the lead was given since. Source and campaign say where the lead
+        // came from, and stay as captured; blank cells change nothing (imports never clear).
+        let keyedByEmail = r.value("id") == nil && r.value("externalId") == nil
+        let details = LeadCommand.DetailChanges(
+            leadId: key, personName: capture.personName, companyName: capture.companyName,
+            email: keyedByEmail ? nil : capture.email, phone: capture.phone)
         let stream = StreamName(.lead, key)
         return PlannedRow(line: r.line, key: key, primary: stream) { d in
             let state = try d.state(LeadDecider.self, stream)
-            guard state.status == .notCaptured else { return [] }
+            guard state.status == .notCaptured else {
+                // Unchanged details are unchanged whatever became of the lead; changed ones on a
+                // converted or disqualified lead are refused with the domain's reason.
+                guard LeadDecider.changes(details, against: state) != nil else { return [] }
+                let events = try LeadDecider.decide(.update(details), state, d.context)
+                for case .updated(let updated) in events {
+                    try d.service.refuseSuppressed([updated.email, updated.phone].compactMap { $0 })
+                }
+                return events.map { StreamedEvent(stream, .lead($0)) }
+            }
             try d.service.refuseSuppressed([capture.email, capture.phone].compactMap { $0 })
             return try LeadDecider.decide(.capture(capture), state, d.context).map { StreamedEvent(stream, .lead($0)) }
         }
