@@ -204,7 +204,9 @@ public final class DataKeyStore: @unchecked Sendable {
     public var generation: UInt64 { changes.load(ordering: .acquiring) }
     private static let masterIdKey = Array("master.id".utf8)
     private static let saltKey = Array("fingerprint.salt".utf8)
-    private static let cacheLimit = 200_000
+    /// Entries per cache: bounded so memory stays flat however many subjects pass through
+    /// (an import of new customers meets each once), large enough for a working set.
+    private static let cacheLimit = 65_536
 
     /// Opens (creating) the store; refuses a master key other than the one its keys are wrapped with.
     public init(directory: String, master: MasterKey) throws {
