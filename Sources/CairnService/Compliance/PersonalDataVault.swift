@@ -170,7 +170,7 @@ public final class PersonalDataVault: EventPayloadReader {
             else { throw DataKeyError(.storage, "malformed key id \(keyText) in event \(eventId)") }
             monthKey = try keys.openingKey(for: id, month: month)
             monthKeys.withLock { cache in
-                if cache.generation != generation || cache.keys.count >= 65_536 { cache = (generation, [:]) }
+                if cache.generation != generation || cache.keys.count >= 200_000 { cache = (generation, [:]) }
                 cache.keys[keyText] = .some(monthKey)
             }
         }
