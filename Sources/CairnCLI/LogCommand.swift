@@ -1,4 +1,5 @@
 import ArgumentParser
+import CairnDomain
 import CairnService
 import CairnStore
 import Foundation
@@ -405,7 +406,7 @@ final class LazyVault {
     /// The append with its personal data sealed; opens the vault only for events that have some.
     func seal(_ append: StreamAppend) async throws -> StreamAppend {
         let personal = append.events.contains {
-            PersonalDataVault.keyId(type: $0.type, schemaVersion: Int($0.schemaVersion), subject: $0.subject, stream: append.stream) != nil
+            PersonalDataEnvelope.plan(type: $0.type, schemaVersion: Int($0.schemaVersion)) != nil
         }
         return personal ? try await open().seal([append], at: SystemClock().now())[0] : append
     }

@@ -43,9 +43,7 @@ extension CairnService {
         return try await execute(metadata, primary: command.stream, command: command) { d in
             let lead = try d.state(LeadDecider.self, command.stream)
             let events = try LeadDecider.decide(command, lead, d.context)
-            // Only what an update actually records is collected, so repeating a lead's own
-            // details never trips the suppression list.
-            for case .updated(let updated) in events { try d.service.refuseSuppressed([updated.email, updated.phone].compactMap { $0 }) }
+            try d.service.refuseSuppressed(updatedIn: events)
             return events.map { StreamedEvent(command.stream, .lead($0)) }
         }
     }
@@ -251,6 +249,12 @@ extension CairnService {
 }
 
 extension CairnService {
+    /// Refuses lead updates that collect an erased person's address. Only what an update
+    /// actually records counts, so repeating a lead's own details never trips the list.
+    func refuseSuppressed(updatedIn events: [LeadEvent]) throws(CommandError) {
+        for case .updated(let updated) in events { try refuseSuppressed([updated.email, updated.phone].compactMap { $0 }) }
+    }
+
     /// Refuses to collect again an address of someone whose data was erased.
     func refuseSuppressed(_ addresses: [String]) throws(CommandError) {
         for address in addresses where try isSuppressed(address) {

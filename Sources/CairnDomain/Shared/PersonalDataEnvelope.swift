@@ -112,7 +112,7 @@ public enum PersonalDataEnvelope {
                 return
             }
             out.append(UInt8(ascii: "{"))
-            for (i, member) in members.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }).enumerated() {
+            for (i, member) in members.sorted(by: { JSONValue.precedes($0.key, $1.key) }).enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
                 JSONValue.writeString(member.key, to: &out)
                 out.append(UInt8(ascii: ":"))

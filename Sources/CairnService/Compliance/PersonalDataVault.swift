@@ -42,11 +42,6 @@ public final class PersonalDataVault: EventPayloadReader {
 
     public func close() { keys.close() }
 
-    /// The data key an event's personal data is sealed under (nil for events without any).
-    public static func keyId(type: String, schemaVersion: Int, subject: String?, stream: String) -> DataKeyID? {
-        PersonalDataEnvelope.plan(type: type, schemaVersion: schemaVersion).map { DataKeyID(owner: subject ?? stream, scope: $0.kind) }
-    }
-
     // MARK: Sealing
 
     /// The appends with every event's personal data sealed; the keys any of them needs are

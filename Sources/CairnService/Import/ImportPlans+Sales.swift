@@ -63,9 +63,7 @@ enum ImportPlans {
                 // converted or disqualified lead are refused with the domain's reason.
                 guard LeadDecider.changes(details, against: state) != nil else { return [] }
                 let events = try LeadDecider.decide(.update(details), state, d.context)
-                for case .updated(let updated) in events {
-                    try d.service.refuseSuppressed([updated.email, updated.phone].compactMap { $0 })
-                }
+                try d.service.refuseSuppressed(updatedIn: events)
                 return events.map { StreamedEvent(stream, .lead($0)) }
             }
             try d.service.refuseSuppressed([capture.email, capture.phone].compactMap { $0 })

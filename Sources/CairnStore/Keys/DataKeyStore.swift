@@ -333,14 +333,7 @@ public final class DataKeyStore: @unchecked Sendable {
                 }
             }
             for id in ids {
-                if let chain = try chain(id, store) {
-                    let sealed = max(month, chain.start)
-                    lookup.found[id] = (monthKey(id, sealed, chain), sealed)
-                } else if try store.env.read({ txn in try txn.get(store.dbs.erased, Array(id.owner.utf8)) != nil }) {
-                    lookup.found[id] = .some(nil)
-                } else {
-                    lookup.missing.append(id)
-                }
+                if let known = try sealingKey(id, month, store) { lookup.found[id] = known } else { lookup.missing.append(id) }
             }
             return lookup
         }
@@ -353,17 +346,24 @@ public final class DataKeyStore: @unchecked Sendable {
             let store = self.store
             var found = lookup.found
             for id in lookup.missing {
-                if let chain = try chain(id, store) {
-                    let sealed = max(month, chain.start)
-                    found[id] = (monthKey(id, sealed, chain), sealed)
-                } else if try store.env.read({ txn in try txn.get(store.dbs.erased, Array(id.owner.utf8)) != nil }) {
-                    found[id] = .some(nil)
-                } else {
+                guard let known = try sealingKey(id, month, store) else {
                     throw DataKeyError(.storage, "the data key \(id) was made but cannot be found")
                 }
+                found[id] = known
             }
             return found
         }
+    }
+
+    /// The key sealing `id`'s data of `month` (`.some(nil)`: its owner was erased); nil when
+    /// no key exists yet. Callers hold `access`.
+    private func sealingKey(_ id: DataKeyID, _ month: KeyMonth, _ store: Store) throws -> (key: [UInt8], month: KeyMonth)?? {
+        if let chain = try chain(id, store) {
+            let sealed = max(month, chain.start)
+            return .some((monthKey(id, sealed, chain), sealed))
+        }
+        if try store.env.read({ txn in try txn.get(store.dbs.erased, Array(id.owner.utf8)) != nil }) { return .some(nil) }
+        return nil
     }
 
     /// Runs on `writerQueue`: makes the keys of every waiting request in one write, until none waits.
