@@ -57,9 +57,12 @@ extension ContactValidation {
     /// The email addresses (normalised) an event of `type` gives its customer — registered,
     /// added, or taken over from an absorbed duplicate; none for any other event.
     public static func emailAddresses(type: String, payload: [UInt8]) -> [String] {
-        guard let member = addressMembers[type], let document = try? JSONDocument(payload), document[0].kind == .object else {
-            return []
-        }
+        guard addressMembers[type] != nil, let document = try? JSONDocument(payload) else { return [] }
+        return emailAddresses(type: type, document: document)
+    }
+
+    static func emailAddresses(type: String, document: JSONDocument) -> [String] {
+        guard let member = addressMembers[type], document[0].kind == .object else { return [] }
         for (key, value) in document.members(of: 0) where document.string(at: key, equals: member) {
             let nodes = document[value].kind == .array ? Array(document.items(of: value)) : [value]
             return nodes.compactMap { document[$0].kind == .string ? (try? document.string(at: $0)).map(normalizedEmail) : nil }

@@ -86,7 +86,7 @@ extension Double: JSONCodableValue {
 }
 
 extension Array: JSONCodableValue where Element: JSONCodableValue {
-    var json: JSONValue { .array(map(\.json)) }
+    var json: JSONValue { .array(map { $0.json }) }  // a closure: a key path in a generic context is made at run time, per call
     init(json: JSONElement, path: @autoclosure () -> String) throws(EventDecodingError) {
         guard json.kind == .array else { throw EventDecodingError(path: path(), reason: .wrongType(expected: "array")) }
         let document = json.document
@@ -100,7 +100,7 @@ extension Array: JSONCodableValue where Element: JSONCodableValue {
 }
 
 extension Dictionary: JSONCodableValue where Key == String, Value: JSONCodableValue {
-    var json: JSONValue { .object(mapValues(\.json)) }
+    var json: JSONValue { .object(mapValues { $0.json }) }
     init(json: JSONElement, path: @autoclosure () -> String) throws(EventDecodingError) {
         guard json.kind == .object else { throw EventDecodingError(path: path(), reason: .wrongType(expected: "object")) }
         let document = json.document

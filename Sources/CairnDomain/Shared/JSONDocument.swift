@@ -82,6 +82,30 @@ final class JSONDocument {
         }
     }
 
+    /// The bytes between a string node's quotes, as they stand (escapes included).
+    func rawBytes(of index: Int) -> [UInt8] {
+        let node = nodes[index]
+        return Array(bytes[Int(node.start)..<Int(node.end)])
+    }
+
+    /// Which of `candidates` (UTF-8 texts) the string node at `index` is, comparing bytes;
+    /// `bytes` is this document's bytes, already borrowed by the caller.
+    func key(at index: Int, in candidates: [[UInt8]], _ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        let node = nodes[index]
+        if node.escaped {
+            guard let text = try? string(at: index) else { return nil }
+            return candidates.firstIndex { $0.elementsEqual(text.utf8) }
+        }
+        let start = Int(node.start)
+        let length = Int(node.end) - start
+        guard length > 0 else { return candidates.firstIndex { $0.isEmpty } }
+        let first = bytes[start]
+        for (i, candidate) in candidates.enumerated() where candidate.count == length && candidate[0] == first {
+            if candidate.withUnsafeBufferPointer({ memcmpEqual(bytes.baseAddress! + start, $0.baseAddress!, length) }) { return i }
+        }
+        return nil
+    }
+
     /// The number node at `index` as a double; integers of up to 15 digits without a fraction
     /// or exponent are read without going through text.
     func number(at index: Int) -> Double? {

@@ -2,21 +2,18 @@
 /// replaced by a sealed member,
 ///
 /// ```json
-/// "email": {"$sealed": "<base64 of the ciphertext>", "key": "<key id>", "erased": "[erased]"}
+/// "email": {"$sealed": "<base64 of the ciphertext>", "key": "<key id>"}
+/// "address": {"$sealed": "<base64 of the ciphertext>", "erased": {"city": "[erased]", …}, "key": "<key id>"}
 /// ```
 ///
 /// and every other member stays in clear, so projections and analysis keep reading them.
 /// `erased` is the member's shape-preserving placeholder (see ``EventCatalogue/redact``): what
-/// the payload shows once the key is gone, so an erased event still decodes and folds.
+/// the payload shows once the key is gone, so an erased event still decodes and folds. A
+/// string's placeholder is always ``EventCatalogue/erasedPlaceholder``, so string members leave
+/// it out (members sealed before that carry it, and open the same way).
 ///
 /// This type only moves bytes; what seals and opens (the cipher, the keys) is the caller's.
 public enum PersonalDataEnvelope {
-    /// A personal member about to be sealed: its name and its value's JSON text.
-    public struct Member: Sendable {
-        public let name: String
-        public let json: [UInt8]
-    }
-
     /// A sealed member of a stored payload.
     public struct Sealed: Sendable {
         public let name: String
@@ -38,6 +35,14 @@ public enum PersonalDataEnvelope {
     public struct Plan: Sendable {
         public let members: [String]
         public let kind: String
+        /// `members` as UTF-8, matched against payload keys without making strings.
+        let memberBytes: [[UInt8]]
+
+        init(members: [String], kind: String) {
+            self.members = members
+            self.kind = kind
+            self.memberBytes = members.map { Array($0.utf8) }
+        }
     }
 
     /// The plan for events of `type` and `schemaVersion`; nil for those without personal data.
@@ -50,36 +55,68 @@ public enum PersonalDataEnvelope {
         Dictionary(uniqueKeysWithValues: versions.map { ($0.schemaVersion, Plan(members: $0.personalMembers, kind: $0.category.rawValue)) })
     }
 
-    /// The payload with each personal member (present and not null) sealed by `seal`, which
-    /// returns the member's ciphertext, under the key named `keyId`. The payload is written
-    /// once, straight into its new buffer: sealing sits on every append's path.
-    public static func seal(
-        _ plan: Plan, payload: [UInt8], keyId: KeyName, _ seal: (Member) throws -> [UInt8]
-    ) throws -> [UInt8] {
-        let names = plan.members
+    /// Seals one member: appends the ciphertext of `json` (the member's value as JSON text) to
+    /// `ciphertext`, which comes empty and is reused from member to member.
+    public typealias MemberSealer = (_ name: String, _ json: UnsafeBufferPointer<UInt8>, _ ciphertext: inout [UInt8]) throws -> Void
+
+    /// A payload parsed once for sealing: what a write needs to know before it seals (the
+    /// addresses it links to the subject) is read from the same parse.
+    public struct Prepared {
+        public let plan: Plan
+        let document: JSONDocument
+
+        /// The email addresses the event gives its subject (see ``ContactValidation/emailAddresses(type:payload:)``).
+        public func emailAddresses(type: String) -> [String] { ContactValidation.emailAddresses(type: type, document: document) }
+    }
+
+    /// Parses `payload` (a JSON object) for sealing under `plan`.
+    public static func prepare(_ plan: Plan, payload: [UInt8]) throws -> Prepared {
         let document = try JSONDocument(payload)
         guard document[0].kind == .object else { throw Failure.malformed("not an object") }
+        return Prepared(plan: plan, document: document)
+    }
+
+    /// The payload with each personal member (present and not null) sealed by `seal` under the
+    /// key named `keyId`.
+    public static func seal(_ plan: Plan, payload: [UInt8], keyId: KeyName, _ seal: MemberSealer) throws -> [UInt8] {
+        try self.seal(prepare(plan, payload: payload), keyId: keyId, seal)
+    }
+
+    /// The prepared payload with each personal member (present and not null) sealed by `seal`
+    /// under the key named `keyId`. The payload is written once, straight into its new buffer,
+    /// and the ciphertext goes through one reused buffer: sealing sits on every append's path.
+    public static func seal(_ prepared: Prepared, keyId: KeyName, _ seal: MemberSealer) throws -> [UInt8] {
+        let plan = prepared.plan
+        let document = prepared.document
+        let payload = document.bytes
         var out: [UInt8] = []
+        var ciphertext: [UInt8] = []
         var cursor = 0
-        for (key, value) in document.members(of: 0) {
-            guard document[value].kind != .null, let name = names.first(where: { document.string(at: key, equals: $0) }) else { continue }
-            let range = document.valueRange(value)
-            let ciphertext = try seal(Member(name: name, json: Array(payload[range])))
-            if out.isEmpty { out.reserveCapacity(payload.count + 2 * ciphertext.count + 4 * keyId.json.count + 256) }
-            // {"$sealed":…,"erased":…,"key":…}: members in sorted order, as every payload is written.
-            out += payload[cursor..<range.lowerBound]
-            out += Self.sealedPrefix
-            Self.appendBase64(ciphertext, to: &out)
-            out += Self.erasedInfix
-            try Self.appendPlaceholder(of: value, in: document, to: &out)
-            out += Self.keyInfix
-            out += keyId.json
-            out.append(UInt8(ascii: "}"))
-            cursor = range.upperBound
+        try payload.withUnsafeBufferPointer { (bytes) throws in
+            for (key, value) in document.members(of: 0) {
+                guard document[value].kind != .null, let member = document.key(at: key, in: plan.memberBytes, bytes) else { continue }
+                let range = document.valueRange(value)
+                ciphertext.removeAll(keepingCapacity: true)
+                try seal(plan.members[member], UnsafeBufferPointer(rebasing: bytes[range]), &ciphertext)
+                if out.isEmpty { out.reserveCapacity(payload.count * 7 / 3 + plan.members.count * (keyId.json.count + 100)) }
+                // {"$sealed":…,"erased":…,"key":…}: members in sorted order, as every payload is
+                // written. A string's placeholder is always the same text, so it is left out.
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[cursor..<range.lowerBound]))
+                out += Self.sealedPrefix
+                Self.appendBase64(ciphertext, to: &out)
+                out.append(UInt8(ascii: "\""))
+                if document[value].kind != .string {
+                    out += Self.erasedInfix
+                    try Self.appendPlaceholder(of: value, in: document, to: &out)
+                }
+                out += Self.keyInfix
+                out += keyId.json
+                out.append(UInt8(ascii: "}"))
+                cursor = range.upperBound
+            }
+            if cursor > 0 { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[cursor...])) }
         }
-        guard cursor > 0 else { return payload }
-        out += payload[cursor...]
-        return out
+        return cursor > 0 ? out : payload
     }
 
     /// A key id with its JSON text, made once for all the members sealed under it.
@@ -97,30 +134,46 @@ public enum PersonalDataEnvelope {
     static func appendPlaceholder(of index: Int, in document: JSONDocument, to out: inout [UInt8]) throws {
         switch document[index].kind {
         case .string: out += erasedString
-        case .array: out += [UInt8(ascii: "["), UInt8(ascii: "]")]
-        case .null: out += Array("null".utf8)
+        case .array: out += emptyArray
+        case .null: out += nullText
         case .number: out.append(UInt8(ascii: "0"))
-        case .true, .false: out += Array("false".utf8)
+        case .true, .false: out += falseText
         case .object:
-            var members: [(key: String, value: Int)] = []
-            for (key, value) in document.members(of: index) { members.append((try document.string(at: key), value)) }
-            if members.count == 2, let kind = members.first(where: { $0.key == "type" }), document[kind.value].kind == .string,
-                members.contains(where: { $0.key == "value" }),
+            var members: [(key: Int, value: Int)] = []
+            members.reserveCapacity(Int(document[index].count))
+            for member in document.members(of: index) { members.append(member) }
+            if members.count == 2, let kind = members.first(where: { document.string(at: $0.key, equals: "type") }),
+                document[kind.value].kind == .string, members.contains(where: { document.string(at: $0.key, equals: "value") }),
                 ["string", "number", "boolean", "date"].contains(where: { document.string(at: kind.value, equals: $0) })
             {
                 out += typedErased
                 return
             }
+            // Keys in byte order (as payloads are written), compared and copied as the bytes
+            // they are unless escaped.
+            let keys = try members.map { member in
+                document[member.key].escaped ? Array(try document.string(at: member.key).utf8) : document.rawBytes(of: member.key)
+            }
             out.append(UInt8(ascii: "{"))
-            for (i, member) in members.sorted(by: { JSONValue.precedes($0.key, $1.key) }).enumerated() {
+            for (i, ordinal) in keys.indices.sorted(by: { keys[$0].lexicographicallyPrecedes(keys[$1]) }).enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                JSONValue.writeString(member.key, to: &out)
+                if document[members[ordinal].key].escaped {
+                    JSONValue.writeString(String(decoding: keys[ordinal], as: UTF8.self), to: &out)
+                } else {
+                    out.append(UInt8(ascii: "\""))
+                    out += keys[ordinal]
+                    out.append(UInt8(ascii: "\""))
+                }
                 out.append(UInt8(ascii: ":"))
-                try appendPlaceholder(of: member.value, in: document, to: &out)
+                try appendPlaceholder(of: members[ordinal].value, in: document, to: &out)
             }
             out.append(UInt8(ascii: "}"))
         }
     }
+
+    private static let emptyArray = Array("[]".utf8)
+    private static let nullText = Array("null".utf8)
+    private static let falseText = Array("false".utf8)
 
     /// The payload with each sealed member replaced by what `open` returns for it — the
     /// member's JSON text — or, when `open` returns nil (the key is gone), by its placeholder.
@@ -146,15 +199,16 @@ public enum PersonalDataEnvelope {
             guard let sealed else { continue }
             let name = try document.string(at: key)
             let text = document[sealed]
-            guard let keyId, let erased, !text.escaped,
+            guard let keyId, !text.escaped,
                 let ciphertext = payload.withUnsafeBufferPointer({
                     decodeBase64(UnsafeBufferPointer(rebasing: $0[Int(text.start)..<Int(text.end)]))
                 })
             else {
-                throw Failure.malformed("sealed member \(name) lacks its key, placeholder or base64 ciphertext")
+                throw Failure.malformed("sealed member \(name) lacks its key or base64 ciphertext")
             }
             let plaintext = try open(Sealed(name: name, keyId: keyId, ciphertext: ciphertext))
-            replacements.append((document.valueRange(value), plaintext ?? Array(payload[erased])))
+            // A member sealed without a placeholder is a string (see `seal`).
+            replacements.append((document.valueRange(value), plaintext ?? erased.map { Array(payload[$0]) } ?? Self.erasedString))
         }
         return splice(payload, replacements)
     }
@@ -165,7 +219,7 @@ public enum PersonalDataEnvelope {
     private static let marker = Array("\"$sealed\"".utf8)
 
     private static let sealedPrefix = Array("{\"$sealed\":\"".utf8)
-    private static let erasedInfix = Array("\",\"erased\":".utf8)
+    private static let erasedInfix = Array(",\"erased\":".utf8)
     private static let keyInfix = Array(",\"key\":".utf8)
     private static let erasedString = JSONValue.string(EventCatalogue.erasedPlaceholder).serializedBytes
     private static let typedErased = JSONValue.object(["type": .string("string"), "value": .string(EventCatalogue.erasedPlaceholder)])

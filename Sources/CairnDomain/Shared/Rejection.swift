@@ -84,6 +84,13 @@ struct FieldValidator {
     }
 
     mutating func text(_ value: String, _ path: String, max: Int = 500) {
+        // ASCII without a carriage return (which joins a following line feed into one
+        // character) is one character per byte: checked on bytes, as almost every value is.
+        if value.utf8.allSatisfy({ $0 < 0x80 && $0 != 0x0D }) {
+            check(value.utf8.contains { !($0 == 0x20 || (0x09...0x0C).contains($0)) }, path, "must not be empty")
+            check(value.utf8.count <= max, path, "must be at most \(max) characters")
+            return
+        }
         let trimmed = value.trimmingWhitespace
         check(!trimmed.isEmpty, path, "must not be empty")
         check(value.count <= max, path, "must be at most \(max) characters")

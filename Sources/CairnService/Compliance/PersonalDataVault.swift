@@ -22,6 +22,9 @@ public final class PersonalDataVault: EventPayloadReader {
     /// the same few ids again and again.
     private let monthKeys = Mutex<(generation: UInt64, keys: [String: [UInt8]?])>((0, [:]))
 
+    /// Key names by key id, with the month they name.
+    private let keyNames = Mutex<[DataKeyID: (month: KeyMonth, name: PersonalDataEnvelope.KeyName, context: [UInt8])]>([:])
+
     public init(keys: DataKeyStore) { self.keys = keys }
 
     /// The vault of a data directory: data keys in `<data>/keys`, wrapped by the master key
@@ -48,57 +51,79 @@ public final class PersonalDataVault: EventPayloadReader {
     /// made first, together, in one durable write.
     public func seal(_ appends: [StreamAppend], at time: CairnStore.Timestamp) async throws -> [StreamAppend] {
         let month = KeyMonth(time)
-        // Each event's sealing plan and key id, worked out once.
-        let ids = appends.map { append in
-            append.events.map { event in
-                PersonalDataEnvelope.plan(type: event.type, schemaVersion: Int(event.schemaVersion)).map {
-                    (plan: $0, id: DataKeyID(owner: event.subject ?? append.stream, scope: $0.kind))
-                }
-            }
+        // Each event with personal data parsed once, with the index of its key in `ids` (a
+        // batch meets few keys, many times): the parse gives the contact links the keys are
+        // written with — the addresses that find a customer by email
+        // (``CairnService/customers(withEmail:)``) without keeping them — then the members.
+        var prepared: [[(payload: PersonalDataEnvelope.Prepared, key: Int)?]] = []
+        prepared.reserveCapacity(appends.count)
+        var ids: [DataKeyID] = []
+        var index: [DataKeyID: Int] = [:]
+        var links: [(address: String, owner: String)] = []
+        for append in appends {
+            prepared.append(
+                try append.events.map { event in
+                    guard let plan = PersonalDataEnvelope.plan(type: event.type, schemaVersion: Int(event.schemaVersion)) else { return nil }
+                    let payload = try PersonalDataEnvelope.prepare(plan, payload: event.payload)
+                    let id = DataKeyID(owner: event.subject ?? append.stream, scope: plan.kind)
+                    let key: Int
+                    if let known = index[id] {
+                        key = known
+                    } else {
+                        key = ids.count
+                        index[id] = key
+                        ids.append(id)
+                    }
+                    if let subject = event.subject {
+                        for address in payload.emailAddresses(type: event.type) { links.append((address, subject)) }
+                    }
+                    return (payload, key)
+                })
         }
-        let needed = Set(ids.joined().compactMap { $0?.id })
-        guard !needed.isEmpty else { return appends }
-        let found = try await keys.sealingKeys(for: needed, month: month, linking: Self.contactLinks(appends))
-        // What each key seals under: its name, and the prefix of every member's context.
-        var names: [DataKeyID: (name: PersonalDataEnvelope.KeyName, context: [UInt8])] = [:]
-        for case let (id, (key: _, month: sealedMonth)?) in found {
-            let text = "\(id)/\(sealedMonth)"
-            names[id] = (PersonalDataEnvelope.KeyName(text), Array(text.utf8) + [0])
-        }
+        guard !ids.isEmpty else { return appends }
+        let found = try await keys.sealingKeys(for: Set(ids), month: month, linking: links)
+        // What each key seals under (nil: its owner is erased): the key, its name, and the
+        // prefix of every member's context.
+        let sealing = ids.map { id in (found[id] ?? nil).map { key in (key: key.key, name: keyName(id, key.month)) } }
         let cipher = FieldCipher()
-        return try zip(appends, ids).map { append, ids in
-            var sealed = append
-            sealed.events = try zip(append.events, ids).map { event, sealing in
-                guard let (plan, id) = sealing else { return event }
-                var event = event
-                guard let key = found[id] ?? nil, let name = names[id] else {
+        var sealed = appends
+        var context: [UInt8] = []
+        for a in sealed.indices {
+            for e in sealed[a].events.indices {
+                guard let (payload, key) = prepared[a][e] else { continue }
+                guard let (dataKey, name) = sealing[key] else {
                     // Personal data arriving for an erased subject is never stored.
-                    event.payload = try EventCatalogue.redact(
-                        type: event.type, schemaVersion: Int(event.schemaVersion), payload: event.payload)
-                    return event
+                    sealed[a].events[e].payload = try EventCatalogue.redact(
+                        type: sealed[a].events[e].type, schemaVersion: Int(sealed[a].events[e].schemaVersion),
+                        payload: sealed[a].events[e].payload)
+                    continue
                 }
-                let eventId = Self.bytes(event.id)
-                let eventKey = cipher.eventKey(dataKey: key.key, eventId: eventId)
-                let contextPrefix = name.context + eventId + [0]
-                event.payload = try PersonalDataEnvelope.seal(plan, payload: event.payload, keyId: name.name) { member in
-                    cipher.seal(member.json, eventKey: eventKey, context: contextPrefix + Array(member.name.utf8))
+                let eventId = Self.bytes(sealed[a].events[e].id)
+                let eventKey = cipher.eventKey(dataKey: dataKey, eventId: eventId)
+                context.removeAll(keepingCapacity: true)
+                context += name.context
+                context += eventId
+                context.append(0)
+                sealed[a].events[e].payload = try PersonalDataEnvelope.seal(payload, keyId: name.name) { member, json, ciphertext in
+                    cipher.seal(json, eventKey: eventKey, context: context, member: member, appendingTo: &ciphertext)
                 }
-                return event
             }
-            return sealed
         }
+        return sealed
     }
 
-    /// Email addresses the appends give their customers, so the customer can be found by
-    /// address (``CairnService/customers(withEmail:)``) without the address being kept.
-    static func contactLinks(_ appends: [StreamAppend]) -> [(address: String, owner: String)] {
-        appends.flatMap { append in
-            append.events.flatMap { event in
-                event.subject.map { subject in
-                    ContactValidation.emailAddresses(type: event.type, payload: event.payload).map { ($0, subject) }
-                } ?? []
-            }
+    /// The name `id`'s data sealed for `month` goes under, and the start of its members'
+    /// contexts, made once per key and month (text and JSON building cost more than sealing a
+    /// member). Bounded like ``monthKeys``.
+    private func keyName(_ id: DataKeyID, _ month: KeyMonth) -> (name: PersonalDataEnvelope.KeyName, context: [UInt8]) {
+        if let known = keyNames.withLock({ $0[id] }), known.month == month { return (known.name, known.context) }
+        let text = "\(id)/\(month)"
+        let made = (month: month, name: PersonalDataEnvelope.KeyName(text), context: Array(text.utf8) + [0])
+        keyNames.withLock { names in
+            if names.count >= 200_000 { names = [:] }
+            names[id] = made
         }
+        return (made.name, made.context)
     }
 
     // MARK: Opening

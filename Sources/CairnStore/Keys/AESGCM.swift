@@ -48,23 +48,55 @@ package enum AESGCM {
         package func seal(_ input: [UInt8], key: [UInt8], nonce: [UInt8], authenticating aad: [UInt8]) -> [UInt8] {
             precondition(key.count == keySize, "AES-256 needs a 32-byte key")
             precondition(nonce.count == nonceSize, "AES-GCM needs a 12-byte nonce")
-            var length: Int32 = 0
-            let out = [UInt8](unsafeUninitializedCapacity: nonceSize + input.count + tagSize) { buffer, count in
-                let base = buffer.baseAddress!
-                for i in 0..<nonceSize { base[i] = nonce[i] }
-                let ok = { () -> Bool in
-                    guard EVP_EncryptInit_ex(context, aes256GCM, nil, key, nonce) == 1 else { return false }
-                    if !aad.isEmpty { guard EVP_EncryptUpdate(context, nil, &length, aad, Int32(aad.count)) == 1 else { return false } }
-                    if !input.isEmpty {
-                        guard EVP_EncryptUpdate(context, base + nonceSize, &length, input, Int32(input.count)) == 1 else { return false }
+            return [UInt8](unsafeUninitializedCapacity: nonceSize + input.count + tagSize) { buffer, count in
+                key.withUnsafeBytes { key in
+                    nonce.withUnsafeBytes { nonce in
+                        input.withUnsafeBytes { input in
+                            aad.withUnsafeBytes { aad in
+                                seal(input, key: key.baseAddress!, nonce: nonce.baseAddress!, authenticating: aad, into: buffer.baseAddress!)
+                            }
+                        }
                     }
-                    guard EVP_EncryptFinal_ex(context, base + nonceSize + input.count, &length) == 1 else { return false }
-                    return EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_GET_TAG, Int32(tagSize), base + nonceSize + input.count) == 1
-                }()
-                precondition(ok, "OpenSSL: AES-256-GCM encryption failed")
+                }
                 count = nonceSize + input.count + tagSize
             }
-            return out
+        }
+
+        /// Writes `nonce ‖ ciphertext ‖ tag` (`nonceSize + input.count + tagSize` bytes) to
+        /// `out`, authenticating `aad` and then `moreAAD`: the allocation-free form that sealing
+        /// a batch of members uses.
+        package func seal(
+            _ input: UnsafeRawBufferPointer, key: UnsafeRawPointer, nonce: UnsafeRawPointer,
+            authenticating aad: UnsafeRawBufferPointer, _ moreAAD: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
+            into out: UnsafeMutablePointer<UInt8>
+        ) {
+            var length: Int32 = 0
+            out.update(from: nonce.assumingMemoryBound(to: UInt8.self), count: nonceSize)
+            let key = key.assumingMemoryBound(to: UInt8.self)
+            let iv = nonce.assumingMemoryBound(to: UInt8.self)
+            let body = out + nonceSize
+            let ok = { () -> Bool in
+                guard EVP_EncryptInit_ex(context, aes256GCM, nil, key, iv) == 1 else { return false }
+                if aad.count > 0 {
+                    guard EVP_EncryptUpdate(context, nil, &length, aad.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(aad.count)) == 1
+                    else { return false }
+                }
+                if moreAAD.count > 0 {
+                    guard
+                        EVP_EncryptUpdate(context, nil, &length, moreAAD.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(moreAAD.count))
+                            == 1
+                    else { return false }
+                }
+                if input.count > 0 {
+                    guard
+                        EVP_EncryptUpdate(context, body, &length, input.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(input.count))
+                            == 1
+                    else { return false }
+                }
+                guard EVP_EncryptFinal_ex(context, body + input.count, &length) == 1 else { return false }
+                return EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_GET_TAG, Int32(tagSize), body + input.count) == 1
+            }()
+            precondition(ok, "OpenSSL: AES-256-GCM encryption failed")
         }
 
         package func open(_ sealed: [UInt8], key: [UInt8], authenticating aad: [UInt8]) throws(OpenError) -> [UInt8] {

@@ -55,17 +55,45 @@ package struct FieldCipher: ~Copyable {
 
     /// `nonce ‖ ciphertext ‖ tag` of `plaintext`, bound to `context` (the key id, event and field).
     package func seal(_ plaintext: [UInt8], eventKey: [UInt8], context: [UInt8]) -> [UInt8] {
-        // SHA-256 over the secret event key and the length-prefixed inputs: a keyed, fixed-layout
-        // derivation, one digest pass (an HMAC would make two).
-        hasher.begin()
-        eventKey.withUnsafeBytes { hasher.update($0) }
-        Self.nonceLabel.withUnsafeBytes { hasher.update($0) }
-        var length = UInt32(context.count).bigEndian
-        withUnsafeBytes(of: &length) { hasher.update($0) }
-        context.withUnsafeBytes { hasher.update($0) }
-        plaintext.withUnsafeBytes { hasher.update($0) }
-        let nonce = hasher.finish().withUnsafeBytes { Array($0.prefix(AESGCM.nonceSize)) }
-        return cipher.seal(plaintext, key: eventKey, nonce: nonce, authenticating: context)
+        var out: [UInt8] = []
+        plaintext.withUnsafeBufferPointer { seal($0, eventKey: eventKey, context: context, member: "", appendingTo: &out) }
+        return out
+    }
+
+    /// Appends `nonce ‖ ciphertext ‖ tag` of `plaintext` to `out`, bound to the context
+    /// `context ‖ member`: the bytes ``seal(_:eventKey:context:)`` makes of the joined context,
+    /// without joining it or allocating anything but `out`'s growth.
+    package func seal(
+        _ plaintext: UnsafeBufferPointer<UInt8>, eventKey: [UInt8], context: [UInt8], member: String, appendingTo out: inout [UInt8]
+    ) {
+        precondition(eventKey.count == AESGCM.keySize, "AES-256 needs a 32-byte key")
+        var member = member
+        member.withUTF8 { name in
+            context.withUnsafeBytes { prefix in
+                eventKey.withUnsafeBytes { key in
+                    // SHA-256 over the secret event key and the length-prefixed inputs: a keyed,
+                    // fixed-layout derivation, one digest pass (an HMAC would make two).
+                    hasher.begin()
+                    hasher.update(key)
+                    Self.nonceLabel.withUnsafeBytes { hasher.update($0) }
+                    var length = UInt32(prefix.count + name.count).bigEndian
+                    withUnsafeBytes(of: &length) { hasher.update($0) }
+                    hasher.update(prefix)
+                    hasher.update(UnsafeRawBufferPointer(name))
+                    hasher.update(UnsafeRawBufferPointer(plaintext))
+                    let nonce = hasher.finish()
+                    let start = out.count
+                    out.append(contentsOf: repeatElement(0, count: AESGCM.nonceSize + plaintext.count + AESGCM.tagSize))
+                    out.withUnsafeMutableBufferPointer { buffer in
+                        nonce.withUnsafeBytes { nonce in
+                            cipher.seal(
+                                UnsafeRawBufferPointer(plaintext), key: key.baseAddress!, nonce: nonce.baseAddress!,
+                                authenticating: prefix, UnsafeRawBufferPointer(name), into: buffer.baseAddress! + start)
+                        }
+                    }
+                }
+            }
+        }
     }
 
     package func open(_ sealed: [UInt8], eventKey: [UInt8], context: [UInt8]) throws(AESGCM.OpenError) -> [UInt8] {
