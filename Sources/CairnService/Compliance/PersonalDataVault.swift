@@ -114,13 +114,14 @@ public final class PersonalDataVault: EventPayloadReader {
 
     /// The name `id`'s data sealed for `month` goes under, and the start of its members'
     /// contexts, made once per key and month (text and JSON building cost more than sealing a
-    /// member). Bounded like ``monthKeys``.
+    /// member). Kept small: a working set of keys is what repeats, and an import of new
+    /// customers, which never repeats one, must not grow with it.
     private func keyName(_ id: DataKeyID, _ month: KeyMonth) -> (name: PersonalDataEnvelope.KeyName, context: [UInt8]) {
         if let known = keyNames.withLock({ $0[id] }), known.month == month { return (known.name, known.context) }
         let text = "\(id)/\(month)"
         let made = (month: month, name: PersonalDataEnvelope.KeyName(text), context: Array(text.utf8) + [0])
         keyNames.withLock { names in
-            if names.count >= 200_000 { names = [:] }
+            if names.count >= 8_192 { names = [:] }
             names[id] = made
         }
         return (made.name, made.context)
