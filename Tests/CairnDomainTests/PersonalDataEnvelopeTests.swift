@@ -18,7 +18,9 @@ struct PersonalDataEnvelopeTests {
         #expect(plan?.members.map { "/" + $0 } == (entry.personalDataPaths.isEmpty ? nil : entry.personalDataPaths))
         #expect(plan.map { $0.kind == entry.category.rawValue } ?? true)
         guard let plan else { return }
-        let sealed = try PersonalDataEnvelope.seal(plan, payload: entry.samplePayload, keyId: .init("c_1/customer/2026-11")) { name, json, ciphertext in
+        let sealed = try PersonalDataEnvelope.seal(
+            PersonalDataEnvelope.prepare(plan, payload: entry.samplePayload), keyId: .init("c_1/customer/2026-11")
+        ) { name, json, ciphertext in
             sealedNames.append(name)
             ciphertext += Self.scramble(Array(json))
         }

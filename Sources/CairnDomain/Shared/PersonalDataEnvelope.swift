@@ -76,12 +76,6 @@ public enum PersonalDataEnvelope {
         return Prepared(plan: plan, document: document)
     }
 
-    /// The payload with each personal member (present and not null) sealed by `seal` under the
-    /// key named `keyId`.
-    public static func seal(_ plan: Plan, payload: [UInt8], keyId: KeyName, _ seal: MemberSealer) throws -> [UInt8] {
-        try self.seal(prepare(plan, payload: payload), keyId: keyId, seal)
-    }
-
     /// The prepared payload with each personal member (present and not null) sealed by `seal`
     /// under the key named `keyId`. The payload is written once, straight into its new buffer,
     /// and the ciphertext goes through one reused buffer: sealing sits on every append's path.

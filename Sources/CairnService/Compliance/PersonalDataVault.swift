@@ -63,7 +63,9 @@ public final class PersonalDataVault: EventPayloadReader {
         for append in appends {
             prepared.append(
                 try append.events.map { event in
-                    guard let plan = PersonalDataEnvelope.plan(type: event.type, schemaVersion: Int(event.schemaVersion)) else { return nil }
+                    guard let plan = PersonalDataEnvelope.plan(type: event.type, schemaVersion: Int(event.schemaVersion)) else {
+                        return nil
+                    }
                     let payload = try PersonalDataEnvelope.prepare(plan, payload: event.payload)
                     let id = DataKeyID(owner: event.subject ?? append.stream, scope: plan.kind)
                     let key: Int

@@ -53,7 +53,8 @@ package enum AESGCM {
                     nonce.withUnsafeBytes { nonce in
                         input.withUnsafeBytes { input in
                             aad.withUnsafeBytes { aad in
-                                seal(input, key: key.baseAddress!, nonce: nonce.baseAddress!, authenticating: aad, into: buffer.baseAddress!)
+                                seal(
+                                    input, key: key.baseAddress!, nonce: nonce.baseAddress!, authenticating: aad, into: buffer.baseAddress!)
                             }
                         }
                     }
@@ -78,18 +79,22 @@ package enum AESGCM {
             let ok = { () -> Bool in
                 guard EVP_EncryptInit_ex(context, aes256GCM, nil, key, iv) == 1 else { return false }
                 if aad.count > 0 {
-                    guard EVP_EncryptUpdate(context, nil, &length, aad.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(aad.count)) == 1
+                    guard
+                        EVP_EncryptUpdate(context, nil, &length, aad.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(aad.count))
+                            == 1
                     else { return false }
                 }
                 if moreAAD.count > 0 {
                     guard
-                        EVP_EncryptUpdate(context, nil, &length, moreAAD.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(moreAAD.count))
+                        EVP_EncryptUpdate(
+                            context, nil, &length, moreAAD.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(moreAAD.count))
                             == 1
                     else { return false }
                 }
                 if input.count > 0 {
                     guard
-                        EVP_EncryptUpdate(context, body, &length, input.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(input.count))
+                        EVP_EncryptUpdate(
+                            context, body, &length, input.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(input.count))
                             == 1
                     else { return false }
                 }
