@@ -32,6 +32,8 @@ final class LogWriter: @unchecked Sendable {
 
     private let condition = NSCondition()
     private var queue: [Job] = []
+    /// When the queue last went from empty to holding a job.
+    private var firstQueued = ContinuousClock.now
     private var closing = false
     private var stopped = false
     private var stopWaiters: [CheckedContinuation<Void, Never>] = []
@@ -71,6 +73,7 @@ final class LogWriter: @unchecked Sendable {
             fail(job, EventLogError(.closed, "the log is closed"))
             return
         }
+        if queue.isEmpty { firstQueued = ContinuousClock.now }
         queue.append(job)
         if queue.count == 1 || queue.count >= lastBatchJobs { condition.signal() }
         condition.unlock()
@@ -121,11 +124,11 @@ final class LogWriter: @unchecked Sendable {
             }
             let batch = takeBatch(events: 0, bytes: 0)
             let expected = lastBatchJobs
-            let lingerUntil = ContinuousClock.now + min(lastCommitDuration / 2, .milliseconds(1))
+            var linger = min(lastCommitDuration / 2, .milliseconds(1))
             condition.unlock()
             let started = ContinuousClock.now
             let jobs = commit(batch) { [self] taken, events, bytes in
-                join(taken: taken, expected: expected, until: lingerUntil, events: events, bytes: bytes)
+                join(taken: taken, expected: expected, linger: &linger, events: events, bytes: bytes)
             }
             let duration = ContinuousClock.now - started
             condition.lock()
@@ -141,20 +144,27 @@ final class LogWriter: @unchecked Sendable {
 
     /// Jobs that arrive while a transaction is being built join it before it commits.
     ///
-    /// Callers resumed by the last commit re-submit over the next few hundred microseconds. The
-    /// writer starts on the first of them at once and takes the rest as they come, so applying
-    /// them overlaps their arrival. While fewer jobs have joined than the last batch held, it
-    /// waits for more — until `until`, at most half the last commit's duration and 1 ms;
-    /// without that, 64 appenders would commit in two alternating half batches. A lone caller's
-    /// batch is complete as soon as it arrives, so light load adds no delay.
-    private func join(taken: Int, expected: Int, until deadline: ContinuousClock.Instant, events: Int, bytes: Int) -> [Job] {
+    /// Callers resumed by the last commit re-submit over the next few hundred microseconds (or
+    /// longer, when each first seals its personal data). The writer starts on the first of them
+    /// at once and takes the rest as they come, so applying them overlaps their arrival. While
+    /// fewer jobs have joined than the last batch held, it waits for more, idle for at most
+    /// `linger` in all — half the last commit's duration and at most 1 ms. Only waiting spends
+    /// it: time spent applying jobs does not, so callers that take as long to prepare an append
+    /// as the writer takes to apply one still share one sync, instead of splitting into ever
+    /// more commits that each pay it. Without the wait, 64 appenders would commit in two
+    /// alternating half batches. A lone caller's batch is complete as soon as it arrives, so
+    /// light load adds no delay.
+    private func join(taken: Int, expected: Int, linger: inout Duration, events: Int, bytes: Int) -> [Job] {
         condition.lock()
         defer { condition.unlock() }
-        while queue.isEmpty && taken < expected && !closing {
-            let remaining = deadline - ContinuousClock.now
-            guard remaining > .zero else { break }
-            let seconds = Double(remaining.components.seconds) + Double(remaining.components.attoseconds) / 1e18
-            if !condition.wait(until: Date(timeIntervalSinceNow: seconds)) { break }
+        while queue.isEmpty && taken < expected && !closing && linger > .zero {
+            let waitStarted = ContinuousClock.now
+            let seconds = Double(linger.components.seconds) + Double(linger.components.attoseconds) / 1e18
+            let signalled = condition.wait(until: Date(timeIntervalSinceNow: seconds))
+            // Idle until a job came, not until this thread ran again: on a busy machine waking
+            // can take longer than the wait, and that is not time the batch waited for.
+            linger -= max(.zero, (queue.isEmpty ? ContinuousClock.now : firstQueued) - waitStarted)
+            if !signalled { break }
         }
         guard !queue.isEmpty, events < Self.maxBatchEvents, bytes < Self.maxBatchBytes else { return [] }
         return takeBatch(events: events, bytes: bytes, atLeastOne: false)
