@@ -133,6 +133,31 @@ struct JSONTests {
         #expect(throws: JSONParseError.self) { try JSONValue.parse(Array(text.utf8)) }
     }
 
+    @Test("Strings scanned eight bytes at a time find a quote, escape, control character or non-ASCII byte at every offset")
+    func stringScanAtEveryOffset() throws {
+        let specials: [(text: String, value: String?)] = [
+            (#"\""#, "\""), (#"\\"#, "\\"), (#"\n"#, "\n"), ("é", "é"), ("😀", "😀"), ("\u{7F}", "\u{7F}"), ("\u{1F}", nil), ("\t", nil),
+        ]
+        for length in 0..<20 {
+            let plain = String(repeating: "abcdefgh", count: 3).prefix(length)
+            #expect(try JSONValue.parse(Array("[\"\(plain)\",1]".utf8)) == .array([.string(String(plain)), .number(1)]))
+            #expect(throws: JSONParseError.self) { try JSONValue.parse(Array("\"\(plain)".utf8)) }
+            for offset in 0...length {
+                let before = plain.prefix(offset), after = plain.dropFirst(offset)
+                let invalid = Array("{\"k\":\"\(before)".utf8) + [0xFF] + Array("\(after)\"}".utf8)
+                #expect(throws: JSONParseError.self) { try JSONValue.parse(invalid) }
+                for special in specials {
+                    let bytes = Array("{\"k\":\"\(before)\(special.text)\(after)\"}".utf8)
+                    if let value = special.value {
+                        #expect(try JSONValue.parse(bytes) == .object(["k": .string(before + value + after)]))
+                    } else {
+                        #expect(throws: JSONParseError.self) { try JSONValue.parse(bytes) }
+                    }
+                }
+            }
+        }
+    }
+
     @Test func serializationIsCanonical() throws {
         let value = JSONValue.object(["b": .number(1), "a": .array([.number(1.5), .string("x\"\u{1}"), .number(-3)]), "é": .null])
         #expect(value.serializedString == #"{"a":[1.5,"x\"\u0001",-3],"b":1,"é":null}"#)

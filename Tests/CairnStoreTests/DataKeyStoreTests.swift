@@ -42,7 +42,7 @@ struct DataKeyStoreTests {
     }
 
     @Test("Field sealing matches its specification byte for byte, so logs sealed by any build keep opening")
-    func fieldCipherKnownAnswer() {
+    func fieldCipherKnownAnswer() throws {
         // Computed independently (Python's hmac, hashlib and cryptography's AESGCM) from the
         // layout documented on FieldCipher: event key = HMAC-SHA-256(data key, "cairn.event.v1\0" ‖
         // event id); nonce = SHA-256(event key ‖ "cairn.nonce.v1\0" ‖ u32be(|context|) ‖ context ‖
@@ -52,6 +52,19 @@ struct DataKeyStoreTests {
         #expect(hex(eventKey) == "92cd1dbf7db2a5fcd08a17cbbcd01258992e97bfa19910973b82837cbf1784a7")
         let sealed = cipher.seal(Array("\"ada@example.org\"".utf8), eventKey: eventKey, context: Array("c/email".utf8))
         #expect(hex(sealed) == "b1421c7c2b40003cc0672f6d1190b65c02025423bb8ca09bc453adb51009ea1bb773d855c6afc2ab90ddce4749")
+        // One context reused — sealing again under the same key (which sets only the nonce),
+        // under another key, and after opening — seals exactly what a fresh one does.
+        let otherKey = cipher.eventKey(dataKey: Array(32..<64), eventId: Array(repeating: 7, count: 16))
+        let text = Array("\"ada@example.org\"".utf8)
+        let fresh = FieldCipher().seal(Array("\"bob\"".utf8), eventKey: eventKey, context: Array("c/name".utf8))
+        #expect(cipher.seal(Array("\"bob\"".utf8), eventKey: eventKey, context: Array("c/name".utf8)) == fresh)
+        let other = cipher.seal(text, eventKey: otherKey, context: Array("c/email".utf8))
+        #expect(other == FieldCipher().seal(text, eventKey: otherKey, context: Array("c/email".utf8)))
+        #expect(try cipher.open(other, eventKey: otherKey, context: Array("c/email".utf8)) == text)
+        #expect(cipher.seal(text, eventKey: eventKey, context: Array("c/email".utf8)) == sealed)
+        #expect(try cipher.open(sealed, eventKey: eventKey, context: Array("c/email".utf8)) == text)
+        #expect(cipher.seal(text, eventKey: otherKey, context: Array("c/email".utf8)) == other)
+        #expect(cipher.seal(text, eventKey: otherKey, context: Array("c/email".utf8)) == other)
     }
 
     private func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }

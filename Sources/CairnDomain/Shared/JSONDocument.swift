@@ -387,8 +387,17 @@ private struct TapeParser {
         let start = index
         var escaped = false
         var nonASCII = false
+        let count = bytes.count
+        let base = UnsafeRawPointer(bytes.baseAddress!)
         while true {
-            guard index < bytes.count else { throw error("unterminated string") }
+            // Eight bytes at a time while none is a quote, a backslash or a control character.
+            while index &+ 8 <= count {
+                let word = base.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                if Self.hasStringSpecial(word) { break }
+                if word & Self.highBits != 0 { nonASCII = true }
+                index &+= 8
+            }
+            guard index < count else { throw error("unterminated string") }
             let b = bytes[index]
             if b == UInt8(ascii: "\"") { break }
             if b < 0x20 { throw error("control character in string") }
@@ -396,7 +405,7 @@ private struct TapeParser {
             if b == UInt8(ascii: "\\") {
                 escaped = true
                 index += 1
-                guard index < bytes.count else { throw error("unterminated escape") }
+                guard index < count else { throw error("unterminated escape") }
             }
             index += 1
         }
@@ -405,5 +414,20 @@ private struct TapeParser {
                 kind: .string, escaped: escaped, nonASCII: nonASCII, start: UInt32(start), end: UInt32(index), count: 0,
                 after: UInt32(nodes.count + 1)))
         index += 1  // closing quote
+    }
+
+    private static let lowBits: UInt64 = 0x0101_0101_0101_0101
+    private static let highBits: UInt64 = 0x8080_8080_8080_8080
+
+    /// Whether any byte of `word` is a quote, a backslash or below 0x20 (the classic SWAR tests
+    /// for a zero byte and for a byte below n, exact as to whether there is one).
+    @inline(__always)
+    static func hasStringSpecial(_ word: UInt64) -> Bool {
+        let quote = word ^ (lowBits &* 0x22)
+        let backslash = word ^ (lowBits &* 0x5C)
+        let below = (word &- lowBits &* 0x20) & ~word
+        let zeroQuote = (quote &- lowBits) & ~quote
+        let zeroBackslash = (backslash &- lowBits) & ~backslash
+        return (below | zeroQuote | zeroBackslash) & highBits != 0
     }
 }

@@ -113,13 +113,28 @@ public enum PersonalDataEnvelope {
         return cursor > 0 ? out : payload
     }
 
-    /// A key id with its JSON text, made once for all the members sealed under it.
+    /// A key id (its UTF-8 bytes) with its JSON text, made once for all the members sealed
+    /// under it.
     public struct KeyName: Sendable {
-        public let id: String
+        public let bytes: [UInt8]
         let json: [UInt8]
-        public init(_ id: String) {
-            self.id = id
-            self.json = JSONValue.string(id).serializedBytes
+
+        public init(_ id: String) { self.init(bytes: Array(id.utf8)) }
+
+        /// `bytes` must be UTF-8. An id with nothing to escape (as ids are) is quoted as it is,
+        /// without making a string of it.
+        public init(bytes: [UInt8]) {
+            self.bytes = bytes
+            if bytes.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+                var json = [UInt8]()
+                json.reserveCapacity(bytes.count + 2)
+                json.append(UInt8(ascii: "\""))
+                json += bytes
+                json.append(UInt8(ascii: "\""))
+                self.json = json
+            } else {
+                self.json = JSONValue.string(String(decoding: bytes, as: UTF8.self)).serializedBytes
+            }
         }
     }
 

@@ -22,9 +22,6 @@ public final class PersonalDataVault: EventPayloadReader {
     /// the same few ids again and again.
     private let monthKeys = Mutex<(generation: UInt64, keys: [String: [UInt8]?])>((0, [:]))
 
-    /// Key names by key id, with the month they name.
-    private let keyNames = Mutex<[DataKeyID: (month: KeyMonth, name: PersonalDataEnvelope.KeyName, context: [UInt8])]>([:])
-
     public init(keys: DataKeyStore) { self.keys = keys }
 
     /// The vault of a data directory: data keys in `<data>/keys`, wrapped by the master key
@@ -69,7 +66,9 @@ public final class PersonalDataVault: EventPayloadReader {
                     let payload = try PersonalDataEnvelope.prepare(plan, payload: event.payload)
                     let id = DataKeyID(owner: event.subject ?? append.stream, scope: plan.kind)
                     let key: Int
-                    if let known = index[id] {
+                    if let last = ids.indices.last, ids[last] == id {
+                        key = last  // events of one subject come together: no hashing
+                    } else if let known = index[id] {
                         key = known
                     } else {
                         key = ids.count
@@ -86,7 +85,12 @@ public final class PersonalDataVault: EventPayloadReader {
         let found = try await keys.sealingKeys(for: Set(ids), month: month, linking: links)
         // What each key seals under (nil: its owner is erased): the key, its name, and the
         // prefix of every member's context.
-        let sealing = ids.map { id in (found[id] ?? nil).map { key in (key: key.key, name: keyName(id, key.month)) } }
+        let monthText = Array(month.description.utf8)
+        let sealing = ids.map { id in
+            (found[id] ?? nil).map { key in
+                (key: key.key, name: Self.keyName(id, key.month == month ? monthText : Array(key.month.description.utf8)))
+            }
+        }
         let cipher = FieldCipher()
         var sealed = appends
         var context: [UInt8] = []
@@ -114,19 +118,20 @@ public final class PersonalDataVault: EventPayloadReader {
         return sealed
     }
 
-    /// The name `id`'s data sealed for `month` goes under, and the start of its members'
-    /// contexts, made once per key and month (text and JSON building cost more than sealing a
-    /// member). Kept small: a working set of keys is what repeats, and an import of new
-    /// customers, which never repeats one, must not grow with it.
-    private func keyName(_ id: DataKeyID, _ month: KeyMonth) -> (name: PersonalDataEnvelope.KeyName, context: [UInt8]) {
-        if let known = keyNames.withLock({ $0[id] }), known.month == month { return (known.name, known.context) }
-        let text = "\(id)/\(month)"
-        let made = (month: month, name: PersonalDataEnvelope.KeyName(text), context: Array(text.utf8) + [0])
-        keyNames.withLock { names in
-            if names.count >= 8_192 { names = [:] }
-            names[id] = made
-        }
-        return (made.name, made.context)
+    /// The name `id`'s data sealed for the month `month` (`yyyy-mm`) goes under —
+    /// `owner/scope/yyyy-mm` — and the start of its members' contexts (the name and a zero
+    /// byte), made from bytes: building them as text cost more than sealing a member.
+    private static func keyName(_ id: DataKeyID, _ month: [UInt8]) -> (name: PersonalDataEnvelope.KeyName, context: [UInt8]) {
+        var text: [UInt8] = []
+        text.reserveCapacity(id.owner.utf8.count + id.scope.utf8.count + month.count + 3)
+        text += id.owner.utf8
+        text.append(UInt8(ascii: "/"))
+        text += id.scope.utf8
+        text.append(UInt8(ascii: "/"))
+        text += month
+        let name = PersonalDataEnvelope.KeyName(bytes: text)
+        text.append(0)
+        return (name, text)
     }
 
     // MARK: Opening

@@ -35,15 +35,38 @@ package enum AESGCM {
     }
 
     /// An OpenSSL cipher context, reused across operations. Not thread-safe.
+    ///
+    /// Sealing again under the key it last sealed with sets only the nonce: expanding the key
+    /// and resolving the cipher's parameters again cost more than sealing a short member.
     package struct Context: ~Copyable {
         private let context: OpaquePointer
+        /// The key the context is set up to encrypt with, and whether it is (byte `keySize`).
+        private let encryptionKey: UnsafeMutablePointer<UInt8>
 
         package init() {
             guard let context = EVP_CIPHER_CTX_new() else { fatalError("OpenSSL: out of memory") }
             self.context = context
+            encryptionKey = .allocate(capacity: keySize + 1)
+            encryptionKey.initialize(repeating: 0, count: keySize + 1)
         }
 
-        deinit { EVP_CIPHER_CTX_free(context) }
+        deinit {
+            EVP_CIPHER_CTX_free(context)
+            OPENSSL_cleanse(encryptionKey, keySize + 1)
+            encryptionKey.deallocate()
+        }
+
+        /// Sets the context up to encrypt under `key` with the nonce `iv`.
+        private func beginEncryption(key: UnsafePointer<UInt8>, iv: UnsafePointer<UInt8>) -> Bool {
+            if encryptionKey[keySize] == 1, (0..<keySize).allSatisfy({ encryptionKey[$0] == key[$0] }) {
+                return EVP_EncryptInit_ex(context, nil, nil, nil, iv) == 1
+            }
+            encryptionKey[keySize] = 0
+            guard EVP_EncryptInit_ex(context, aes256GCM, nil, key, iv) == 1 else { return false }
+            encryptionKey.update(from: key, count: keySize)
+            encryptionKey[keySize] = 1
+            return true
+        }
 
         package func seal(_ input: [UInt8], key: [UInt8], nonce: [UInt8], authenticating aad: [UInt8]) -> [UInt8] {
             precondition(key.count == keySize, "AES-256 needs a 32-byte key")
@@ -77,7 +100,7 @@ package enum AESGCM {
             let iv = nonce.assumingMemoryBound(to: UInt8.self)
             let body = out + nonceSize
             let ok = { () -> Bool in
-                guard EVP_EncryptInit_ex(context, aes256GCM, nil, key, iv) == 1 else { return false }
+                guard beginEncryption(key: key, iv: iv) else { return false }
                 if aad.count > 0 {
                     guard
                         EVP_EncryptUpdate(context, nil, &length, aad.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(aad.count))
@@ -112,6 +135,7 @@ package enum AESGCM {
             var tag = Array(sealed[(nonceSize + count)...])
             let ok = sealed.withUnsafeBufferPointer { input -> Bool in
                 let base = input.baseAddress!
+                encryptionKey[keySize] = 0
                 guard EVP_DecryptInit_ex(context, aes256GCM, nil, key, base) == 1 else { return false }
                 if !aad.isEmpty { guard EVP_DecryptUpdate(context, nil, &length, aad, Int32(aad.count)) == 1 else { return false } }
                 if count > 0 {

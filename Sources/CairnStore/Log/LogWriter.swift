@@ -123,7 +123,9 @@ final class LogWriter: @unchecked Sendable {
                 return
             }
             let batch = takeBatch(events: 0, bytes: 0)
-            let expected = lastBatchJobs
+            // Callers the last commit resumed, and those that were already waiting then: all
+            // likely to append again now.
+            let expected = lastBatchJobs + queuedAtLastCommit
             var linger = min(lastCommitDuration / 2, .milliseconds(1))
             condition.unlock()
             let started = ContinuousClock.now
@@ -138,8 +140,10 @@ final class LogWriter: @unchecked Sendable {
         }
     }
 
-    /// Jobs in the last batch and how long it took to commit (guarded by `condition`).
+    /// Jobs in the last batch, jobs left waiting when it committed, and how long it took to
+    /// commit (guarded by `condition`).
     private var lastBatchJobs = 0
+    private var queuedAtLastCommit = 0
     private var lastCommitDuration = Duration.zero
 
     /// Jobs that arrive while a transaction is being built join it before it commits.
@@ -147,7 +151,8 @@ final class LogWriter: @unchecked Sendable {
     /// Callers resumed by the last commit re-submit over the next few hundred microseconds (or
     /// longer, when each first seals its personal data). The writer starts on the first of them
     /// at once and takes the rest as they come, so applying them overlaps their arrival. While
-    /// fewer jobs have joined than the last batch held, it waits for more, idle for at most
+    /// fewer jobs have joined than the last commit resumed plus those it left waiting (which
+    /// keeps a batch that once split from staying split), it waits for more, idle for at most
     /// `linger` in all — half the last commit's duration and at most 1 ms. Only waiting spends
     /// it: time spent applying jobs does not, so callers that take as long to prepare an append
     /// as the writer takes to apply one still share one sync, instead of splitting into ever
@@ -211,6 +216,9 @@ final class LogWriter: @unchecked Sendable {
         commits.add(1, ordering: .relaxed)
         appendedEvents.add(engine.lastCommitEvents, ordering: .relaxed)
         onCommit(engine.head)
+        condition.lock()
+        queuedAtLastCommit = queue.count
+        condition.unlock()
         for (job, result) in zip(jobs, outcome) {
             switch (job, result) {
             case (.append(_, let continuation), .success(let value)): continuation.resume(returning: value!)
