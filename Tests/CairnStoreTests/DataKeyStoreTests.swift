@@ -27,6 +27,16 @@ struct DataKeyStoreTests {
     func fieldCipher() throws {
         let mac = HMACSHA256.mac(key: Array("Jefe".utf8), Array("what do ya want for nothing?".utf8))
         #expect(mac.withUnsafeBytes { SHA256Digest(bytes: $0) }.hex == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+        // RFC 4231 case 6: a key longer than the block is hashed first.
+        let long = HMACSHA256.mac(
+            key: Array(repeating: 0xAA, count: 131), Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8))
+        #expect(long.withUnsafeBytes { SHA256Digest(bytes: $0) }.hex == "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54")
+        // The label-and-data form MACs the same bytes as the list form.
+        let message = Array("what do ya want for nothing?".utf8)
+        let split = message.withUnsafeBytes {
+            HMACSHA256.mac(key: Array("Jefe".utf8), Array(message[..<9]), UnsafeRawBufferPointer(rebasing: $0[9...]), using: SHA256Hasher())
+        }
+        #expect(split == mac)
         let dataKey = AESGCM.randomKey()
         let cipher = FieldCipher()
         let eventKey = cipher.eventKey(dataKey: dataKey, eventId: Array(repeating: 7, count: 16))

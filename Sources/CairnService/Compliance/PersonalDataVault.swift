@@ -104,11 +104,12 @@ public final class PersonalDataVault: EventPayloadReader {
                         payload: sealed[a].events[e].payload)
                     continue
                 }
-                let eventId = Self.bytes(sealed[a].events[e].id)
-                let eventKey = cipher.eventKey(dataKey: dataKey, eventId: eventId)
                 context.removeAll(keepingCapacity: true)
                 context += name.context
-                context += eventId
+                let eventKey = withUnsafeBytes(of: sealed[a].events[e].id.uuid) { eventId in
+                    context += eventId
+                    return cipher.eventKey(dataKey: dataKey, eventId: eventId)
+                }
                 context.append(0)
                 sealed[a].events[e].payload = try PersonalDataEnvelope.seal(payload, keyId: name.name) { member, json, ciphertext in
                     cipher.seal(json, eventKey: eventKey, context: context, member: member, appendingTo: &ciphertext)
@@ -203,7 +204,7 @@ public final class PersonalDataVault: EventPayloadReader {
             }
         }
         guard let monthKey else { return nil }
-        return cipher.eventKey(dataKey: monthKey, eventId: Self.bytes(eventId))
+        return withUnsafeBytes(of: eventId.uuid) { cipher.eventKey(dataKey: monthKey, eventId: $0) }
     }
 
     /// What each sealed member's ciphertext is bound to: its key, its event and its name.

@@ -613,7 +613,8 @@ public final class DataKeyStore: @unchecked Sendable {
 
     private static func contactFingerprint(_ address: String, _ salt: [UInt8], _ hasher: borrowing SHA256Hasher = SHA256Hasher()) -> [UInt8]
     {
-        HMACSHA256.mac(key: salt, [contactLabel, Array(address.utf8)], using: hasher)
+        var address = address
+        return address.withUTF8 { HMACSHA256.mac(key: salt, contactLabel, UnsafeRawBufferPointer($0), using: hasher) }
     }
 
     private static func contactKey(

@@ -8,24 +8,56 @@ package enum HMACSHA256 {
     }
 
     static func mac(key: [UInt8], _ parts: [[UInt8]], using hasher: borrowing SHA256Hasher) -> [UInt8] {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { block in
-            block.initialize(repeating: 0)
-            if key.count > 64 {
-                let digest = key.withUnsafeBytes { hasher.digest($0) }
-                digest.withUnsafeBytes { for (i, byte) in $0.enumerated() { block[i] = byte } }
-            } else {
-                for (i, byte) in key.enumerated() { block[i] = byte }
-            }
-            for i in 0..<64 { block[i] ^= 0x36 }
-            hasher.begin()
-            hasher.update(UnsafeRawBufferPointer(block))
+        withUnsafeTemporaryAllocation(byteCount: 64, alignment: 8) { block in
+            beginInner(key, block, hasher)
             for part in parts { part.withUnsafeBytes { hasher.update($0) } }
-            let innerDigest = hasher.finish()
-            for i in 0..<64 { block[i] ^= 0x36 ^ 0x5c }
-            hasher.begin()
-            hasher.update(UnsafeRawBufferPointer(block))
-            innerDigest.withUnsafeBytes { hasher.update($0) }
-            return hasher.finish().withUnsafeBytes { Array($0) }
+            return finishOuter(block, hasher)
+        }
+    }
+
+    /// The MAC of `label ‖ data`, the shape of every keyed derivation here, without gathering
+    /// the parts into arrays: it is made for every event sealed or opened.
+    static func mac(key: [UInt8], _ label: [UInt8], _ data: UnsafeRawBufferPointer, using hasher: borrowing SHA256Hasher) -> [UInt8] {
+        withUnsafeTemporaryAllocation(byteCount: 64, alignment: 8) { block in
+            beginInner(key, block, hasher)
+            label.withUnsafeBytes { hasher.update($0) }
+            hasher.update(data)
+            return finishOuter(block, hasher)
+        }
+    }
+
+    /// Fills `block` with the key (hashed first when longer than a block) ⊕ ipad and starts the
+    /// inner hash with it.
+    private static func beginInner(_ key: [UInt8], _ block: UnsafeMutableRawBufferPointer, _ hasher: borrowing SHA256Hasher) {
+        block.initializeMemory(as: UInt8.self, repeating: 0)
+        if key.count > 64 {
+            let digest = key.withUnsafeBytes { hasher.digest($0) }
+            digest.withUnsafeBytes { block.copyMemory(from: $0) }
+        } else {
+            key.withUnsafeBytes { block.copyMemory(from: $0) }
+        }
+        xor(block, innerPad)
+        hasher.begin()
+        hasher.update(UnsafeRawBufferPointer(block))
+    }
+
+    /// Ends the inner hash and returns the outer one, over the key ⊕ opad and the inner digest.
+    private static func finishOuter(_ block: UnsafeMutableRawBufferPointer, _ hasher: borrowing SHA256Hasher) -> [UInt8] {
+        let inner = hasher.finish()
+        xor(block, innerPad ^ outerPad)
+        hasher.begin()
+        hasher.update(UnsafeRawBufferPointer(block))
+        inner.withUnsafeBytes { hasher.update($0) }
+        return hasher.finish().withUnsafeBytes { Array($0) }
+    }
+
+    private static let innerPad: UInt64 = 0x3636_3636_3636_3636
+    private static let outerPad: UInt64 = 0x5C5C_5C5C_5C5C_5C5C
+
+    /// XORs each of the 64-byte block's eight words with `pad`.
+    private static func xor(_ block: UnsafeMutableRawBufferPointer, _ pad: UInt64) {
+        for offset in stride(from: 0, to: 64, by: 8) {
+            block.storeBytes(of: block.load(fromByteOffset: offset, as: UInt64.self) ^ pad, toByteOffset: offset, as: UInt64.self)
         }
     }
 }
@@ -50,7 +82,12 @@ package struct FieldCipher: ~Copyable {
 
     /// The key of the event `eventId` under the data key `dataKey`.
     package func eventKey(dataKey: [UInt8], eventId: [UInt8]) -> [UInt8] {
-        HMACSHA256.mac(key: dataKey, [Self.eventLabel, eventId], using: hasher)
+        eventId.withUnsafeBytes { eventKey(dataKey: dataKey, eventId: $0) }
+    }
+
+    /// The same from the id's bytes where they lie (a `UUID`'s), with nothing allocated but the key.
+    package func eventKey(dataKey: [UInt8], eventId: UnsafeRawBufferPointer) -> [UInt8] {
+        HMACSHA256.mac(key: dataKey, Self.eventLabel, eventId, using: hasher)
     }
 
     /// `nonce ‖ ciphertext ‖ tag` of `plaintext`, bound to `context` (the key id, event and field).
