@@ -96,14 +96,14 @@ public enum PersonalDataEnvelope {
                 // {"$sealed":…,"erased":…,"key":…}: members in sorted order, as every payload is
                 // written. A string's placeholder is always the same text, so it is left out.
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[cursor..<range.lowerBound]))
-                out += Self.sealedPrefix
+                append("{\"$sealed\":\"", to: &out)
                 Self.appendBase64(ciphertext, to: &out)
                 out.append(UInt8(ascii: "\""))
                 if document[value].kind != .string {
-                    out += Self.erasedInfix
+                    append(",\"erased\":", to: &out)
                     try Self.appendPlaceholder(of: value, in: document, to: &out)
                 }
-                out += Self.keyInfix
+                append(",\"key\":", to: &out)
                 out += keyId.json
                 out.append(UInt8(ascii: "}"))
                 cursor = range.upperBound
@@ -227,13 +227,22 @@ public enum PersonalDataEnvelope {
 
     private static let marker = Array("\"$sealed\"".utf8)
 
-    private static let sealedPrefix = Array("{\"$sealed\":\"".utf8)
-    private static let erasedInfix = Array(",\"erased\":".utf8)
-    private static let keyInfix = Array(",\"key\":".utf8)
+    /// Appends a literal's bytes in place (no array to retain and release per member).
+    @inline(__always)
+    private static func append(_ text: StaticString, to out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
     private static let erasedString = JSONValue.string(EventCatalogue.erasedPlaceholder).serializedBytes
     private static let typedErased = JSONValue.object(["type": .string("string"), "value": .string(EventCatalogue.erasedPlaceholder)])
         .serializedBytes
     private static let base64Alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
+    /// The two characters of every 12-bit group, as they lie in memory: a lookup per two
+    /// characters instead of per character.
+    private static let base64Pairs: [UInt16] = (0..<4096).map { n in
+        (UInt16(base64Alphabet[n >> 6]) | UInt16(base64Alphabet[n & 63]) << 8).littleEndian
+    }
 
     /// Standard base64 with padding (RFC 4648 §4), straight into `out`.
     static func appendBase64(_ bytes: [UInt8], to out: inout [UInt8]) {
@@ -241,26 +250,25 @@ public enum PersonalDataEnvelope {
         let start = out.count
         out.append(contentsOf: repeatElement(0, count: encodedCount))
         out.withUnsafeMutableBufferPointer { buffer in
-            base64Alphabet.withUnsafeBufferPointer { alphabet in
+            base64Pairs.withUnsafeBufferPointer { pairs in
                 bytes.withUnsafeBufferPointer { input in
-                    var o = start
+                    let output = UnsafeMutableRawPointer(buffer.baseAddress! + start)
+                    var o = 0
                     var index = 0
                     while index + 3 <= input.count {
-                        let n = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8 | UInt32(input[index + 2])
-                        buffer[o] = alphabet[Int(n >> 18 & 63)]
-                        buffer[o + 1] = alphabet[Int(n >> 12 & 63)]
-                        buffer[o + 2] = alphabet[Int(n >> 6 & 63)]
-                        buffer[o + 3] = alphabet[Int(n & 63)]
+                        let n = Int(input[index]) << 16 | Int(input[index + 1]) << 8 | Int(input[index + 2])
+                        output.storeBytes(of: pairs[n >> 12], toByteOffset: o, as: UInt16.self)
+                        output.storeBytes(of: pairs[n & 0xFFF], toByteOffset: o + 2, as: UInt16.self)
                         o += 4
                         index += 3
                     }
                     let rest = input.count - index
                     if rest > 0 {
-                        let n = UInt32(input[index]) << 16 | (rest == 2 ? UInt32(input[index + 1]) << 8 : 0)
-                        buffer[o] = alphabet[Int(n >> 18 & 63)]
-                        buffer[o + 1] = alphabet[Int(n >> 12 & 63)]
-                        buffer[o + 2] = rest == 2 ? alphabet[Int(n >> 6 & 63)] : UInt8(ascii: "=")
-                        buffer[o + 3] = UInt8(ascii: "=")
+                        let n = Int(input[index]) << 16 | (rest == 2 ? Int(input[index + 1]) << 8 : 0)
+                        output.storeBytes(of: pairs[n >> 12], toByteOffset: o, as: UInt16.self)
+                        let third = rest == 2 ? base64Alphabet[n >> 6 & 63] : UInt8(ascii: "=")
+                        output.storeBytes(of: third, toByteOffset: o + 2, as: UInt8.self)
+                        output.storeBytes(of: UInt8(ascii: "="), toByteOffset: o + 3, as: UInt8.self)
                     }
                 }
             }
