@@ -31,7 +31,7 @@ struct DataKeyStoreTests {
         let long = HMACSHA256.mac(
             key: Array(repeating: 0xAA, count: 131), Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8))
         #expect(long.withUnsafeBytes { SHA256Digest(bytes: $0) }.hex == "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54")
-        // The label-and-data form MACs the same bytes as the list form.
+        // The label-and-data form MACs the same bytes as the one-message form.
         let message = Array("what do ya want for nothing?".utf8)
         let split = message.withUnsafeBytes {
             HMACSHA256.mac(key: Array("Jefe".utf8), Array(message[..<9]), UnsafeRawBufferPointer(rebasing: $0[9...]), using: SHA256Hasher())

@@ -121,20 +121,13 @@ public enum PersonalDataEnvelope {
 
         public init(_ id: String) { self.init(bytes: Array(id.utf8)) }
 
-        /// `bytes` must be UTF-8. An id with nothing to escape (as ids are) is quoted as it is,
-        /// without making a string of it.
+        /// `bytes` must be UTF-8; the JSON text is written from them without making a string.
         public init(bytes: [UInt8]) {
             self.bytes = bytes
-            if bytes.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
-                var json = [UInt8]()
-                json.reserveCapacity(bytes.count + 2)
-                json.append(UInt8(ascii: "\""))
-                json += bytes
-                json.append(UInt8(ascii: "\""))
-                self.json = json
-            } else {
-                self.json = JSONValue.string(String(decoding: bytes, as: UTF8.self)).serializedBytes
-            }
+            var json = [UInt8]()
+            json.reserveCapacity(bytes.count + 2)
+            bytes.withUnsafeBufferPointer { JSONValue.writeString(utf8: $0, to: &json) }
+            self.json = json
         }
     }
 
@@ -143,10 +136,10 @@ public enum PersonalDataEnvelope {
     static func appendPlaceholder(of index: Int, in document: JSONDocument, to out: inout [UInt8]) throws {
         switch document[index].kind {
         case .string: out += erasedString
-        case .array: out += emptyArray
-        case .null: out += nullText
+        case .array: append("[]", to: &out)
+        case .null: append("null", to: &out)
         case .number: out.append(UInt8(ascii: "0"))
-        case .true, .false: out += falseText
+        case .true, .false: append("false", to: &out)
         case .object:
             var members: [(key: Int, value: Int)] = []
             members.reserveCapacity(Int(document[index].count))
@@ -158,31 +151,21 @@ public enum PersonalDataEnvelope {
                 out += typedErased
                 return
             }
-            // Keys in byte order (as payloads are written), compared and copied as the bytes
-            // they are unless escaped.
+            // Keys in byte order (as payloads are written): each key's text as UTF-8 (its raw
+            // bytes when it has no escapes), sorted and written as a JSON string.
             let keys = try members.map { member in
                 document[member.key].escaped ? Array(try document.string(at: member.key).utf8) : document.rawBytes(of: member.key)
             }
             out.append(UInt8(ascii: "{"))
             for (i, ordinal) in keys.indices.sorted(by: { keys[$0].lexicographicallyPrecedes(keys[$1]) }).enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                if document[members[ordinal].key].escaped {
-                    JSONValue.writeString(String(decoding: keys[ordinal], as: UTF8.self), to: &out)
-                } else {
-                    out.append(UInt8(ascii: "\""))
-                    out += keys[ordinal]
-                    out.append(UInt8(ascii: "\""))
-                }
+                keys[ordinal].withUnsafeBufferPointer { JSONValue.writeString(utf8: $0, to: &out) }
                 out.append(UInt8(ascii: ":"))
                 try appendPlaceholder(of: members[ordinal].value, in: document, to: &out)
             }
             out.append(UInt8(ascii: "}"))
         }
     }
-
-    private static let emptyArray = Array("[]".utf8)
-    private static let nullText = Array("null".utf8)
-    private static let falseText = Array("false".utf8)
 
     /// The payload with each sealed member replaced by what `open` returns for it — the
     /// member's JSON text — or, when `open` returns nil (the key is gone), by its placeholder.

@@ -3,52 +3,35 @@ import CCrypto
 /// HMAC-SHA-256 (RFC 2104) over the store's pre-fetched SHA-256: OpenSSL's one-shot `HMAC()`
 /// looks its algorithms up on every call, which costs more than the hashing for short inputs.
 package enum HMACSHA256 {
-    package static func mac(key: [UInt8], _ parts: [UInt8]...) -> [UInt8] {
-        mac(key: key, parts, using: SHA256Hasher())
-    }
-
-    static func mac(key: [UInt8], _ parts: [[UInt8]], using hasher: borrowing SHA256Hasher) -> [UInt8] {
-        withUnsafeTemporaryAllocation(byteCount: 64, alignment: 8) { block in
-            beginInner(key, block, hasher)
-            for part in parts { part.withUnsafeBytes { hasher.update($0) } }
-            return finishOuter(block, hasher)
-        }
+    package static func mac(key: [UInt8], _ message: [UInt8]) -> [UInt8] {
+        message.withUnsafeBytes { mac(key: key, [], $0, using: SHA256Hasher()) }
     }
 
     /// The MAC of `label ‖ data`, the shape of every keyed derivation here, without gathering
     /// the parts into arrays: it is made for every event sealed or opened.
     static func mac(key: [UInt8], _ label: [UInt8], _ data: UnsafeRawBufferPointer, using hasher: borrowing SHA256Hasher) -> [UInt8] {
         withUnsafeTemporaryAllocation(byteCount: 64, alignment: 8) { block in
-            beginInner(key, block, hasher)
+            // The key (hashed first when longer than a block) ⊕ ipad, then the message.
+            block.initializeMemory(as: UInt8.self, repeating: 0)
+            if key.count > 64 {
+                let digest = key.withUnsafeBytes { hasher.digest($0) }
+                digest.withUnsafeBytes { block.copyMemory(from: $0) }
+            } else {
+                key.withUnsafeBytes { block.copyMemory(from: $0) }
+            }
+            xor(block, innerPad)
+            hasher.begin()
+            hasher.update(UnsafeRawBufferPointer(block))
             label.withUnsafeBytes { hasher.update($0) }
             hasher.update(data)
-            return finishOuter(block, hasher)
+            let inner = hasher.finish()
+            // The key ⊕ opad, then the inner digest.
+            xor(block, innerPad ^ outerPad)
+            hasher.begin()
+            hasher.update(UnsafeRawBufferPointer(block))
+            inner.withUnsafeBytes { hasher.update($0) }
+            return hasher.finish().withUnsafeBytes { Array($0) }
         }
-    }
-
-    /// Fills `block` with the key (hashed first when longer than a block) ⊕ ipad and starts the
-    /// inner hash with it.
-    private static func beginInner(_ key: [UInt8], _ block: UnsafeMutableRawBufferPointer, _ hasher: borrowing SHA256Hasher) {
-        block.initializeMemory(as: UInt8.self, repeating: 0)
-        if key.count > 64 {
-            let digest = key.withUnsafeBytes { hasher.digest($0) }
-            digest.withUnsafeBytes { block.copyMemory(from: $0) }
-        } else {
-            key.withUnsafeBytes { block.copyMemory(from: $0) }
-        }
-        xor(block, innerPad)
-        hasher.begin()
-        hasher.update(UnsafeRawBufferPointer(block))
-    }
-
-    /// Ends the inner hash and returns the outer one, over the key ⊕ opad and the inner digest.
-    private static func finishOuter(_ block: UnsafeMutableRawBufferPointer, _ hasher: borrowing SHA256Hasher) -> [UInt8] {
-        let inner = hasher.finish()
-        xor(block, innerPad ^ outerPad)
-        hasher.begin()
-        hasher.update(UnsafeRawBufferPointer(block))
-        inner.withUnsafeBytes { hasher.update($0) }
-        return hasher.finish().withUnsafeBytes { Array($0) }
     }
 
     private static let innerPad: UInt64 = 0x3636_3636_3636_3636
