@@ -38,9 +38,19 @@ struct ServerTests {
                 let reply = try await server.request(.GET, query + separator + "atLeast=\(position)", role: .compliance)
                 #expect(reply.status == 200, "\(query): \(reply.status) \(reply.text)")
                 if case .object = reply.json {} else { Issue.record("\(query) did not answer a JSON object") }
+                #expect(!reply.json.containsNull, "\(query): absent values are left out, never null: \(reply.text)")
             }
             let customer = try await server.request(.GET, "/v1/customers/c1", role: .sales)
             #expect(customer.json["customerId"]?.string == "c1")
+            // The read models' API forms: enums by name, times RFC 3339, positions as numbers,
+            // and the derived figures a reader expects beside the counts they come from.
+            #expect(customer.json["status"]?.string == "open")
+            #expect(customer.json["registeredAt"]?.string.flatMap { CairnStore.Timestamp(rfc3339: $0) } != nil)
+            #expect((customer.json["lastPosition"]?.int ?? 0) > 0)
+            let rates = try await server.request(.GET, "/v1/pipeline/win-rates", role: .sales).json["overall"]
+            #expect(rates?["closed"]?.int == (rates?["won"]?.int ?? -1) + (rates?["lost"]?.int ?? -1))
+            let campaign = try await server.request(.GET, "/v1/campaigns/m1", role: .marketing).json
+            #expect(campaign["bounces"]?.int == (campaign["hardBounces"]?.int ?? -1) + (campaign["softBounces"]?.int ?? -1))
             let search = try await server.request(.GET, "/v1/customers?name=ada", role: .sales)
             #expect(search.json["items"]?.array.map { $0["customerId"]?.string } == ["c1"])
             let paged = try await server.request(.GET, "/v1/customers?limit=2", role: .sales)
@@ -144,5 +154,16 @@ struct ServerTests {
         #expect(try log.head() == UInt64(32 + accepted))
         await log.close()
         try? FileManager.default.removeItem(atPath: server.directory)
+    }
+}
+
+extension JSONValue {
+    fileprivate var containsNull: Bool {
+        switch self {
+        case .null: true
+        case .array(let items): items.contains { $0.containsNull }
+        case .object(let members): members.values.contains { $0.containsNull }
+        default: false
+        }
     }
 }

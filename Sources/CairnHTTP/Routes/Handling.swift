@@ -15,7 +15,7 @@ extension HTTPEnvironment {
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw Problem.unauthenticated }
         let key: AccessKey?
-        do { key = try keys.authenticate(String(parts[1]).trimmingCharacters(in: .whitespaces)) } catch {
+        do { key = try keys.authenticate(String(parts[1].trimmingHeaderSpace)) } catch {
             logger.error("reading API keys failed", metadata: ["error": "\(error)"])
             throw Problem(.internalServerError, code: "internal", detail: "The server could not check the API key.")
         }
@@ -28,7 +28,7 @@ extension HTTPEnvironment {
     /// over the limit, 400 listing every invalid field.
     func body(_ request: inout Request, _ schema: BodySchema) async throws -> (raw: [UInt8], checked: CheckedBody) {
         let contentType = request.headers[.contentType]?.split(separator: ";").first.map {
-            $0.trimmingCharacters(in: .whitespaces).lowercased()
+            $0.trimmingHeaderSpace.lowercased()
         }
         guard contentType == "application/json" else {
             throw Problem(
@@ -182,5 +182,15 @@ extension Parameters {
             throw Problem.invalidParameter(name, "must be 1–100 characters of A–Z, a–z, 0–9, '_' and '-'")
         }
         return value
+    }
+}
+
+extension StringProtocol where SubSequence == Substring {
+    /// Without the spaces and tabs HTTP allows around a header value's parts (RFC 9110 §5.6.3),
+    /// with no Foundation bridging: every authenticated request trims its key this way.
+    var trimmingHeaderSpace: Substring {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
+        return self[first...last]
     }
 }

@@ -103,7 +103,7 @@ enum QueryRoutes {
                     guard let view = try Customer360Query.customer(engine, id: id, followMerges: follow) else {
                         throw Problem.notFound("Customer \(id)")
                     }
-                    return ReflectedJSON.encode(view)
+                    return view.api
                 }
             },
             query(
@@ -166,7 +166,7 @@ enum QueryRoutes {
                     var object: [String: JSONValue] = [
                         "requestedId": .string(page.requestedId), "customerId": .string(page.customerId),
                         "memberIds": .array(page.memberIds.map { .string($0) }),
-                        "entries": .array(page.entries.map { ReflectedJSON.encode($0) }),
+                        "entries": .list(page.entries),
                     ]
                     if let next = page.next { object["next"] = .string(next) }
                     if let previous = page.previous { object["previous"] = .string(previous) }
@@ -184,7 +184,7 @@ enum QueryRoutes {
                     guard let analysis = try CustomerAnalysisQueries(engine: engine).customer(id, now: now, options: options) else {
                         throw Problem.notFound("Customer \(id)")
                     }
-                    return ReflectedJSON.encode(analysis)
+                    return analysis.api
                 }
             },
             query(
@@ -237,7 +237,7 @@ enum QueryRoutes {
             ) { q, _, now in
                 let currency = q.string("currency") ?? "EUR"
                 return { engine in
-                    ReflectedJSON.encode(try CustomerAnalysisQueries(engine: engine).rfmDistribution(now: now, currency: currency))
+                    try CustomerAnalysisQueries(engine: engine).rfmDistribution(now: now, currency: currency).api
                 }
             },
         ]
@@ -267,14 +267,14 @@ enum QueryRoutes {
                 projection: SalesPipelineProjector().name, parameters: pipelineFilter, schema: "Pipeline"
             ) { q, _, _ in
                 let filter = pipeline(&q)
-                return { engine in .object(["cells": ReflectedJSON.encode(try SalesPipelineQueries(engine).pipeline(filter))]) }
+                return { engine in .object(["cells": .list(try SalesPipelineQueries(engine).pipeline(filter))]) }
             },
             query(
                 "/v1/pipeline/forecast", "getForecast", "Weighted forecast by month, owner and currency", tag: "sales",
                 projection: SalesPipelineProjector().name, parameters: pipelineFilter, schema: "Forecast"
             ) { q, _, _ in
                 let filter = pipeline(&q)
-                return { engine in .object(["rows": ReflectedJSON.encode(try SalesPipelineQueries(engine).forecast(filter))]) }
+                return { engine in .object(["rows": .list(try SalesPipelineQueries(engine).forecast(filter))]) }
             },
             query(
                 "/v1/pipeline/win-rates", "getWinRates", "Win rates overall and by owner", tag: "sales",
@@ -282,7 +282,7 @@ enum QueryRoutes {
                 parameters: [.query("owner", .id, "Owner.")], schema: "WinRates"
             ) { q, _, _ in
                 let owner = q.id("owner")
-                return { engine in ReflectedJSON.encode(try SalesPipelineQueries(engine).winRates(owner: owner)) }
+                return { engine in try SalesPipelineQueries(engine).winRates(owner: owner).api }
             },
         ]
     }
@@ -327,7 +327,7 @@ enum QueryRoutes {
                     guard let campaign = try CampaignPerformanceQueries(engine).campaign(id) else {
                         throw Problem.notFound("Campaign \(id)")
                     }
-                    return ReflectedJSON.encode(campaign)
+                    return campaign.api
                 }
             },
             query(
@@ -339,8 +339,7 @@ enum QueryRoutes {
                 let limit = q.int("limit", default: 100, range: 1...1000)
                 let cursor = q.cursor()
                 return { engine in
-                    ReflectedJSON.encode(
-                        try CustomerAnalysisQueries(engine: engine).segmentMembers(campaign: id, now: now, limit: limit, cursor: cursor))
+                    try CustomerAnalysisQueries(engine: engine).segmentMembers(campaign: id, now: now, limit: limit, cursor: cursor).api
                 }
             },
         ]
@@ -374,7 +373,7 @@ enum QueryRoutes {
             ) {
                 q, _, now in
                 let f = deskFilter(&q)
-                return { engine in ReflectedJSON.encode(try ServiceDeskQueries(engine).openCaseBreakdown(now: now, f)) }
+                return { engine in try ServiceDeskQueries(engine).openCaseBreakdown(now: now, f).api }
             },
             query(
                 "/v1/cases/sla/due", "listSlaDueSoon", "SLA deadlines falling due soon", tag: "service", projection: desk,
@@ -408,20 +407,20 @@ enum QueryRoutes {
                 "/v1/cases/service-times", "getServiceTimes", "First-response and resolution time statistics", tag: "service",
                 projection: desk, schema: "ServiceTimes"
             ) {
-                _, _, _ in { engine in ReflectedJSON.encode(try ServiceDeskQueries(engine).serviceTimes()) }
+                _, _, _ in { engine in try ServiceDeskQueries(engine).serviceTimes().api }
             },
             query(
                 "/v1/cases/csat", "getCsat", "Customer satisfaction overall and by agent", tag: "service", projection: desk,
                 parameters: [.query("agent", .id, "Agent.")], schema: "CsatReport"
             ) { q, _, _ in
                 let agent = q.id("agent")
-                return { engine in ReflectedJSON.encode(try ServiceDeskQueries(engine).csat(agent: agent)) }
+                return { engine in try ServiceDeskQueries(engine).csat(agent: agent).api }
             },
         ]
     }
 
-    static func page<T>(_ items: [T], next: String?) -> JSONValue {
-        var object: [String: JSONValue] = ["items": .array(items.map { ReflectedJSON.encode($0) })]
+    static func page(_ items: [some APIRepresentable], next: String?) -> JSONValue {
+        var object: [String: JSONValue] = ["items": .list(items)]
         if let next { object["next"] = .string(next) }
         return .object(object)
     }
