@@ -12,7 +12,7 @@ package struct ProjectedEvent: Sendable {
     /// The record as stored in the log.
     package var record: RecordedEvent { page.records[index] }
     package var position: UInt64 { page.records[index].position }
-    package var type: String { page.types[index] }
+    package var type: String { page.type(at: index) }
     package var stream: String { page.records[index].stream }
     package var subject: String? { page.records[index].subject }
     package var recordedAt: CairnStore.Timestamp { page.records[index].recordedAt }
@@ -34,23 +34,39 @@ final class DecodedPage: Sendable {
     /// One past the last position the page covers.
     let next: UInt64
     let records: [RecordedEvent]
-    /// Each record's type, made once (a record makes a new string each time it is asked).
-    let types: [String]
+    /// The distinct event types of the page, in order of first appearance, each made once (a
+    /// record makes a new string each time it is asked) and shared by the records of that type.
+    let distinctTypes: [String]
+    /// Each record's type as an index into ``distinctTypes``: a runner matches its filter
+    /// against the page's few types once, not against every record.
+    let typeIndices: [Int]
     let decoded: [Result<DomainEvent, any Error>]
 
     init(from: UInt64, next: UInt64, records: [RecordedEvent], payloads: any EventPayloadReader) {
         self.from = from
         self.next = next
         self.records = records
-        let types = records.map(\.type)
-        self.types = types
+        var distinct: [String] = []
+        var indexOf: [String: Int] = [:]
+        let typeIndices = records.map { record in
+            let type = record.type
+            if let known = indexOf[type] { return known }
+            indexOf[type] = distinct.count
+            distinct.append(type)
+            return distinct.count - 1
+        }
+        self.distinctTypes = distinct
+        self.typeIndices = typeIndices
         self.decoded = records.indices.map { index in
             Result {
                 try EventCatalogue.decode(
-                    type: types[index], schemaVersion: Int(records[index].schemaVersion), payload: try payloads.payload(of: records[index]))
+                    type: distinct[typeIndices[index]], schemaVersion: Int(records[index].schemaVersion),
+                    payload: try payloads.payload(of: records[index]))
             }
         }
     }
+
+    func type(at index: Int) -> String { distinctTypes[typeIndices[index]] }
 }
 
 /// Reads and decodes the log for all the runners of one engine, so each event is decoded once

@@ -64,10 +64,10 @@ extension ProjectionRunner {
         let prefixes = filter.typePrefixes
         fill: while events.count < batchSize, next - from < UInt64(batchSize) * 4 {
             guard let (page, start) = try feed.page(at: next, reader: ObjectIdentifier(self)) else { break }
+            let wanted = page.distinctTypes.map { type in prefixes.isEmpty || prefixes.contains { type.hasPrefix($0) } }
             for index in start..<page.records.count {
                 if events.count == batchSize { break fill }
-                let type = page.types[index]
-                if prefixes.isEmpty || prefixes.contains(where: { type.hasPrefix($0) }) {
+                if wanted[page.typeIndices[index]] {
                     events.append(ProjectedEvent(page: page, index: index))
                 }
                 next += 1

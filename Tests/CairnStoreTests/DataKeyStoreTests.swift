@@ -89,6 +89,11 @@ struct DataKeyStoreTests {
         #expect(KeyMonth("2024-13") == nil && KeyMonth("24-01") == nil)
         #expect(DataKeyID("c_1/activity") == DataKeyID(owner: "c_1", scope: "activity"))
         #expect(DataKeyID("c_1") == nil && DataKeyID("c_1/a/b") == nil)
+        #expect(DataKeyID("/activity") == nil && DataKeyID("c_1/") == nil && DataKeyID("") == nil)
+        #expect(KeyMonth("1970-01")?.index == 0 && KeyMonth("2026-12")?.index == 56 * 12 + 11)
+        for malformed in ["2024-00", "2024-1", "2024-012", "2024/01", "20a4-01", "2024-0x", "+024-01", "", "2024-01 "] {
+            #expect(KeyMonth(Substring(malformed)) == nil, "\(malformed)")
+        }
     }
 
     @Test("Keys survive reopening, only with their master key; an erased owner's keys are gone from every file and never remade")

@@ -74,11 +74,17 @@ public struct DataKeyID: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// `owner/scope`; owners and scopes never contain `/`.
-    public init?(_ text: some StringProtocol) {
-        guard let slash = text.firstIndex(of: "/") else { return nil }
+    public init?(_ text: String) { self.init(Substring(text)) }
+
+    public init?(_ text: Substring) {
+        // Found on the UTF-8 bytes: each sealed key id met for the first time is parsed.
+        let utf8 = text.utf8
+        guard let slash = utf8.firstIndex(of: UInt8(ascii: "/")) else { return nil }
+        let scopeStart = utf8.index(after: slash)
+        guard slash != utf8.startIndex, scopeStart != utf8.endIndex, !utf8[scopeStart...].contains(UInt8(ascii: "/"))
+        else { return nil }
         owner = String(text[..<slash])
-        scope = String(text[text.index(after: slash)...])
-        guard !owner.isEmpty, !scope.isEmpty, !scope.contains("/") else { return nil }
+        scope = String(text[scopeStart...])
     }
 
     public var description: String { owner + "/" + scope }
@@ -102,11 +108,26 @@ public struct KeyMonth: Hashable, Comparable, Sendable, CustomStringConvertible 
     }
 
     /// `yyyy-mm`.
-    public init?(_ text: some StringProtocol) {
-        let parts = text.split(separator: "-")
-        guard parts.count == 2, parts[0].count == 4, parts[1].count == 2, let year = Int(parts[0]), let month = Int(parts[1]),
-            (1...12).contains(month)
-        else { return nil }
+    public init?(_ text: String) { self.init(Substring(text)) }
+
+    public init?(_ text: Substring) {
+        // `dddd-dd`, read in place on the UTF-8 bytes.
+        var year = 0
+        var month = 0
+        var count = 0
+        for byte in text.utf8 {
+            let digit = Int(byte) - Int(UInt8(ascii: "0"))
+            switch count {
+            case 4: guard byte == UInt8(ascii: "-") else { return nil }
+            case 0..<4, 5, 6:
+                guard (0...9).contains(digit) else { return nil }
+                if count < 4 { year = year * 10 + digit } else { month = month * 10 + digit }
+            default: return nil
+            }
+            count += 1
+        }
+        guard count == 7 else { return nil }
+        guard (1...12).contains(month) else { return nil }
         index = (year - 1970) * 12 + (month - 1)
     }
 
@@ -684,9 +705,11 @@ public final class DataKeyStore: @unchecked Sendable {
     }
 
     /// One month forward along the chain; it cannot be stepped back.
+    private static let monthStepLabel = Array("cairn.month.v1".utf8)
+
     private static func step(_ key: [UInt8], times: Int) -> [UInt8] {
         var key = key
-        for _ in 0..<max(0, times) { key = HMACSHA256.mac(key: key, Array("cairn.month.v1".utf8)) }
+        for _ in 0..<max(0, times) { key = HMACSHA256.mac(key: key, monthStepLabel) }
         return key
     }
 

@@ -40,34 +40,49 @@ package struct Customer360Projector: Projector {
 /// One batch's fold: each touched view is read once, changed in memory, and written back (with
 /// its index rows) at the end.
 struct Customer360Fold {
+    /// A view being folded, held by reference: reading one field of it or changing it in place
+    /// never copies the whole view (every array and string in it retained and released).
+    final class Held {
+        var view: Customer360
+        init(_ view: Customer360) { self.view = view }
+    }
+
     let model: ReadModel
-    var views: [String: Customer360] = [:]
-    /// Index terms as stored before this batch, to delete the ones that went away.
+    var views: [String: Held] = [:]
+    /// Index terms as stored before this batch, to delete the ones that went away; `[:]` for
+    /// an id looked up and found not stored.
     var storedTerms: [String: [String: Set<String>]] = [:]
     var dirty: Set<String> = []
 
     init(model: ReadModel) { self.model = model }
 
-    mutating func view(_ id: String, _ txn: borrowing LMDBWriteTransaction) throws -> Customer360 {
-        if let cached = views[id] { return cached }
-        if let stored = try txn.get(model["profiles"], Array(id.utf8)) {
-            let view = try Customer360(stored: stored)
-            views[id] = view
-            storedTerms[id] = view.indexTerms
-            return view
+    /// The view of `id` in this batch, read from the model the first time; nil while it has
+    /// none (the model is asked once).
+    mutating func held(_ id: String, _ txn: borrowing LMDBWriteTransaction) throws -> Held? {
+        if let held = views[id] { return held }
+        if storedTerms[id] != nil { return nil }
+        guard let stored = try txn.get(model["profiles"], Array(id.utf8)) else {
+            storedTerms[id] = [:]
+            return nil
         }
-        storedTerms[id] = [:]
-        return Customer360(customerId: id)
+        let held = Held(try Customer360(stored: stored))
+        views[id] = held
+        storedTerms[id] = held.view.indexTerms
+        return held
     }
 
     mutating func modify(
         _ id: String, _ position: UInt64, _ txn: borrowing LMDBWriteTransaction, _ body: (inout Customer360) throws -> Void
     ) throws {
-        if views[id] == nil { views[id] = try view(id, txn) }
-        // Changed where it sits: a copy taken out of the dictionary would copy every array in
-        // the view on the first write (the dictionary still holding the original).
-        try body(&views[id]!)
-        views[id]!.lastPosition = position
+        let held: Held
+        if let existing = try self.held(id, txn) {
+            held = existing
+        } else {
+            held = Held(Customer360(customerId: id))
+            views[id] = held
+        }
+        try body(&held.view)
+        held.view.lastPosition = position
         dirty.insert(id)
     }
 
@@ -75,7 +90,7 @@ struct Customer360Fold {
     mutating func resolve(_ id: String, _ txn: borrowing LMDBWriteTransaction) throws -> String {
         var current = id
         for _ in 0..<64 {
-            guard let next = try view(current, txn).mergedInto else { break }
+            guard let next = try held(current, txn)?.view.mergedInto else { break }
             current = next
         }
         return current
@@ -83,7 +98,7 @@ struct Customer360Fold {
 
     func flush(_ txn: borrowing LMDBWriteTransaction) throws {
         for id in dirty.sorted() {
-            let view = views[id]!
+            let view = views[id]!.view
             let old = storedTerms[id] ?? [:]
             for (database, terms) in view.indexTerms {
                 let before = old[database] ?? []
