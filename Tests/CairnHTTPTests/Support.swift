@@ -1,6 +1,6 @@
 import AsyncHTTPClient
 import CairnDomain
-import CairnHTTP
+@testable import CairnHTTP
 import CairnService
 import CairnStore
 import Foundation
@@ -136,7 +136,15 @@ final class TestServer: Sendable {
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         let response = try await HTTPClient.shared.execute(request, timeout: timeout)
         let body = try await response.body.collect(upTo: 16 << 20)
-        return Reply(status: Int(response.status.code), headers: response.headers, body: Array(body.readableBytesView))
+        let reply = Reply(status: Int(response.status.code), headers: response.headers, body: Array(body.readableBytesView))
+        if (200..<300).contains(reply.status), reply.headers.first(name: "Content-Type")?.hasPrefix("application/json") == true,
+            let schema = ContractCheck.schema(method, path)
+        {
+            for violation in schema.violations(of: reply.json) {
+                Issue.record("\(method.rawValue) \(path): the answer departs from the contract's \(schema.name) at \(violation)")
+            }
+        }
+        return reply
     }
 
     /// POSTs a command and expects it accepted.
@@ -164,4 +172,25 @@ func withServer<T>(limits: HTTPLimits = TestServer.limits, _ body: (TestServer) 
         try? await server.stop()
         throw error
     }
+}
+
+/// Every successful JSON answer a test receives is checked against the response schema the
+/// OpenAPI document gives its route, so the published contract and the encoders cannot drift.
+enum ContractCheck {
+    /// The schema of `method path`'s 2xx JSON answer; nil where the contract gives none.
+    static func schema(_ method: HTTPMethod, _ path: String) -> ResponseSchema? {
+        let segments = path.split(separator: "?", maxSplits: 1)[0].split(separator: "/")
+        let route = RouteTable.all.filter { route in
+            let template = route.path.split(separator: "/")
+            return "\(route.method)" == method.rawValue && template.count == segments.count
+                && zip(template, segments).allSatisfy { $0.hasPrefix("{") || $0 == $1 }
+        }.max { literals($0) < literals($1) }
+        switch route?.success {
+        case .json(let name), .accepted(let name): return ResponseSchemas.byName[name]
+        case .eventPage: return ResponseSchemas.byName["EventPage"]
+        default: return nil
+        }
+    }
+
+    private static func literals(_ route: Route) -> Int { route.path.split(separator: "/").count { !$0.hasPrefix("{") } }
 }

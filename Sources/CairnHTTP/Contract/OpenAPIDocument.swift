@@ -52,11 +52,17 @@ enum OpenAPIDocument {
         out.line(1, "schemas:")
         problemSchema(&out)
         commandResultSchema(&out)
-        cloudEventSchema(&out)
-        for name in responseSchemas.sorted() {
-            out.line(2, "\(name):")
-            out.line(3, "type: object")
-            out.line(3, "description: \(q("A read-model view; see the endpoint's summary."))")
+        var answers = responseSchemas.union(["EventPage"])
+        for name in answers { ResponseSchemas.byName[name].map { answers.formUnion(ResponseSchemas.references(of: $0)) } }
+        for name in answers.sorted() {
+            if let schema = ResponseSchemas.byName[name] {
+                responseSchema(schema, &out)
+            } else {
+                // The subject access export: its own document format, checked by `cairn compliance verify-export`.
+                out.line(2, "\(name):")
+                out.line(3, "type: object")
+                out.line(3, "description: \(q("A document of its own format; see the endpoint's summary."))")
+            }
         }
         var all: [String: BodySchema] = [:]
         for body in bodies.values { collect(body, into: &all) }
@@ -159,17 +165,7 @@ enum OpenAPIDocument {
             out.line(5, "content:")
             out.line(6, "application/json:")
             out.line(7, "schema:")
-            out.line(8, "type: object")
-            out.line(8, "required: [events, next]")
-            out.line(8, "properties:")
-            out.line(9, "events:")
-            out.line(10, "type: array")
-            out.line(10, "items:")
-            out.line(11, "$ref: \(q("#/components/schemas/CloudEvent"))")
-            out.line(9, "next:")
-            out.line(10, "type: integer")
-            out.line(9, "head:")
-            out.line(10, "type: integer")
+            out.line(8, "$ref: \(q("#/components/schemas/EventPage"))")
             out.line(6, "application/x-ndjson:")
             out.line(7, "schema:")
             out.line(8, "type: string")
@@ -180,16 +176,14 @@ enum OpenAPIDocument {
                 "description: \(q("Server-Sent Events: `id` is the position, `data` a CloudEvents 1.0 JSON object; comment lines are heartbeats."))"
             )
             out.line(5, "content:")
-            out.line(6, "text/event-stream:")
-            out.line(7, "schema:")
-            out.line(8, "type: string")
+            // No schema: the body is a sequence of SSE frames, which OpenAPI 3.1 has no schema for.
+            out.line(6, "text/event-stream: {}")
         case .text(let type):
             out.line(4, "\(q("200")):")
             out.line(5, "description: OK")
             out.line(5, "content:")
-            out.line(6, "\(q(type)):")
-            out.line(7, "schema:")
-            out.line(8, "type: string")
+            // No schema: text in its own format (YAML, Prometheus exposition), not JSON.
+            out.line(6, "\(q(type)): {}")
         }
         var problems: [String] = []
         if case .roles = route.access { problems += ["401", "403"] }
@@ -359,40 +353,47 @@ enum OpenAPIDocument {
             """
     }
 
-    private static func cloudEventSchema(_ out: inout YAMLWriter) {
-        out.text += """
-                CloudEvent:
-                  type: object
-                  description: "CloudEvents 1.0 JSON with the log's envelope as extensions."
-                  required: [specversion, id, source, type, time, data, position, stream, streamversion, actor]
-                  properties:
-                    specversion:
-                      type: string
-                    id:
-                      type: string
-                    source:
-                      type: string
-                    type:
-                      type: string
-                    subject:
-                      type: string
-                    time:
-                      type: string
-                    data: {}
-                    position:
-                      type: integer
-                    stream:
-                      type: string
-                    streamversion:
-                      type: integer
-                    actor:
-                      type: string
-                    correlationid:
-                      type: string
-                    causationid:
-                      type: string
+    private static func responseSchema(_ schema: ResponseSchema, _ out: inout YAMLWriter) {
+        out.line(2, "\(schema.name):")
+        out.line(3, "type: object")
+        out.line(3, "description: \(q(schema.summary))")
+        out.line(3, "additionalProperties: false")
+        let required = schema.members.filter(\.required).map(\.name)
+        if !required.isEmpty { out.line(3, "required: [\(required.joined(separator: ", "))]") }
+        out.line(3, "properties:")
+        for member in schema.members {
+            out.line(4, "\(member.name):")
+            shape(member.type, &out, 5)
+            if !member.description.isEmpty { out.line(5, "description: \(q(member.description))") }
+        }
+    }
 
-            """
+    private static func shape(_ shape: ResponseShape, _ out: inout YAMLWriter, _ indent: Int) {
+        switch shape {
+        case .string: out.line(indent, "type: string")
+        case .integer: out.line(indent, "type: integer")
+        case .number: out.line(indent, "type: number")
+        case .boolean: out.line(indent, "type: boolean")
+        case .dateTime, .date, .uuid:
+            out.line(indent, "type: string")
+            out.line(indent, "format: \(shape.format)")
+        case .decimal:
+            out.line(indent, "type: string")
+            out.line(indent, "pattern: \(q(ResponseShape.decimalPattern))")
+        case .enumeration(let values):
+            out.line(indent, "type: string")
+            out.line(indent, "enum: [\(values.map(q).joined(separator: ", "))]")
+        case .array(let element):
+            out.line(indent, "type: array")
+            out.line(indent, "items:")
+            self.shape(element, &out, indent + 1)
+        case .map(let element):
+            out.line(indent, "type: object")
+            out.line(indent, "additionalProperties:")
+            self.shape(element, &out, indent + 1)
+        case .ref(let name): out.line(indent, "$ref: \(q("#/components/schemas/\(name)"))")
+        case .any: out.line(indent, "type: [object, array, string, number, boolean, \"null\"]")
+        }
     }
 
     /// A YAML double-quoted scalar (JSON string syntax is valid YAML).

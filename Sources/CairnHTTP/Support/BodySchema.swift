@@ -16,20 +16,25 @@ struct BodySchema: Sendable {
     }
 }
 
-struct BodyField: Sendable {
+/// A member of a JSON object the contract describes: a request body's field (of a
+/// ``FieldType``) or an answer's member (of a ``ResponseShape``).
+struct SchemaField<Kind: Sendable>: Sendable {
     var name: String
-    var type: FieldType
+    var type: Kind
+    /// Always present; an optional member is left out when it has no value (never `null`).
     var required: Bool
     var description: String
 
-    static func required(_ name: String, _ type: FieldType, _ description: String = "") -> BodyField {
-        BodyField(name: name, type: type, required: true, description: description)
+    static func required(_ name: String, _ type: Kind, _ description: String = "") -> Self {
+        Self(name: name, type: type, required: true, description: description)
     }
 
-    static func optional(_ name: String, _ type: FieldType, _ description: String = "") -> BodyField {
-        BodyField(name: name, type: type, required: false, description: description)
+    static func optional(_ name: String, _ type: Kind, _ description: String = "") -> Self {
+        Self(name: name, type: type, required: false, description: description)
     }
 }
+
+typealias BodyField = SchemaField<FieldType>
 
 indirect enum FieldType: Sendable {
     case string(maxLength: Int)
