@@ -85,12 +85,8 @@ extension CairnService {
     /// a duplicate answers with its survivor).
     public func customers(withEmail email: String) throws(CommandError) -> [CustomerID] {
         let address = ContactValidation.normalizedEmail(email)
-        let candidates: [String]
-        do { candidates = try vault.keys.contactOwners(of: address) } catch {
-            throw CommandError(kind: .storage, code: "storage.keys", message: "reading the contact links: \(error)")
-        }
         var found: [CustomerID] = []
-        for candidate in candidates {
+        for candidate in try contactOwners(of: address) {
             var id = candidate
             var state = try load(CustomerDecider.self, StreamName(.customer, id)).state
             for _ in 0..<64 {
@@ -101,6 +97,26 @@ extension CairnService {
             if state.exists, !state.erased, state.emails.contains(address), !found.contains(id) { found.append(id) }
         }
         return found.sorted()
+    }
+
+    /// The leads holding email address `email` now — captured with it or given it by an update —
+    /// confirmed against their streams like ``customers(withEmail:)``. Whatever became of a lead
+    /// (qualified, disqualified, converted), it still holds its address.
+    public func leads(withEmail email: String) throws(CommandError) -> [LeadID] {
+        let address = ContactValidation.normalizedEmail(email)
+        var found: [LeadID] = []
+        for candidate in try contactOwners(of: address) {
+            guard let stream = StreamName(parsing: candidate), stream.category == .lead else { continue }
+            if try load(LeadDecider.self, stream).state.email == address, !found.contains(stream.id) { found.append(stream.id) }
+        }
+        return found.sorted()
+    }
+
+    /// The owners the key store links to `address`: candidates, to be confirmed against their streams.
+    private func contactOwners(of address: String) throws(CommandError) -> [String] {
+        do { return try vault.keys.contactOwners(of: address) } catch {
+            throw CommandError(kind: .storage, code: "storage.keys", message: "reading the contact links: \(error)")
+        }
     }
 
     /// Whether an email address or phone number belongs to someone whose data was erased.

@@ -287,6 +287,35 @@ struct CSVImportTests {
         }
     }
 
+    @Test("A lead row keyed by email updates the lead holding the address, however it was captured; two holders are refused")
+    func leadUpsertByEmail() async throws {
+        try await withService { service, _ in
+            let ada = PersonName(given: "Ada", family: "Lovelace")
+            try await service.execute(.capture(.init(leadId: "l_web", source: "web", personName: ada, email: "Ada@Example.org")), meta())
+            try await service.execute(.capture(.init(leadId: "l_twin1", source: "web", companyName: "Twins", email: "twin@example.org")), meta())
+            try await service.execute(.capture(.init(leadId: "l_twin2", source: "fair", companyName: "Twins", email: "twin@example.org")), meta())
+            #expect(try service.leads(withEmail: "ada@EXAMPLE.org") == ["l_web"])
+            #expect(try service.leads(withEmail: "twin@example.org") == ["l_twin1", "l_twin2"])
+            #expect(try service.customers(withEmail: "twin@example.org").isEmpty)
+
+            let text = "email,fullName,company\nada@example.org,Ada Lovelace,Analytical Engines\ntwin@example.org,Twin,Twins\n"
+            let report = try await service.importCSV(path: try writeTemporaryFile(beside: service, text), as: .leads)
+            #expect(report.progress.updated == 1 && report.progress.created == 0 && report.progress.events == 1, "\(report.progress)")
+            #expect(report.errors.map(\.code) == ["import.ambiguousEmail"])
+            let lead = try service.load(LeadDecider.self, StreamName(.lead, "l_web")).state
+            #expect(lead.companyName == "Analytical Engines" && lead.personName == ada && lead.source == "web")
+            #expect(try service.log.streamVersion("lead-" + ImportIdentity.fromEmail("ada@example.org")) == 0)
+
+            // An update moves the address: the new one finds the lead, the old one no longer does.
+            try await service.execute(.update(.init(leadId: "l_web", email: "countess@example.org")), meta())
+            #expect(try service.leads(withEmail: "ada@example.org").isEmpty)
+            #expect(try service.leads(withEmail: "Countess@example.org") == ["l_web"])
+            let again = try await service.importCSV(
+                path: try writeTemporaryFile(beside: service, "email,company\ncountess@example.org,Analytical Engines\n"), as: .leads)
+            #expect(again.progress.unchanged == 1, "\(again.progress) \(again.errors)")
+        }
+    }
+
     @Test("Many small batches in flight import every row once, and a second run finds them all unchanged")
     func concurrentBatches() async throws {
         try await withService { service, _ in

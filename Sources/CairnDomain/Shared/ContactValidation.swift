@@ -54,8 +54,9 @@ public enum ContactValidation {
 }
 
 extension ContactValidation {
-    /// The email addresses (normalised) an event of `type` gives its customer — registered,
-    /// added, or taken over from an absorbed duplicate; none for any other event.
+    /// The email addresses (normalised) an event of `type` gives its owner: a customer's
+    /// registered, added or taken over from an absorbed duplicate, a lead's captured or updated
+    /// one; none for any other event.
     public static func emailAddresses(type: String, payload: [UInt8]) -> [String] {
         guard addressMembers[type] != nil, let document = try? JSONDocument(payload) else { return [] }
         return emailAddresses(type: type, document: document)
@@ -72,5 +73,6 @@ extension ContactValidation {
 
     private static let addressMembers = [
         "customers.CustomerRegistered": "emails", "customers.EmailAdded": "email", "customers.DuplicateAbsorbed": "emails",
+        "sales.LeadCaptured": "email", "sales.LeadUpdated": "email",
     ]
 }

@@ -50,8 +50,9 @@ public final class PersonalDataVault: EventPayloadReader {
         let month = KeyMonth(time)
         // Each event with personal data parsed once, with the index of its key in `ids` (a
         // batch meets few keys, many times): the parse gives the contact links the keys are
-        // written with — the addresses that find a customer by email
-        // (``CairnService/customers(withEmail:)``) without keeping them — then the members.
+        // written with — the addresses that find a customer or a lead by email
+        // (``CairnService/customers(withEmail:)``, ``CairnService/leads(withEmail:)``) without
+        // keeping them — then the members.
         var prepared: [[(payload: PersonalDataEnvelope.Prepared, key: Int)?]] = []
         prepared.reserveCapacity(appends.count)
         var ids: [DataKeyID] = []
@@ -64,7 +65,8 @@ public final class PersonalDataVault: EventPayloadReader {
                         return nil
                     }
                     let payload = try PersonalDataEnvelope.prepare(plan, payload: event.payload)
-                    let id = DataKeyID(owner: event.subject ?? append.stream, scope: plan.kind)
+                    let owner = event.subject ?? append.stream
+                    let id = DataKeyID(owner: owner, scope: plan.kind)
                     let key: Int
                     if let last = ids.indices.last, ids[last] == id {
                         key = last  // events of one subject come together: no hashing
@@ -75,9 +77,7 @@ public final class PersonalDataVault: EventPayloadReader {
                         index[id] = key
                         ids.append(id)
                     }
-                    if let subject = event.subject {
-                        for address in payload.emailAddresses(type: event.type) { links.append((address, subject)) }
-                    }
+                    for address in payload.emailAddresses(type: event.type) { links.append((address, owner)) }
                     return (payload, key)
                 })
         }

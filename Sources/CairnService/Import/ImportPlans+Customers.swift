@@ -102,14 +102,7 @@ struct CustomerPlan {
         guard keyedByEmail, let email = registration.emails.first,
             !(try d.state(CustomerDecider.self, StreamName(.customer, customerId)).exists)
         else { return self }
-        let holders = try d.service.customers(withEmail: email)
-        guard holders.count <= 1 else {
-            throw CommandError(
-                kind: .rejected, code: "import.ambiguousEmail",
-                message: "\(holders.count) customers hold this address (\(holders.joined(separator: ", "))); give the row an id",
-                path: "/email")
-        }
-        guard let holder = holders.first else { return self }
+        guard let holder = try ImportPlans.holder(among: d.service.customers(withEmail: email), "customers") else { return self }
         var plan = self
         plan.customerId = holder
         plan.registration.customerId = holder

@@ -16,6 +16,18 @@ enum ImportPlans {
         return ImportIdentity.fromEmail(email)
     }
 
+    /// The one record holding an email address, nil when none does; refuses an address that
+    /// several hold, since the row cannot say which it means.
+    static func holder(among holders: [String], _ noun: String) throws(CommandError) -> String? {
+        guard holders.count <= 1 else {
+            throw CommandError(
+                kind: .rejected, code: "import.ambiguousEmail",
+                message: "\(holders.count) \(noun) hold this address (\(holders.joined(separator: ", "))); give the row an id",
+                path: "/email")
+        }
+        return holders.first
+    }
+
     static func ownId(_ r: ImportRecord) throws(ImportRowError) -> String {
         guard let key = key(r, .orders) else {
             throw ImportRowError(line: r.line, code: "import.missingKey", reason: "a row needs an id or an externalId")
@@ -55,9 +67,20 @@ enum ImportPlans {
         let details = LeadCommand.DetailChanges(
             leadId: key, personName: capture.personName, companyName: capture.companyName,
             email: keyedByEmail ? nil : capture.email, phone: capture.phone)
-        let stream = StreamName(.lead, key)
-        return PlannedRow(line: r.line, key: key, primary: stream) { d in
-            let state = try d.state(LeadDecider.self, stream)
+        let named = StreamName(.lead, key)
+        return PlannedRow(line: r.line, key: key, primary: named) { d in
+            var stream = named
+            var details = details
+            var state = try d.state(LeadDecider.self, stream)
+            // Keyed by an address no lead was imported under: the lead that holds it, however it
+            // was captured, is the one the row updates.
+            if keyedByEmail, state.status == .notCaptured, let email = capture.email,
+                let holder = try ImportPlans.holder(among: d.service.leads(withEmail: email), "leads")
+            {
+                stream = StreamName(.lead, holder)
+                details.leadId = holder
+                state = try d.state(LeadDecider.self, stream)
+            }
             guard state.status == .notCaptured else {
                 // Unchanged details are unchanged whatever became of the lead; changed ones on a
                 // converted or disqualified lead are refused with the domain's reason.
