@@ -154,7 +154,6 @@ extension LogCommand {
         /// stops reading, still acknowledges every append that landed, and then reports the
         /// failure — so the output names exactly what is stored.
         private func appendStandardInput(_ log: EventLog, _ vault: LazyVault) async throws {
-            typealias Done = (line: Int, append: StreamAppend, result: Result<AppendResult, any Error>)
             var failure: CLIError?
             await withTaskGroup(of: Done.self) { group in
                 var inFlight = 0
@@ -182,8 +181,8 @@ extension LogCommand {
                     }
                     let number = lineNumber
                     group.addTask {
-                        do { return (number, append, .success(try await log.append([sealed]))) } catch {
-                            return (number, append, .failure(error))
+                        do { return Done(line: number, append: append, result: .success(try await log.append([sealed]))) } catch {
+                            return Done(line: number, append: append, result: .failure(error))
                         }
                     }
                     inFlight += 1
@@ -192,6 +191,15 @@ extension LogCommand {
                 while let done = await group.next() { settle(done) }
             }
             if let failure { throw failure }
+        }
+
+        /// An append from standard input, once the log has answered it. A struct, not a tuple:
+        /// a task group whose child result was the labelled tuple crashed the Swift 6 runtime
+        /// when copying it to the waiting parent (release builds only).
+        private struct Done: Sendable {
+            var line: Int
+            var append: StreamAppend
+            var result: Result<AppendResult, any Error>
         }
 
         private func acknowledge(_ append: StreamAppend, _ result: AppendResult) {
