@@ -186,7 +186,10 @@ struct CSVImportCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("A JSON file mapping fields to columns.", valueName: "file"))
     var mapping: String?
 
-    @Option(help: ArgumentHelp("Calling code for national phone numbers, e.g. +1.", valueName: "code"))
+    @Option(
+        help: ArgumentHelp(
+            "Calling code for national phone numbers, e.g. +1, in rows that name no country (a row's country gives its own).",
+            valueName: "code"))
     var callingCode: String?
 
     @Option(help: ArgumentHelp("Country for addresses without one.", valueName: "country"))

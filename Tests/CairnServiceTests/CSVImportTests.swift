@@ -316,6 +316,42 @@ struct CSVImportTests {
         }
     }
 
+    @Test("Northwind's customers, as the README imports them: national phone numbers take their row's country's calling code")
+    func northwindCustomers() async throws {
+        let file = try sharedDatasets() + "/northwind/Customers.csv"
+        try await withService { service, _ in
+            let mapping = ColumnMapping(["externalId": "CustomerID", "name": "CompanyName", "street": "Address"])
+            let report = try await service.importCSV(path: file, as: .customers, mapping: mapping)
+            #expect(report.progress.created == 91 && report.errors.isEmpty, "\(report.progress) \(report.errors.prefix(3))")
+            func customer(_ northwindId: String) throws -> CustomerState {
+                try service.load(CustomerDecider.self, StreamName(.customer, ImportIdentity.fromExternalId(northwindId))).state
+            }
+            #expect(try customer("ALFKI").phones == ["+49300074321"])  // Germany: 030-0074321, the trunk 0 dropped
+            #expect(try customer("REGGC").phones == ["+390522556721"])  // Italy keeps its 0
+            #expect(try customer("GREAL").phones == ["+15035557555"])  // USA: (503) 555-7555
+            #expect(try customer("ANATR").phones == ["+5255554729"])  // Mexico: (5) 555-4729
+            let horn = try customer("AROUT")  // "UK": GB's calling code and country code
+            #expect(horn.phones == ["+441715557788"] && horn.addresses.map(\.country) == ["GB"])
+            #expect(horn.addresses.first?.lines == ["120 Hanover Sq."] && horn.organizationName == "Around the Horn")
+        }
+    }
+
+    @Test("Phone numbers as people write them become E.164")
+    func phoneNumbers() {
+        #expect(ImportValues.phone("+1 (503) 555-7555", callingCode: "+49") == "+15035557555")
+        #expect(ImportValues.phone("0049 30 0074321", callingCode: nil) == "+49300074321")
+        #expect(ImportValues.phone("1-503-555-7555", callingCode: "+1") == "+15035557555")
+        #expect(ImportValues.phone("503.555.7555", callingCode: "+1") == "+15035557555")
+        #expect(ImportValues.phone("06 1234 5678", callingCode: "+39") == "+390612345678")
+        #expect(ImportValues.phone("555-4729", callingCode: nil) == "555-4729")  // left for the domain to refuse
+        #expect(ImportValues.callingCode(ofCountry: "NO") == "+47" && ImportValues.callingCode(ofCountry: "ZZ") == nil)
+        #expect(ImportValues.country("UK") == "GB" && ImportValues.country("Germany") == "DE" && ImportValues.country("de") == "DE")
+        let defaults = ImportDefaults(callingCode: "+1", country: "France")
+        #expect(defaults.callingCode(for: ImportRecord(line: 2, values: ["country": "Norway"])) == "+47")
+        #expect(defaults.callingCode(for: ImportRecord(line: 2, values: [:])) == "+1")
+        #expect(ImportDefaults(country: "France").callingCode(for: ImportRecord(line: 2, values: [:])) == "+33")
+    }
+
     @Test("Many small batches in flight import every row once, and a second run finds them all unchanged")
     func concurrentBatches() async throws {
         try await withService { service, _ in

@@ -84,7 +84,7 @@ struct CustomerPlan {
         registration = CustomerCommand.Registration(
             customerId: customerId, kind: kind, personName: personName, organizationName: kind == .organization ? organizationName : nil,
             emails: email.map { [$0] } ?? [],
-            phones: r.value("phone").map { [ImportValues.phone($0, callingCode: defaults.callingCode)] } ?? [],
+            phones: r.value("phone").map { [ImportValues.phone($0, callingCode: defaults.callingCode(for: r))] } ?? [],
             addresses: addresses, ownerId: r.value("owner"), source: r.value("source") ?? defaults.source, attributes: attributes)
         tags = r.value("tags").map { $0.split(separator: ";").compactMap { ImportRecord.trimmed(String($0)) } } ?? []
         if contacts, let organization = r.value("organization") {
@@ -167,7 +167,7 @@ struct CustomerPlan {
 
 /// Values a row falls back on when it does not say.
 public struct ImportDefaults: Sendable {
-    /// Calling code for national phone numbers, e.g. `+1`.
+    /// Calling code for national phone numbers, e.g. `+1`, of rows that name no country.
     public var callingCode: String?
     /// Country for addresses without one (code or English name).
     public var country: String?
@@ -178,6 +178,13 @@ public struct ImportDefaults: Sendable {
     /// Today, by the service clock: no birth date may be later.
     var today = CalendarDate(year: 9999, month: 12, day: 31)!
     var slaPolicy = SlaPolicy.standard
+
+    /// The calling code a national phone number of `r` takes: its own country's, else
+    /// ``callingCode``, else that of ``country``.
+    func callingCode(for r: ImportRecord) -> String? {
+        if let own = r.value("country").flatMap(ImportValues.country).flatMap(ImportValues.callingCode(ofCountry:)) { return own }
+        return callingCode ?? country.flatMap(ImportValues.country).flatMap(ImportValues.callingCode(ofCountry:))
+    }
 
     public init(callingCode: String? = nil, country: String? = nil, currency: String? = nil) {
         self.callingCode = callingCode

@@ -59,7 +59,7 @@ enum ImportPlans {
         let capture = LeadCommand.Capture(
             leadId: key, source: r.value("source") ?? defaults.source ?? "import", campaignId: r.value("campaign"), personName: name,
             companyName: r.value("company") ?? r.value("name"), email: r.value("email"),
-            phone: r.value("phone").map { ImportValues.phone($0, callingCode: defaults.callingCode) })
+            phone: r.value("phone").map { ImportValues.phone($0, callingCode: defaults.callingCode(for: r)) })
         // A row keyed by its email names the lead by that address: the address identifies, it
         // does not overwrite one the lead was given since. Source and campaign say where the lead
         // came from, and stay as captured; blank cells change nothing (imports never clear).

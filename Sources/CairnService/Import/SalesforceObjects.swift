@@ -59,10 +59,6 @@ enum SalesforceObjects {
         return RecordSource(records: accepted, refused: refused, file: file, key: { ImportPlans.key($0, .customers) }) {
             record throws(ImportRowError) in
             var defaults = defaults
-            // North American mobile numbers are written without their calling code.
-            if let country = record.value("country").flatMap(ImportValues.country), country == "US" || country == "CA" {
-                defaults.callingCode = "+1"
-            }
             defaults.source = "salesforce"
             let plan = try CustomerPlan(record, contacts: false, defaults: defaults)
             return PlannedRow(line: record.line, key: plan.key, primary: StreamName(.customer, plan.customerId), decide: plan.row)
