@@ -107,7 +107,8 @@ extension CairnService {
         var found: [LeadID] = []
         for candidate in try contactOwners(of: address) {
             guard let stream = StreamName(parsing: candidate), stream.category == .lead else { continue }
-            if try load(LeadDecider.self, stream).state.email == address, !found.contains(stream.id) { found.append(stream.id) }
+            // The key store holds one link per owner, so no lead comes twice.
+            if try load(LeadDecider.self, stream).state.email == address { found.append(stream.id) }
         }
         return found.sorted()
     }

@@ -120,13 +120,14 @@ enum ImportValues {
         if trimmed.hasPrefix("+") { return "+" + digits }
         if trimmed.hasPrefix("00") { return "+" + digits.dropFirst(2) }
         guard let callingCode else { return trimmed }
-        let trunk: Substring
-        switch callingCode {
-        case "+39", "+378": trunk = ""
-        case "+1": trunk = digits.utf8.count == 11 ? "1" : ""
-        default: trunk = "0"
-        }
-        return callingCode + (!trunk.isEmpty && digits.hasPrefix(trunk) ? String(digits.dropFirst(trunk.count)) : digits)
+        let trunk: String? =
+            switch callingCode {
+            case "+39", "+378": nil
+            case "+1": digits.utf8.count == 11 ? "1" : nil
+            default: "0"
+            }
+        if let trunk, digits.hasPrefix(trunk) { return callingCode + digits.dropFirst(trunk.count) }
+        return callingCode + digits
     }
 
     /// The international calling code (`+49`) of a country given by its ISO 3166-1 alpha-2 code.
