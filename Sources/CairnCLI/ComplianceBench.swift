@@ -39,6 +39,7 @@ struct ComplianceBench: AsyncParsableCommand {
 
     func run() async throws {
         let sealMicros = try await sealCost()
+        let (plainBytes, sealedBytes) = try await payloadBytes()
         let (overhead, plainRate, sealedRate) = try await sealingOverhead(known: true)
         let (newOverhead, newPlainRate, newSealedRate) = try await sealingOverhead(known: false)
         let exportTimes = try await exportTimes()
@@ -92,6 +93,9 @@ struct ComplianceBench: AsyncParsableCommand {
                 BenchFigure(
                     key: "seal_us_per_event", value: sealMicros, unit: "µs", target: nil, lowerIsBetter: true,
                     note: "CPU to seal the mix for known customers, one thread, no log: per event, personal or not (median of 3)"),
+                BenchFigure(
+                    key: "sealed_payload_bytes", value: Double(sealedBytes), unit: "B", target: nil, lowerIsBetter: true,
+                    note: "payload bytes of one customer's mix of 13 events, sealed (\(plainBytes) in clear)"),
                 BenchFigure(
                     key: "encrypt_overhead_new_subjects_pct", value: newOverhead, unit: "%", target: nil, lowerIsBetter: true,
                     note:
@@ -217,6 +221,17 @@ extension ComplianceBench {
             costs.append((Self.processCPUSeconds() - start) * 1e6 / Double(timed.reduce(0) { $0 + $1.count }))
         }
         return median(costs)
+    }
+
+    /// The payload bytes of one customer's mix, in clear and sealed: what the log's writer copies.
+    private func payloadBytes() async throws -> (plain: Int, sealed: Int) {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-seal-bytes-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let vault = PersonalDataVault(keys: try DataKeyStore(directory: dir + "/keys", master: .generate()))
+        defer { vault.close() }
+        let batch = Self.events(customer: 1).map { StreamAppend(stream: $0.stream, expectedVersion: .any, events: [$0.event]) }
+        func bytes(_ appends: [StreamAppend]) -> Int { appends.reduce(0) { $0 + $1.events.reduce(0) { $0 + $1.payload.count } } }
+        return (bytes(batch), bytes(try await vault.seal(batch, at: SystemClock().now())))
     }
 
     private static func processCPUSeconds() -> Double {

@@ -18,14 +18,19 @@ struct PersonalDataEnvelopeTests {
         #expect(plan?.members.map { "/" + $0 } == (entry.personalDataPaths.isEmpty ? nil : entry.personalDataPaths))
         #expect(plan.map { $0.kind == entry.category.rawValue } ?? true)
         guard let plan else { return }
+        var sealedMembers: [String] = []
         let sealed = try PersonalDataEnvelope.seal(
             PersonalDataEnvelope.prepare(plan, payload: entry.samplePayload), keyId: .init("c_1/customer/2026-11")
         ) { name, json, ciphertext in
             sealedNames.append(name)
+            guard case .object(let members) = try JSONValue.parse(Array(json)) else { throw PersonalDataEnvelope.Failure.malformed("") }
+            sealedMembers = members.keys.map { "/" + $0 }.sorted()
             ciphertext += Self.scramble(Array(json))
         }
+        // Every personal member present, sealed together, once.
+        #expect(sealedNames.count <= 1 && sealedNames.allSatisfy { $0 == PersonalDataEnvelope.sealedMember })
         #expect(
-            sealedNames.map { "/" + $0 }.sorted()
+            sealedMembers
                 == entry.personalDataPaths.sorted().filter { path in
                     guard case .object(let members) = try? JSONValue.parse(entry.samplePayload) else { return false }
                     return members[String(path.dropFirst())].map { $0 != .null } ?? false
@@ -40,6 +45,51 @@ struct PersonalDataEnvelopeTests {
         let erased = try PersonalDataEnvelope.reveal(payload: sealed) { _ in nil }
         let redacted = try EventCatalogue.redact(type: entry.type, schemaVersion: entry.schemaVersion, payload: entry.samplePayload)
         #expect(try JSONValue.parse(erased) == JSONValue.parse(redacted))
+        // At rest the payload is the redaction plus the sealed member.
+        if !sealedNames.isEmpty, case .object(var members) = try JSONValue.parse(sealed) {
+            #expect(members.removeValue(forKey: PersonalDataEnvelope.sealedMember) != nil)
+            #expect(JSONValue.object(members) == (try JSONValue.parse(redacted)))
+        }
+    }
+
+    @Test("Payloads sealed member by member, as before 2026-12-06, open and erase the same way")
+    func memberByMemberForm() throws {
+        func sealedMember(_ json: String, erased: String? = nil) -> String {
+            var base64: [UInt8] = []
+            PersonalDataEnvelope.appendBase64(Self.scramble(Array(json.utf8)), to: &base64)
+            return #"{"$sealed":"\#(String(decoding: base64, as: UTF8.self))","# + (erased.map { #""erased":\#($0),"# } ?? "")
+                + #""key":"c_1/customer/2026-11"}"#
+        }
+        let stored = Array(
+            (#"{"address":"# + sealedMember(#"{"city":"Berlin"}"#, erased: #"{"city":"[erased]"}"#) + #","email":"#
+                + sealedMember(#""ada@example.org""#) + #","leadId":"l_1","tags":{"a":1}}"#).utf8)
+        var names: [String] = []
+        let opened = try PersonalDataEnvelope.reveal(payload: stored) { sealed in
+            names.append(sealed.name)
+            #expect(sealed.keyId == "c_1/customer/2026-11")
+            return Self.scramble(sealed.ciphertext)
+        }
+        #expect(names == ["address", "email"])
+        #expect(String(decoding: opened, as: UTF8.self) == #"{"address":{"city":"Berlin"},"email":"ada@example.org","leadId":"l_1","tags":{"a":1}}"#)
+        let erased = try PersonalDataEnvelope.reveal(payload: stored) { _ in nil }
+        #expect(String(decoding: erased, as: UTF8.self) == #"{"address":{"city":"[erased]"},"email":"[erased]","leadId":"l_1","tags":{"a":1}}"#)
+    }
+
+    @Test("A sealed object that is malformed, or names a member the payload lacks, is refused")
+    func malformedSealedObject() throws {
+        var base64: [UInt8] = []
+        PersonalDataEnvelope.appendBase64(Self.scramble(Array(#"{"phone":"+4930"}"#.utf8)), to: &base64)
+        let data = String(decoding: base64, as: UTF8.self)
+        for payload in [
+            #"{"$sealed":{"data":"\#(data)","key":"k/s/2026-11"},"email":"[erased]"}"#,  // no place for phone
+            #"{"$sealed":{"data":"\#(data)"},"phone":"[erased]"}"#,  // no key
+            #"{"$sealed":{"key":"k/s/2026-11"},"phone":"[erased]"}"#,  // no ciphertext
+            #"{"$sealed":{"data":"not base64!","key":"k/s/2026-11"},"phone":"[erased]"}"#,
+        ] {
+            #expect(throws: PersonalDataEnvelope.Failure.self, "\(payload)") {
+                try PersonalDataEnvelope.reveal(payload: Array(payload.utf8)) { Self.scramble($0.ciphertext) }
+            }
+        }
     }
 
     @Test("Base64 matches Foundation's for every length, and decoding refuses what is not canonical padded base64")

@@ -1,16 +1,19 @@
-/// How personal data sits in a stored payload: each member the catalogue marks as personal is
-/// replaced by a sealed member,
+/// How personal data sits in a stored payload: the members the catalogue marks as personal
+/// are sealed together, as one JSON object, into the payload's first member,
 ///
 /// ```json
-/// "email": {"$sealed": "<base64 of the ciphertext>", "key": "<key id>"}
-/// "address": {"$sealed": "<base64 of the ciphertext>", "erased": {"city": "[erased]", …}, "key": "<key id>"}
+/// {"$sealed": {"data": "<base64 of the ciphertext>", "key": "<key id>"},
+///  "address": {"city": "[erased]", …}, "email": "[erased]", "leadId": "l_1", …}
 /// ```
 ///
-/// and every other member stays in clear, so projections and analysis keep reading them.
-/// `erased` is the member's shape-preserving placeholder (see ``EventCatalogue/redact``): what
-/// the payload shows once the key is gone, so an erased event still decodes and folds. A
-/// string's placeholder is always ``EventCatalogue/erasedPlaceholder``, so string members leave
-/// it out (members sealed before that carry it, and open the same way).
+/// and each keeps its place with its shape-preserving placeholder (see
+/// ``EventCatalogue/redact``): what the payload shows once the key is gone, so an erased event
+/// still decodes and folds. Every other member stays in clear, so projections and analysis
+/// keep reading them.
+///
+/// Payloads sealed before 2026-12-06 hold one sealed member per personal member,
+/// `"email": {"$sealed": "<base64>", "erased": …, "key": "<key id>"}` (a string's placeholder
+/// left out); they open the same way.
 ///
 /// This type only moves bytes; what seals and opens (the cipher, the keys) is the caller's.
 public enum PersonalDataEnvelope {
@@ -76,42 +79,59 @@ public enum PersonalDataEnvelope {
         return Prepared(plan: plan, document: document)
     }
 
-    /// The prepared payload with each personal member (present and not null) sealed by `seal`
-    /// under the key named `keyId`. The payload is written once, straight into its new buffer,
-    /// and the ciphertext goes through one reused buffer: sealing sits on every append's path.
+    /// The prepared payload with its personal members (present and not null) sealed together
+    /// by `seal` under the key named `keyId`: they become one object, sealed once into the
+    /// payload's first member, and each keeps its placeholder in its place. One nonce, tag and
+    /// key name per event instead of per member: sealing used to double a payload's bytes, and
+    /// the log's writer pays for every byte. The payload is written once, straight into its new
+    /// buffer: sealing sits on every append's path.
     public static func seal(_ prepared: Prepared, keyId: KeyName, _ seal: MemberSealer) throws -> [UInt8] {
         let plan = prepared.plan
         let document = prepared.document
         let payload = document.bytes
-        var out: [UInt8] = []
-        var ciphertext: [UInt8] = []
-        var cursor = 0
+        var members: [UInt8] = []  // {"name":value,…} in the payload's (sorted) order
+        var rest: [UInt8] = []  // the payload after its `{`, each personal value its placeholder
+        var cursor = 1
         try payload.withUnsafeBufferPointer { (bytes) throws in
             for (key, value) in document.members(of: 0) {
                 guard document[value].kind != .null, let member = document.key(at: key, in: plan.memberBytes, bytes) else { continue }
                 let range = document.valueRange(value)
-                ciphertext.removeAll(keepingCapacity: true)
-                try seal(plan.members[member], UnsafeBufferPointer(rebasing: bytes[range]), &ciphertext)
-                if out.isEmpty { out.reserveCapacity(payload.count * 7 / 3 + plan.members.count * (keyId.json.count + 100)) }
-                // {"$sealed":…,"erased":…,"key":…}: members in sorted order, as every payload is
-                // written. A string's placeholder is always the same text, so it is left out.
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[cursor..<range.lowerBound]))
-                append("{\"$sealed\":\"", to: &out)
-                Self.appendBase64(ciphertext, to: &out)
-                out.append(UInt8(ascii: "\""))
-                if document[value].kind != .string {
-                    append(",\"erased\":", to: &out)
-                    try Self.appendPlaceholder(of: value, in: document, to: &out)
+                if members.isEmpty {
+                    members.reserveCapacity(payload.count)
+                    rest.reserveCapacity(payload.count + plan.members.count * 8)
                 }
-                append(",\"key\":", to: &out)
-                out += keyId.json
-                out.append(UInt8(ascii: "}"))
+                members.append(members.isEmpty ? UInt8(ascii: "{") : UInt8(ascii: ","))
+                members.append(UInt8(ascii: "\""))
+                members += plan.memberBytes[member]
+                append("\":", to: &members)
+                members.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[range]))
+                rest.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[cursor..<range.lowerBound]))
+                try appendPlaceholder(of: value, in: document, to: &rest)
                 cursor = range.upperBound
             }
-            if cursor > 0 { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[cursor...])) }
+            if !members.isEmpty { rest.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[cursor...])) }
         }
-        return cursor > 0 ? out : payload
+        guard !members.isEmpty else { return payload }
+        members.append(UInt8(ascii: "}"))
+        var ciphertext: [UInt8] = []
+        ciphertext.reserveCapacity(members.count + 28)
+        try members.withUnsafeBufferPointer { try seal(sealedMember, $0, &ciphertext) }
+        // {"$sealed":{"data":…,"key":…},…}: first, as `$` sorts before every other member name.
+        var out: [UInt8] = []
+        out.reserveCapacity(rest.count + (ciphertext.count + 2) / 3 * 4 + keyId.json.count + 32)
+        append("{\"$sealed\":{\"data\":\"", to: &out)
+        appendBase64(ciphertext, to: &out)
+        append("\",\"key\":", to: &out)
+        out += keyId.json
+        out.append(UInt8(ascii: "}"))
+        out.append(UInt8(ascii: ","))
+        out += rest
+        return out
     }
+
+    /// The name of the member holding an event's sealed members, and what their ciphertext is
+    /// bound to in place of a member name.
+    public static let sealedMember = "$sealed"
 
     /// A key id (its UTF-8 bytes) with its JSON text, made once for all the members sealed
     /// under it.
@@ -167,42 +187,83 @@ public enum PersonalDataEnvelope {
         }
     }
 
-    /// The payload with each sealed member replaced by what `open` returns for it — the
-    /// member's JSON text — or, when `open` returns nil (the key is gone), by its placeholder.
-    /// A payload without sealed members comes back as it is.
+    /// The payload with its sealed members opened: each ``Sealed`` is replaced by what `open`
+    /// returns for it — the JSON text it was sealed from — or, when `open` returns nil (the key
+    /// is gone), by its members' placeholders. A payload without sealed members comes back as
+    /// it is. Reads both forms: one sealed object per event, and (written before 2026-12-06)
+    /// one sealed member per personal member.
     public static func reveal(payload: [UInt8], _ open: (Sealed) throws -> [UInt8]?) throws -> [UInt8] {
         guard hasSealedMembers(payload) else { return payload }
         let document = try JSONDocument(payload)
         guard document[0].kind == .object else { throw Failure.malformed("not an object") }
         var replacements: [(Range<Int>, [UInt8])] = []
-        for (key, value) in document.members(of: 0) where document[value].kind == .object {
-            var sealed: Int?
-            var keyId: String?
-            var erased: Range<Int>?
-            for (innerKey, innerValue) in document.members(of: value) {
-                if document.string(at: innerKey, equals: "$sealed"), document[innerValue].kind == .string {
-                    sealed = innerValue
-                } else if document.string(at: innerKey, equals: "key"), document[innerValue].kind == .string {
-                    keyId = try document.string(at: innerValue)
-                } else if document.string(at: innerKey, equals: "erased") {
-                    erased = document.valueRange(innerValue)
+        var topLevel: [(key: Int, value: Int)] = []
+        for member in document.members(of: 0) { topLevel.append(member) }
+        for (index, (key, value)) in topLevel.enumerated() where document[value].kind == .object {
+            if document.string(at: key, equals: sealedMember) {
+                // The event's sealed object; removed with the comma that parts it from a neighbour.
+                guard let ciphertext = try sealedFields(of: value, in: document, dataMember: "data", name: sealedMember)?.ciphertext
+                else {
+                    throw Failure.malformed("\(sealedMember) holds no ciphertext")
                 }
+                var removed = Int(document[key].start) - 1..<document.valueRange(value).upperBound
+                if index + 1 < topLevel.count {
+                    removed = removed.lowerBound..<Int(document[topLevel[index + 1].key].start) - 1
+                } else if index > 0 {
+                    removed = document.valueRange(topLevel[index - 1].value).upperBound..<removed.upperBound
+                }
+                replacements.append((removed, []))
+                guard let plaintext = try open(ciphertext) else { continue }  // the placeholders stay
+                let opened = try JSONDocument(plaintext)
+                guard opened[0].kind == .object else { throw Failure.malformed("the sealed members are not an object") }
+                for (openedKey, openedValue) in opened.members(of: 0) {
+                    let name = try opened.string(at: openedKey)
+                    guard let target = topLevel.first(where: { document.string(at: $0.key, equals: name) }) else {
+                        throw Failure.malformed("sealed member \(name) has no place in the payload")
+                    }
+                    replacements.append((document.valueRange(target.value), Array(plaintext[opened.valueRange(openedValue)])))
+                }
+                continue
             }
-            guard let sealed else { continue }
-            let name = try document.string(at: key)
-            let text = document[sealed]
-            guard let keyId, !text.escaped,
-                let ciphertext = payload.withUnsafeBufferPointer({
-                    decodeBase64(UnsafeBufferPointer(rebasing: $0[Int(text.start)..<Int(text.end)]))
-                })
+            guard let (sealed, erased) = try sealedFields(of: value, in: document, dataMember: sealedMember, name: document.string(at: key))
             else {
-                throw Failure.malformed("sealed member \(name) lacks its key or base64 ciphertext")
+                continue  // an object in clear
             }
-            let plaintext = try open(Sealed(name: name, keyId: keyId, ciphertext: ciphertext))
+            let plaintext = try open(sealed)
             // A member sealed without a placeholder is a string (see `seal`).
             replacements.append((document.valueRange(value), plaintext ?? erased.map { Array(payload[$0]) } ?? Self.erasedString))
         }
         return splice(payload, replacements)
+    }
+
+    /// The ciphertext (base64 in the string member `dataMember`), key id (`key`) and, for a
+    /// member sealed alone, placeholder (`erased`) of the sealed object at `index`; nil when
+    /// the object holds no `dataMember` string (it is not sealed).
+    private static func sealedFields(
+        of index: Int, in document: JSONDocument, dataMember: String, name: String
+    ) throws -> (ciphertext: Sealed, erased: Range<Int>?)? {
+        var data: Int?
+        var keyId: String?
+        var erased: Range<Int>?
+        for (innerKey, innerValue) in document.members(of: index) {
+            if document.string(at: innerKey, equals: dataMember), document[innerValue].kind == .string {
+                data = innerValue
+            } else if document.string(at: innerKey, equals: "key"), document[innerValue].kind == .string {
+                keyId = try document.string(at: innerValue)
+            } else if document.string(at: innerKey, equals: "erased") {
+                erased = document.valueRange(innerValue)
+            }
+        }
+        guard let data else { return nil }
+        let text = document[data]
+        guard let keyId, !text.escaped,
+            let ciphertext = document.bytes.withUnsafeBufferPointer({
+                decodeBase64(UnsafeBufferPointer(rebasing: $0[Int(text.start)..<Int(text.end)]))
+            })
+        else {
+            throw Failure.malformed("sealed member \(name) lacks its key or base64 ciphertext")
+        }
+        return (Sealed(name: name, keyId: keyId, ciphertext: ciphertext), erased)
     }
 
     /// Whether the payload may hold sealed members (a quick byte search, no parse).
