@@ -128,6 +128,16 @@ struct ReplayBench: AsyncParsableCommand {
             found += view == nil ? 0 : 1
         }
         guard found == 5000 else { throw CLIError("the 360 view lacks \(5000 - found) of 5,000 customers from the log") }
+        // A customer's analysis ranks them among every customer (RFM quintiles).
+        let analysisQueries = CustomerAnalysisQueries(engine: engine)
+        let now = CairnDomain.Timestamp(Date())
+        var analysis: [Double] = []
+        for _ in 0..<1000 {
+            let id = customers.randomElement(using: &random)!
+            let start = ContinuousClock.now
+            guard try analysisQueries.customer(id, now: now) != nil else { throw CLIError("no analysis of customer \(id)") }
+            analysis.append(seconds(since: start) * 1000)
+        }
         return [
             BenchFigure(
                 key: "timeline_page_p99_ms", value: percentile(timeline, 0.99), unit: "ms", target: 1, lowerIsBetter: true,
@@ -137,6 +147,11 @@ struct ReplayBench: AsyncParsableCommand {
             BenchFigure(
                 key: "customer_360_p99_ms", value: percentile(customer, 0.99), unit: "ms", target: nil,
                 note: "a customer's 360 view, in process (median \(String(format: "%.3f", percentile(customer, 0.5))) ms)"),
+            BenchFigure(
+                key: "customer_analysis_p99_ms", value: percentile(analysis, 0.99), unit: "ms", target: nil,
+                note:
+                    "a customer's analysis (RFM among all \(customers.count) customers, lifetime value, churn risk, segments), in process (median \(String(format: "%.3f", percentile(analysis, 0.5))) ms)"
+            ),
         ]
     }
 

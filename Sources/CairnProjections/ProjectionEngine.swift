@@ -58,6 +58,8 @@ public final class ProjectionEngine: Sendable {
     /// How records' payloads read (sealed personal data opened): for time travel queries too.
     package let payloads: any EventPayloadReader
     let state: Mutex<State>
+    /// What queries derive from whole read models (RFM rankings), kept while the content holds.
+    package let derived = DerivedValues()
     /// Held while this engine runs, so no second process folds the same models.
     private let lock: DirectoryLock
 

@@ -138,6 +138,59 @@ struct CustomerAnalysisTests {
         }
     }
 
+    @Test("the RFM ranking queries keep is made again after an order, a closure or a merge, and only then")
+    func keptRanking() async throws {
+        try await seeded { d, engine, analysis in
+            func stamp() throws -> UInt64 { try engine.read(analysisName) { model, txn in try CustomerAnalysisProjector.rfmStamp(model, txn) } }
+            func score(_ id: String) throws -> RFMScore? { try analysis.customer(id, now: queryNow)?.rfm }
+            let seededStamp = try stamp()
+            #expect(seededStamp > 0)
+            #expect(try score("newbie").map { [$0.frequency, $0.monetary] } == [2, 2])
+
+            // A new customer without orders, a tag and an activity change no one's RFM inputs.
+            try await d.register("quiet")
+            try await d.customer(.tag(customerId: "newbie", tag: "promising"))
+            let quiet = try await d.activity("a-3", "newbie", at: "2027-01-13T10:00:00Z")
+            try await engine.waitUntil(position: quiet, in: analysisName, timeout: patience)
+            #expect(try stamp() == seededStamp)
+            #expect(try score("newbie").map { [$0.frequency, $0.monetary] } == [2, 2])
+
+            // A big order makes newbie the biggest spender: the kept ranking is not reused.
+            let ordered = try await d.order("o-newbie-2", "newbie", "5000", on: "2027-01-14")
+            try await engine.waitUntil(position: ordered, in: analysisName, timeout: patience)
+            #expect(try stamp() == ordered)
+            #expect(try score("newbie").map { [$0.frequency, $0.monetary] } == [2, 5])
+            #expect(try score("fading")?.monetary == 4)
+
+            // A closure takes a customer out of every ranking.
+            let closed = try await d.customer(.close(customerId: "gone", reason: "asked to"))
+            try await engine.waitUntil(position: closed, in: analysisName, timeout: patience)
+            #expect(try stamp() == closed)
+            #expect(try analysis.rfmDistribution(now: queryNow, currency: "EUR").customers == 4)
+            #expect(try score("gone") == nil)
+        }
+    }
+
+    @Test("kept derived values: reused at the same stamp, made again at another, the least recently used dropped")
+    func derivedValues() throws {
+        let kept = DerivedValues(capacity: 2)
+        var made = 0
+        func value(_ key: String, _ stamp: UInt64) -> Int {
+            kept.value(key, stamp: stamp) {
+                made += 1
+                return made
+            }
+        }
+        #expect(value("a", 1) == 1)
+        #expect(value("a", 1) == 1)
+        #expect(value("a", 2) == 2)  // the content changed
+        #expect(value("b", 1) == 3)
+        #expect(value("a", 2) == 2)  // a is now used more recently than b
+        #expect(value("c", 1) == 4)  // drops b
+        #expect(value("a", 2) == 2)
+        #expect(value("b", 1) == 5)
+    }
+
     @Test("lifetime value and churn risk are computed at query time from now")
     func valueAndRisk() async throws {
         try await seeded { _, _, analysis in

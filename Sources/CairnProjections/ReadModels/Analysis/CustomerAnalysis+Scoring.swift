@@ -151,7 +151,7 @@ extension CustomerAnalysisRecord {
 /// A value's score is `1 + ⌊5 × p⌋` (at most 5) where `p = (worse + equal / 2) / n` — the
 /// customer's mid-rank among the `n` customers: ties share a score, a lone customer scores 3,
 /// and five distinct values score 1 to 5.
-struct RFMRanking {
+struct RFMRanking: Sendable {
     struct Input {
         var id: String
         var days: Int

@@ -13,11 +13,16 @@ package import CairnStore
 ///
 /// A merged duplicate hands its orders, activities and cases to the survivor; facts that
 /// still arrive for the duplicate's id (a case resolved later) are credited to the survivor.
+///
+/// `rfm` holds one value, ``rfmStampKey``: the position of the last event that changed any
+/// customer's RFM inputs (being active, orders per currency) — the same in every build. Queries rank customers once
+/// per stamp (``DerivedValues``) instead of reading every customer on every request.
 package struct CustomerAnalysisProjector: Projector {
     package static let projectionName = "customer-analysis"
 
     package let name = CustomerAnalysisProjector.projectionName
-    package let version = 1
+    /// 2: the `rfm` stamp.
+    package let version = 2
     /// Exactly the types the fold uses, so the runner skips the rest without decoding them.
     package let eventTypePrefixes = [
         "customers.CustomerRegistered", "customers.CustomerProfileUpdated", "customers.CustomAttribute",
@@ -28,7 +33,8 @@ package struct CustomerAnalysisProjector: Projector {
         "service.SatisfactionRecorded", "service.SlaBreached",
         "marketing.CampaignCreated", "marketing.SegmentDefined",
     ]
-    package let databaseNames = ["customers", "cases", "segments"]
+    package let databaseNames = ["customers", "cases", "segments", "rfm"]
+    package static let rfmStampKey = Array("changedAt".utf8)
 
     package init() {}
 
@@ -36,6 +42,7 @@ package struct CustomerAnalysisProjector: Projector {
         var batch = AnalysisFoldBatch()
         for projected in events {
             let event = projected.record
+            batch.position = event.position
             let decoded = try projected.decoded()
             switch decoded {
             case .customer(let e): try batch.apply(e, recordedAtMs: event.recordedAt.microsecondsSinceEpoch / 1000, model, txn)
@@ -57,6 +64,15 @@ package struct CustomerAnalysisProjector: Projector {
             }
         }
         try batch.flush(model, txn)
+        if let changed = batch.rfmChangedAt {
+            try txn.put(model["rfm"], Self.rfmStampKey, withUnsafeBytes(of: changed.bigEndian) { Array($0) })
+        }
+    }
+
+    /// The `rfm` stamp of a model: 0 before any customer had RFM inputs.
+    package static func rfmStamp(_ model: ReadModel, _ txn: borrowing some LMDBReading & ~Copyable) throws -> UInt64 {
+        guard let raw = try txn.get(model["rfm"], rfmStampKey), raw.count == 8 else { return 0 }
+        return raw.loadUnaligned(as: UInt64.self).bigEndian
     }
 
     /// The defining event as stored (type, schema version, payload): queries decode it with
@@ -75,6 +91,9 @@ struct AnalysisFoldBatch {
     var customers: [String: CustomerAnalysisRecord] = [:]
     var cases: [String: AnalysisCaseRecord] = [:]
     var segments: [String: [UInt8]] = [:]
+    /// The event being folded, and the last one that changed any customer's RFM inputs.
+    var position: UInt64 = 0
+    var rfmChangedAt: UInt64?
 
     mutating func record(_ id: String, _ model: ReadModel, _ txn: borrowing LMDBWriteTransaction) throws -> CustomerAnalysisRecord {
         if let cached = customers[id] { return cached }
@@ -82,6 +101,13 @@ struct AnalysisFoldBatch {
             try txn.get(model["customers"], Array(id.utf8)).map { try CustomerAnalysisRecord(decoding: $0) } ?? CustomerAnalysisRecord()
         customers[id] = record
         return record
+    }
+
+    /// Applies `change` to the record of `id` (read already), noting whether its RFM inputs moved.
+    mutating func change(_ id: String, _ change: (inout CustomerAnalysisRecord) -> Void) {
+        let before = customers[id]!.rfmInputs
+        change(&customers[id]!)
+        if customers[id]!.rfmInputs != before { rfmChangedAt = position }
     }
 
     /// Where facts about `id` belong: `id` itself, or the customer it was (transitively) merged into.
@@ -98,8 +124,7 @@ struct AnalysisFoldBatch {
     mutating func update(
         _ id: String, _ model: ReadModel, _ txn: borrowing LMDBWriteTransaction, _ change: (inout CustomerAnalysisRecord) -> Void
     ) throws {
-        let owner = try owner(id, model, txn)
-        change(&customers[owner]!)
+        self.change(try owner(id, model, txn), change)
     }
 
     /// Profile facts stay on the customer's own record, whatever it was merged into.
@@ -107,7 +132,7 @@ struct AnalysisFoldBatch {
         _ id: String, _ model: ReadModel, _ txn: borrowing LMDBWriteTransaction, _ change: (inout CustomerAnalysisRecord) -> Void
     ) throws {
         _ = try record(id, model, txn)
-        change(&customers[id]!)
+        self.change(id, change)
     }
 
     mutating func apply(_ event: CustomerEvent, recordedAtMs: Int64, _ model: ReadModel, _ txn: borrowing LMDBWriteTransaction) throws {
@@ -142,10 +167,12 @@ struct AnalysisFoldBatch {
             let duplicate = try record(e.customerId, model, txn)
             let survivor = try owner(e.survivorId, model, txn)
             guard survivor != e.customerId else { return }  // a cycle cannot come from the domain; ignore it
-            customers[survivor]!.absorb(duplicate)
-            customers[e.customerId]!.clearFacts()
-            customers[e.customerId]!.status = .merged
-            customers[e.customerId]!.mergedInto = e.survivorId
+            change(survivor) { $0.absorb(duplicate) }
+            change(e.customerId) { r in
+                r.clearFacts()
+                r.status = .merged
+                r.mergedInto = e.survivorId
+            }
         default:
             break  // contact details do not feed the analysis
         }

@@ -5,9 +5,11 @@ import Foundation
 /// Queries over the `customer-analysis` read model.
 ///
 /// Every figure that depends on time or on other customers is computed here from the `now`
-/// passed in. RFM ranks a customer among all others, so each query reads every customer's
-/// record once (one short read transaction, compact binary records); lists and pages sort in
-/// memory.
+/// passed in. RFM ranks a customer among all others: the ranking (every active customer's
+/// recency, frequency and monetary value, sorted) is made from one read of every record and
+/// kept in the engine's ``DerivedValues`` per currency and day under the model's RFM stamp,
+/// so it is made again only after an order, a closure, a reopening or a merge. One customer's
+/// analysis then reads only that customer's record; lists read every record and sort in memory.
 ///
 /// ```swift
 /// let analysis = CustomerAnalysisQueries(engine: engine)
@@ -28,10 +30,14 @@ package struct CustomerAnalysisQueries: Sendable {
     package func customer(
         _ id: CustomerID, now: CairnDomain.Timestamp, options: CustomerAnalysisOptions = CustomerAnalysisOptions()
     ) throws -> CustomerAnalysis? {
-        let snapshot = try self.snapshot()
-        guard let record = snapshot.records.first(where: { $0.id == id })?.record else { return nil }
-        let ranking = snapshot.rfmRanking(currency: options.reportingCurrency, nowMs: now.millisecondsSinceEpoch)
-        return snapshot.analysis(id, record, now: now, options: options, ranking: ranking)
+        try engine.read(name) { model, txn in
+            guard let raw = try txn.get(model["customers"], Array(id.utf8)) else { return nil }
+            let record = try CustomerAnalysisRecord(decoding: raw)
+            var snapshot = AnalysisSnapshot()
+            snapshot.segments = try Self.segments(model, txn)
+            let ranking = try rfmRanking(model, txn, currency: options.reportingCurrency, nowMs: now.millisecondsSinceEpoch)
+            return snapshot.analysis(id, record, now: now, options: options, ranking: ranking)
+        }
     }
 
     /// Active customers, highest lifetime value or churn risk first, filtered, one page at a time.
@@ -40,8 +46,7 @@ package struct CustomerAnalysisQueries: Sendable {
         filter: CustomerAnalysisFilter = CustomerAnalysisFilter(), limit: Int = 50, cursor: String? = nil
     ) throws -> CustomerAnalysisPage {
         let after = try cursor.map { try AnalysisListCursor(decoding: $0, sort: sort) }
-        let snapshot = try self.snapshot()
-        let ranking = snapshot.rfmRanking(currency: options.reportingCurrency, nowMs: now.millisecondsSinceEpoch)
+        let (snapshot, ranking) = try self.snapshot(rankingIn: options.reportingCurrency, nowMs: now.millisecondsSinceEpoch)
         var segment: Segment?
         if let campaign = filter.campaignSegment {
             // A campaign without a segment has no members.
@@ -59,7 +64,9 @@ package struct CustomerAnalysisQueries: Sendable {
             let churn = record.churnRisk(nowMs: nowMs)
             if let levels = filter.churnLevels, !levels.contains(churn.level) { continue }
             if let segments = filter.rfmSegments {
-                guard let input = ranking.inputs[id], segments.contains(ranking.ranking.score(input).segment) else { continue }
+                guard let input = AnalysisSnapshot.rfmInput(id, record, currency: options.reportingCurrency, nowMs: nowMs),
+                    segments.contains(ranking.score(input).segment)
+                else { continue }
             }
             if let segment, !segment.matches(snapshot.state(id, record), activity: record.activity, now: now) { continue }
             let key: Decimal =
@@ -83,10 +90,9 @@ package struct CustomerAnalysisQueries: Sendable {
 
     /// RFM scores and segments of the active customers with orders in `currency`.
     package func rfmDistribution(now: CairnDomain.Timestamp, currency: String) throws -> RFMDistribution {
-        let snapshot = try self.snapshot()
         let nowMs = now.millisecondsSinceEpoch
+        let (snapshot, ranking) = try self.snapshot(rankingIn: currency, nowMs: nowMs)
         let inputs = snapshot.rfmInputs(currency: currency, nowMs: nowMs)
-        let ranking = RFMRanking(inputs)
         var segments: [RFMSegment: Int] = [:]
         var r = [Int](repeating: 0, count: 5)
         var f = r
@@ -111,44 +117,84 @@ package struct CustomerAnalysisQueries: Sendable {
         campaign: CampaignID, now: CairnDomain.Timestamp, limit: Int = 100, cursor: String? = nil
     ) throws -> SegmentMembersPage {
         let after = try cursor.map { try AnalysisListCursor.decodeId($0) }
-        let snapshot = try self.snapshot()
-        guard let segment = snapshot.segments.first(where: { $0.campaignId == campaign })?.segment else {
+        let size = max(1, min(limit, 1000))
+        // Records in id order from the cursor on, until the page is full and one more matches.
+        let found = try engine.read(name) { model, txn -> (segment: Bool, members: [CustomerID], more: Bool) in
+            var snapshot = AnalysisSnapshot()
+            snapshot.segments = try Self.segments(model, txn)
+            guard let segment = snapshot.segments.first(where: { $0.campaignId == campaign })?.segment else { return (false, [], false) }
+            var members: [CustomerID] = []
+            let records = try txn.cursor(model["customers"])
+            var entry = try after.map { try records.seek(atLeast: Array($0.utf8)) } ?? records.first()
+            while let current = entry {
+                let id = String(decoding: current.key, as: UTF8.self)
+                if after.map({ id > $0 }) ?? true {
+                    let record = try CustomerAnalysisRecord(decoding: current.value)
+                    if segment.matches(snapshot.state(id, record), activity: record.activity, now: now) {
+                        if members.count == size { return (true, members, true) }
+                        members.append(id)
+                    }
+                }
+                entry = try records.next()
+            }
+            return (true, members, false)
+        }
+        guard found.segment else {
             return SegmentMembersPage(campaignId: campaign, segmentDefined: false, members: [], nextCursor: nil)
         }
-        let size = max(1, min(limit, 1000))
-        var members: [CustomerID] = []
-        var more = false
-        for (id, record) in snapshot.records where after.map({ id > $0 }) ?? true {
-            guard segment.matches(snapshot.state(id, record), activity: record.activity, now: now) else { continue }
-            if members.count == size {
-                more = true
-                break
-            }
-            members.append(id)
-        }
+        let (members, more) = (found.members, found.more)
         return SegmentMembersPage(
             campaignId: campaign, segmentDefined: true, members: members,
             nextCursor: more ? members.last.map(AnalysisListCursor.encodeId) : nil)
     }
 
-    func snapshot() throws -> AnalysisSnapshot {
+    /// Every customer record and segment, and the RFM ranking in `currency` as of `nowMs`'s
+    /// day, read in one transaction.
+    func snapshot(rankingIn currency: String, nowMs: Int64) throws -> (AnalysisSnapshot, RFMRanking) {
         try engine.read(name) { model, txn in
-            var snapshot = AnalysisSnapshot()
-            let customers = try txn.cursor(model["customers"])
-            var entry = try customers.first()
-            while let current = entry {
-                snapshot.records.append((String(decoding: current.key, as: UTF8.self), try CustomerAnalysisRecord(decoding: current.value)))
-                entry = try customers.next()
-            }
-            let segments = try txn.cursor(model["segments"])
-            entry = try segments.first()
-            while let current = entry {
-                let campaignId = String(decoding: current.key, as: UTF8.self)
-                if let segment = try AnalysisSnapshot.segment(current.value) { snapshot.segments.append((campaignId, segment)) }
-                entry = try segments.next()
-            }
-            return snapshot
+            let snapshot = AnalysisSnapshot(records: try Self.records(model, txn), segments: try Self.segments(model, txn))
+            let ranking = try rfmRanking(model, txn, currency: currency, nowMs: nowMs) { snapshot.records }
+            return (snapshot, ranking)
         }
+    }
+
+    /// The ranking of every active customer with orders in `currency` as of `nowMs`'s day: kept
+    /// from an earlier query while the model's RFM stamp is unchanged, else made from `records`
+    /// (by default, every record read now).
+    func rfmRanking(
+        _ model: ReadModel, _ txn: borrowing LMDBReadTransaction, currency: String, nowMs: Int64,
+        records: () throws -> [(id: String, record: CustomerAnalysisRecord)]? = { nil }
+    ) throws -> RFMRanking {
+        let stamp = try CustomerAnalysisProjector.rfmStamp(model, txn)
+        let day = nowMs.analysisFloorDiv(CustomerAnalysisRecord.dayMs)
+        let key = "\(name)/v\(model.version)/rfm/\(currency)/\(day)"
+        return try engine.derived.value(key, stamp: stamp) {
+            let all = try records() ?? Self.records(model, txn)
+            return RFMRanking(all.compactMap { AnalysisSnapshot.rfmInput($0.id, $0.record, currency: currency, nowMs: nowMs) })
+        }
+    }
+
+    static func records(_ model: ReadModel, _ txn: borrowing LMDBReadTransaction) throws -> [(id: String, record: CustomerAnalysisRecord)] {
+        var records: [(id: String, record: CustomerAnalysisRecord)] = []
+        let customers = try txn.cursor(model["customers"])
+        var entry = try customers.first()
+        while let current = entry {
+            records.append((String(decoding: current.key, as: UTF8.self), try CustomerAnalysisRecord(decoding: current.value)))
+            entry = try customers.next()
+        }
+        return records
+    }
+
+    static func segments(_ model: ReadModel, _ txn: borrowing LMDBReadTransaction) throws -> [(campaignId: String, segment: Segment)] {
+        var segments: [(campaignId: String, segment: Segment)] = []
+        let cursor = try txn.cursor(model["segments"])
+        var entry = try cursor.first()
+        while let current = entry {
+            let campaignId = String(decoding: current.key, as: UTF8.self)
+            if let segment = try AnalysisSnapshot.segment(current.value) { segments.append((campaignId, segment)) }
+            entry = try cursor.next()
+        }
+        return segments
     }
 }
 
@@ -171,24 +217,22 @@ struct AnalysisSnapshot {
     }
 
     func rfmInputs(currency: String, nowMs: Int64) -> [RFMRanking.Input] {
-        let nowDay = nowMs.analysisFloorDiv(CustomerAnalysisRecord.dayMs)
-        return records.compactMap { id, record in
-            guard record.status == .active, let facts = record.orders.first(where: { $0.currency == currency }), facts.count > 0 else {
-                return nil
-            }
-            return RFMRanking.Input(
-                id: id, days: Int(max(0, nowDay - Int64(facts.lastDay))), orders: Int(facts.count), total: facts.total)
-        }
+        records.compactMap { Self.rfmInput($0.id, $0.record, currency: currency, nowMs: nowMs) }
     }
 
-    func rfmRanking(currency: String, nowMs: Int64) -> (ranking: RFMRanking, inputs: [String: RFMRanking.Input]) {
-        let inputs = rfmInputs(currency: currency, nowMs: nowMs)
-        return (RFMRanking(inputs), Dictionary(uniqueKeysWithValues: inputs.map { ($0.id, $0) }))
+    /// What `record` brings to the RFM ranking in `currency` as of `nowMs`: nil unless the
+    /// customer is active and has orders in it.
+    static func rfmInput(_ id: String, _ record: CustomerAnalysisRecord, currency: String, nowMs: Int64) -> RFMRanking.Input? {
+        guard record.status == .active, let facts = record.orders.first(where: { $0.currency == currency }), facts.count > 0 else {
+            return nil
+        }
+        let nowDay = nowMs.analysisFloorDiv(CustomerAnalysisRecord.dayMs)
+        return RFMRanking.Input(id: id, days: Int(max(0, nowDay - Int64(facts.lastDay))), orders: Int(facts.count), total: facts.total)
     }
 
     func analysis(
         _ id: String, _ record: CustomerAnalysisRecord, now: CairnDomain.Timestamp, options: CustomerAnalysisOptions,
-        ranking: (ranking: RFMRanking, inputs: [String: RFMRanking.Input])
+        ranking: RFMRanking
     ) -> CustomerAnalysis {
         let nowMs = now.millisecondsSinceEpoch
         let churn = record.churnRisk(nowMs: nowMs)
@@ -217,7 +261,7 @@ struct AnalysisSnapshot {
             lowCsatResponses: Int(record.csatLow), churn: churn,
             lifetimeValue: record.lifetimeValue(
                 currency: options.reportingCurrency, nowMs: nowMs, churn: churn, lifespanYears: options.expectedLifespanYears),
-            rfm: ranking.inputs[id].map { ranking.ranking.score($0) },
+            rfm: Self.rfmInput(id, record, currency: options.reportingCurrency, nowMs: nowMs).map { ranking.score($0) },
             segments: segments.filter { $0.segment.matches(state, activity: activity, now: now) }.map(\.campaignId))
     }
 

@@ -104,6 +104,15 @@ struct CustomerAnalysisRecord: Sendable, Equatable {
     }
 }
 
+extension CustomerAnalysisRecord {
+    /// What a customer brings to RFM rankings: their orders while active, nothing otherwise.
+    struct RFMInputs: Equatable {
+        var orders: [AnalysisCurrencyFacts]
+    }
+
+    var rfmInputs: RFMInputs { RFMInputs(orders: status == .active ? orders : []) }
+}
+
 /// A customer's orders in one currency.
 struct AnalysisCurrencyFacts: Sendable, Equatable {
     var currency: String
