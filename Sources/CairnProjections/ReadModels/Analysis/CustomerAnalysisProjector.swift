@@ -15,8 +15,9 @@ package import CairnStore
 /// still arrive for the duplicate's id (a case resolved later) are credited to the survivor.
 ///
 /// `rfm` holds one value, ``rfmStampKey``: the position of the last event that changed any
-/// customer's RFM inputs (being active, orders per currency) — the same in every build. Queries rank customers once
-/// per stamp (``DerivedValues``) instead of reading every customer on every request.
+/// customer's RFM inputs (being active, orders per currency) — the same in every build.
+/// Queries rank customers once per stamp (``DerivedValues``) instead of reading every customer
+/// on every request.
 package struct CustomerAnalysisProjector: Projector {
     package static let projectionName = "customer-analysis"
 
