@@ -33,8 +33,7 @@ package struct CustomerAnalysisQueries: Sendable {
         try engine.read(name) { model, txn in
             guard let raw = try txn.get(model["customers"], Array(id.utf8)) else { return nil }
             let record = try CustomerAnalysisRecord(decoding: raw)
-            var snapshot = AnalysisSnapshot()
-            snapshot.segments = try Self.segments(model, txn)
+            let snapshot = AnalysisSnapshot(segments: try Self.segments(model, txn))
             let ranking = try rfmRanking(model, txn, currency: options.reportingCurrency, nowMs: now.millisecondsSinceEpoch)
             return snapshot.analysis(id, record, now: now, options: options, ranking: ranking)
         }
@@ -118,11 +117,17 @@ package struct CustomerAnalysisQueries: Sendable {
     ) throws -> SegmentMembersPage {
         let after = try cursor.map { try AnalysisListCursor.decodeId($0) }
         let size = max(1, min(limit, 1000))
+        func page(_ members: [CustomerID], more: Bool) -> SegmentMembersPage {
+            SegmentMembersPage(
+                campaignId: campaign, segmentDefined: true, members: members,
+                nextCursor: more ? members.last.map(AnalysisListCursor.encodeId) : nil)
+        }
         // Records in id order from the cursor on, until the page is full and one more matches.
-        let found = try engine.read(name) { model, txn -> (segment: Bool, members: [CustomerID], more: Bool) in
-            var snapshot = AnalysisSnapshot()
-            snapshot.segments = try Self.segments(model, txn)
-            guard let segment = snapshot.segments.first(where: { $0.campaignId == campaign })?.segment else { return (false, [], false) }
+        return try engine.read(name) { model, txn in
+            let snapshot = AnalysisSnapshot(segments: try Self.segments(model, txn))
+            guard let segment = snapshot.segments.first(where: { $0.campaignId == campaign })?.segment else {
+                return SegmentMembersPage(campaignId: campaign, segmentDefined: false, members: [], nextCursor: nil)
+            }
             var members: [CustomerID] = []
             let records = try txn.cursor(model["customers"])
             var entry = try after.map { try records.seek(atLeast: Array($0.utf8)) } ?? records.first()
@@ -131,21 +136,14 @@ package struct CustomerAnalysisQueries: Sendable {
                 if after.map({ id > $0 }) ?? true {
                     let record = try CustomerAnalysisRecord(decoding: current.value)
                     if segment.matches(snapshot.state(id, record), activity: record.activity, now: now) {
-                        if members.count == size { return (true, members, true) }
+                        if members.count == size { return page(members, more: true) }
                         members.append(id)
                     }
                 }
                 entry = try records.next()
             }
-            return (true, members, false)
+            return page(members, more: false)
         }
-        guard found.segment else {
-            return SegmentMembersPage(campaignId: campaign, segmentDefined: false, members: [], nextCursor: nil)
-        }
-        let (members, more) = (found.members, found.more)
-        return SegmentMembersPage(
-            campaignId: campaign, segmentDefined: true, members: members,
-            nextCursor: more ? members.last.map(AnalysisListCursor.encodeId) : nil)
     }
 
     /// Every customer record and segment, and the RFM ranking in `currency` as of `nowMs`'s
@@ -153,23 +151,23 @@ package struct CustomerAnalysisQueries: Sendable {
     func snapshot(rankingIn currency: String, nowMs: Int64) throws -> (AnalysisSnapshot, RFMRanking) {
         try engine.read(name) { model, txn in
             let snapshot = AnalysisSnapshot(records: try Self.records(model, txn), segments: try Self.segments(model, txn))
-            let ranking = try rfmRanking(model, txn, currency: currency, nowMs: nowMs) { snapshot.records }
+            let ranking = try rfmRanking(model, txn, currency: currency, nowMs: nowMs, records: snapshot.records)
             return (snapshot, ranking)
         }
     }
 
     /// The ranking of every active customer with orders in `currency` as of `nowMs`'s day: kept
     /// from an earlier query while the model's RFM stamp is unchanged, else made from `records`
-    /// (by default, every record read now).
+    /// (when the caller has read them already) or from every record read now.
     func rfmRanking(
         _ model: ReadModel, _ txn: borrowing LMDBReadTransaction, currency: String, nowMs: Int64,
-        records: () throws -> [(id: String, record: CustomerAnalysisRecord)]? = { nil }
+        records: [(id: String, record: CustomerAnalysisRecord)]? = nil
     ) throws -> RFMRanking {
         let stamp = try CustomerAnalysisProjector.rfmStamp(model, txn)
         let day = nowMs.analysisFloorDiv(CustomerAnalysisRecord.dayMs)
         let key = "\(name)/v\(model.version)/rfm/\(currency)/\(day)"
         return try engine.derived.value(key, stamp: stamp) {
-            let all = try records() ?? Self.records(model, txn)
+            let all = try records ?? Self.records(model, txn)
             return RFMRanking(all.compactMap { AnalysisSnapshot.rfmInput($0.id, $0.record, currency: currency, nowMs: nowMs) })
         }
     }
