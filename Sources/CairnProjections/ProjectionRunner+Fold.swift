@@ -79,11 +79,17 @@ extension ProjectionRunner {
         }
         let through = next - 1
         let batch = events[...]
+        // Nothing to fold: move on without a commit and its fsync (live, most projections
+        // skip most appends), until a whole step's span has passed unrecorded.
+        if batch.isEmpty, through - persistedCheckpoint < maxStepSpan {
+            return .advanced(checkpoint: through)
+        }
         do {
             try env.write { txn in
                 if !batch.isEmpty { try projector.fold(batch, into: model, txn) }
                 try writeCheckpoint(through, txn)
             }
+            committedCheckpoint(through)
             return .advanced(checkpoint: through)
         } catch {
             feed.leave(ObjectIdentifier(self))
@@ -128,6 +134,7 @@ extension ProjectionRunner {
                 }
                 try writeCheckpoint(position - 1, txn)
             }
+            committedCheckpoint(position - 1)
         }
         return .failed(position: position, message: "\(culprit.error)", checkpoint: position - 1)
     }

@@ -54,6 +54,13 @@ final class ProjectionRunner: Sendable {
     let writer: SerialWriter
     private let meta: LMDBDatabase
     private let state: Mutex<State>
+    /// The checkpoint last committed to the environment. A batch with nothing this projector
+    /// folds moves ``checkpoint`` on without a commit (and its fsync), so this can trail it by
+    /// events the projector skips; the next batch it folds, a step after ``maxStepSpan``
+    /// positions without one, or ``stop()`` records it. After a crash the runner passes those
+    /// events again, which changes nothing: exactly once holds for every event it folds.
+    /// Touched only on the writer queue (and by ``stop()`` once the task is done).
+    private let persisted: Atomic<UInt64>
 
     /// Opens (creating when needed) the environment at `root/directory`. Without a projector the
     /// database names are read from the environment itself.
@@ -94,6 +101,7 @@ final class ProjectionRunner: Sendable {
             self.meta = meta
             self.model = ReadModel(name: name, version: version, databases: databases)
             self.state = Mutex(State(checkpoint: checkpoint, role: role))
+            self.persisted = Atomic(checkpoint)
         } catch {
             env.close()
             throw error
@@ -110,10 +118,24 @@ final class ProjectionRunner: Sendable {
         self.writer = SerialWriter(label: "cairn.projection.\(directory)")
     }
 
-    /// Records the checkpoint inside the transaction that changes the model.
+    /// Records the checkpoint inside the transaction that changes the model; ``persisted``
+    /// follows once that transaction commits (``committedCheckpoint(_:)``).
     func writeCheckpoint(_ position: UInt64, _ txn: borrowing LMDBWriteTransaction) throws {
         try txn.put(meta, Self.checkpointKey, .bigEndianBytes(position))
     }
+
+    /// The checkpoint last committed to the environment.
+    var persistedCheckpoint: UInt64 { persisted.load(ordering: .relaxed) }
+
+    /// A transaction that wrote `position` as the checkpoint committed.
+    func committedCheckpoint(_ position: UInt64) {
+        persisted.store(position, ordering: .relaxed)
+    }
+
+    /// How far the recorded checkpoint may trail: a step with nothing to fold commits its
+    /// checkpoint once this many positions have gone by since the last commit (the span a
+    /// step reads while catching up), so a crash leaves at most about this many to pass again.
+    var maxStepSpan: UInt64 { UInt64(batchSize) * 4 }
 
     var checkpoint: UInt64 { state.withLock { $0.checkpoint } }
 
@@ -222,6 +244,16 @@ final class ProjectionRunner: Sendable {
         task?.cancel()
         await task?.value
         feed.leave(ObjectIdentifier(self))
+        // Record a checkpoint that skipped events moved on without a commit, so a clean
+        // shutdown leaves nothing to pass again. Best effort: after a failure it is only
+        // what a crash would leave.
+        let checkpoint = self.checkpoint
+        if projector != nil, checkpoint > persistedCheckpoint {
+            _ = try? await writer.run { [self] in
+                try env.write { txn in try writeCheckpoint(checkpoint, txn) }
+                committedCheckpoint(checkpoint)
+            }
+        }
     }
 
     /// Closes the environment; call after ``stop()``.

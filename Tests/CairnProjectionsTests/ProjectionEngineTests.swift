@@ -1,4 +1,4 @@
-import CairnProjections
+@testable import CairnProjections
 import CairnStore
 import Foundation
 import Testing
@@ -90,6 +90,59 @@ struct ProjectionEngineTests {
                     }
                 }
                 #expect(trace.all == Array(37...100))
+            }
+        }
+    }
+
+    @Test("events a projection skips move its checkpoint without a commit, until a step's span has passed; a clean stop records it")
+    func skippedEventsCommitLazily() async throws {
+        try await withTemporaryDirectory { dir in
+            try await withLog(dir) { log in
+                try await appendEvents(log, 1...100)
+                let sales = CountingProjector(name: "sales", eventTypePrefixes: ["sales."])
+                // A step passes at most 4 × 16 = 64 positions.
+                let recorded = try await withEngine(log, dir, [sales], batchSize: 16) { engine async throws -> UInt64 in
+                    try await engine.waitUntil(position: 100, in: "sales", timeout: patience)
+                    let runner = try engine.serving("sales")
+                    #expect(runner.maxStepSpan == 64)
+                    let caughtUp = runner.persistedCheckpoint
+                    #expect(caughtUp <= 100)
+                    #expect(100 - caughtUp < 64)
+
+                    // Five customer events, one append each: nothing for `sales` to fold, so
+                    // no commit, yet read-your-writes and status see them passed.
+                    for n in 1...5 { try await appendCustomers(log, count: 1, tag: "a\(n)") }
+                    try await engine.waitUntil(position: 105, in: "sales", timeout: patience)
+                    #expect(try engine.status(of: "sales").first?.checkpoint == 105)
+                    #expect(runner.persistedCheckpoint == caughtUp)
+
+                    // Seventy more: the step that brings 64 or more unrecorded positions commits.
+                    try await appendCustomers(log, count: 70, tag: "b")
+                    try await engine.waitUntil(position: 175, in: "sales", timeout: patience)
+                    #expect(runner.persistedCheckpoint == 175)
+                    #expect(try foldedCount(engine, "sales") == 50)
+
+                    // A sales event is folded and recorded with everything skipped before it.
+                    let folded = try await log.append(
+                        [NewEvent(id: UUID(), type: "sales.LeadCaptured", payload: Array(#"{"n":176}"#.utf8))], to: "lead-x")
+                    try await engine.waitUntil(position: folded.lastPosition, in: "sales", timeout: patience)
+                    #expect(runner.persistedCheckpoint == 176)
+                    try await appendCustomers(log, count: 3, tag: "c")
+                    try await engine.waitUntil(position: 179, in: "sales", timeout: patience)
+                    #expect(runner.persistedCheckpoint == 176)
+                    return try #require(try engine.status(of: "sales").first).checkpoint
+                }
+                #expect(recorded == 179)
+                // Closing recorded the checkpoint the skipped events reached: nothing is passed again.
+                let trace = FoldTrace()
+                let traced = CountingProjector(name: "sales", eventTypePrefixes: ["sales."], trace: trace)
+                try await withEngine(log, dir, [traced], batchSize: 16) { engine async throws in
+                    let runner = try engine.serving("sales")
+                    #expect(runner.persistedCheckpoint == 179)
+                    try await engine.waitUntil(position: 179, in: "sales", timeout: patience)
+                    #expect(try foldedCount(engine, "sales") == 51)
+                }
+                #expect(trace.all.isEmpty)
             }
         }
     }

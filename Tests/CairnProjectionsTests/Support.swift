@@ -41,6 +41,16 @@ func appendEvents(_ log: EventLog, _ range: ClosedRange<Int>) async throws {
     }
 }
 
+/// Appends `count` customer registrations in one append, on streams named after `tag`.
+func appendCustomers(_ log: EventLog, count: Int, tag: String) async throws {
+    try await log.append(
+        (0..<count).map { i in
+            StreamAppend(
+                stream: "customer-\(tag)-\(i)",
+                events: [NewEvent(id: UUID(), type: "customers.CustomerRegistered", payload: Array("{}".utf8), actor: "tester")])
+        })
+}
+
 /// How many of events `1...through` have this type prefix / category.
 func expectedCount(through: Int, category: String) -> UInt64 {
     guard through > 0 else { return 0 }
