@@ -1,7 +1,8 @@
-@testable import CairnProjections
 import CairnStore
 import Foundation
 import Testing
+
+@testable import CairnProjections
 
 @Suite("Projection engine: folding, exactly once, poison events, read your writes", .timeLimit(.minutes(1)))
 struct ProjectionEngineTests {
