@@ -19,7 +19,8 @@ struct HTTPBench: AsyncParsableCommand {
         discussion: """
             Starts `cairn serve` in-process on 127.0.0.1 (a free port) over a fresh data directory with \
             full durability, and drives it with AsyncHTTPClient: 64 clients each registering new \
-            customers (a real domain command: validation, decision, durable append), while two more \
+            customers (a real domain command: validation, decision, durable append), each with an \
+            Idempotency-Key as a client that retries safely sends, while two more \
             clients time customer-360 and timeline queries; then an SSE subscriber receives events \
             appended to the log in-process at --sse-rate per second (~400-byte payloads, durable group \
             commits), timing append (the event's recordedAt) to receipt. Latencies are wall-clock milliseconds.
@@ -72,10 +73,11 @@ struct HTTPBench: AsyncParsableCommand {
         let base = "http://127.0.0.1:\(port)"
         let auth = "Bearer \(secret)"
 
-        let send: @Sendable (HTTPMethod, String, String?) async throws -> (Int, ByteBuffer) = { method, path, body in
+        let send: @Sendable (HTTPMethod, String, String?, String?) async throws -> (Int, ByteBuffer) = { method, path, body, key in
             var request = HTTPClientRequest(url: base + path)
             request.method = method
             request.headers.add(name: "Authorization", value: auth)
+            if let key { request.headers.add(name: "Idempotency-Key", value: key) }
             if let body {
                 request.headers.add(name: "Content-Type", value: "application/json")
                 request.body = .bytes(ByteBuffer(string: body))
@@ -91,13 +93,13 @@ struct HTTPBench: AsyncParsableCommand {
         let queried = (0..<64).map { "q\($0)" }
         var lastPosition = 0
         for id in queried {
-            _ = try await send(.POST, "/v1/customers", register(id))
+            _ = try await send(.POST, "/v1/customers", register(id), nil)
             for tag in ["vip", "gold", "q3"] {
-                let (_, body) = try await send(.POST, "/v1/customers/\(id)/tags", #"{"tag":"\#(tag)"}"#)
+                let (_, body) = try await send(.POST, "/v1/customers/\(id)/tags", #"{"tag":"\#(tag)"}"#, nil)
                 lastPosition = Int((try? JSONValue.parse(Array(body.readableBytesView)))?.position ?? 0)
             }
         }
-        _ = try await send(.GET, "/v1/customers/q0?atLeast=\(lastPosition)", nil)
+        _ = try await send(.GET, "/v1/customers/q0?atLeast=\(lastPosition)", nil, nil)
 
         // Load: 64 clients registering customers; 2 clients timing queries meanwhile.
         let issued = Ticket()
@@ -116,7 +118,7 @@ struct HTTPBench: AsyncParsableCommand {
                         i += 1
                         let path = worker == 0 ? "/v1/customers/\(id)/timeline?limit=50" : "/v1/customers/\(id)"
                         let began = ContinuousClock.now
-                        let (status, _) = try await send(.GET, path, nil)
+                        let (status, _) = try await send(.GET, path, nil, nil)
                         if status == 200 { (worker == 0 ? timeline : customer).add(ContinuousClock.now - began) }
                     }
                 }
@@ -126,7 +128,9 @@ struct HTTPBench: AsyncParsableCommand {
                     for _ in 0..<clientCount {
                         writers.addTask {
                             while case let n = issued.take(), n <= total {
-                                let (status, _) = try await send(.POST, "/v1/customers", register("b\(n)"))
+                                // As a client that retries safely sends it: the key the server
+                                // remembers the request and its answer under.
+                                let (status, _) = try await send(.POST, "/v1/customers", register("b\(n)"), "bench-\(n)")
                                 if status != 201 { state.failures.add(1, ordering: .relaxed) }
                             }
                         }

@@ -86,7 +86,7 @@ extension HTTPEnvironment {
             fingerprint = IdempotencyStore.fingerprint(
                 method: request.method.rawValue, path: request.uri.path + "#" + (expectedVersion.map(String.init) ?? ""), body: raw)
             let reservation: IdempotencyStore.Reservation
-            do { reservation = try idempotency.reserve(scope: principal.name, key: key, fingerprint: fingerprint) } catch {
+            do { reservation = try await idempotency.reserve(scope: principal.name, key: key, fingerprint: fingerprint) } catch {
                 throw internalError("reading the idempotency table", error)
             }
             switch reservation {
@@ -123,7 +123,7 @@ extension HTTPEnvironment {
         let bytes = Self.encode(result).serializedBytes
         if let key {
             do {
-                try idempotency.complete(scope: principal.name, key: key, fingerprint: fingerprint, status: Int(status.code), body: bytes)
+                try await idempotency.complete(scope: principal.name, key: key, fingerprint: fingerprint, status: Int(status.code), body: bytes)
             } catch {
                 logger.error("storing an idempotent answer failed", metadata: ["error": "\(error)"])
             }

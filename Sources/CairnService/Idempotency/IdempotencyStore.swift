@@ -22,6 +22,9 @@ public final class IdempotencyStore: Sendable {
 
     private let env: LMDBEnvironment
     private let requests: LMDBDatabase
+    /// Every request writes here twice (its claim, then its answer): concurrent requests share
+    /// the commits.
+    private let writer: GroupWriter
 
     public init(directory: String) throws {
         var options = LMDBEnvironment.Options()
@@ -32,6 +35,7 @@ public final class IdempotencyStore: Sendable {
         options.durability = .noMetaSync
         env = try LMDBEnvironment(path: directory, options: options)
         requests = try env.database("requests")
+        writer = GroupWriter(env: env, label: "cairn.idempotency")
     }
 
     public func close() { env.close() }
@@ -42,9 +46,10 @@ public final class IdempotencyStore: Sendable {
     }
 
     /// Claims `key` for the request with `fingerprint`, or tells how it was used before.
-    public func reserve(scope: String, key: String, fingerprint: String) throws -> Reservation {
+    public func reserve(scope: String, key: String, fingerprint: String) async throws -> Reservation {
         let id = Self.id(scope, key)
-        return try env.write { txn in
+        let requests = requests
+        return try await writer.write { txn in
             if let stored = try txn.get(requests, id) {
                 let (known, answer) = try Self.decode(Array(stored))
                 guard known == fingerprint else { return .mismatch }
@@ -57,9 +62,9 @@ public final class IdempotencyStore: Sendable {
     }
 
     /// Stores the answer to a reserved request.
-    public func complete(scope: String, key: String, fingerprint: String, status: Int, body: [UInt8]) throws {
-        let value = Self.encode(fingerprint, (status, body))
-        try env.write { txn in try txn.put(requests, Self.id(scope, key), value) }
+    public func complete(scope: String, key: String, fingerprint: String, status: Int, body: [UInt8]) async throws {
+        let (id, value, requests) = (Self.id(scope, key), Self.encode(fingerprint, (status, body)), requests)
+        try await writer.write { txn in try txn.put(requests, id, value) }
     }
 
     private static func id(_ scope: String, _ key: String) -> [UInt8] { Array(scope.utf8) + [0] + Array(key.utf8) }
