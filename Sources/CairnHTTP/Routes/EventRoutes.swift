@@ -220,7 +220,7 @@ enum EventRoutes {
         }
         let stored: ConsumerPosition
         do {
-            stored = try env.consumers.acknowledge(name, position: position, by: context.principal?.name ?? "", now: env.clock.now())
+            stored = try await env.consumers.acknowledge(name, position: position, by: context.principal?.name ?? "", now: env.clock.now())
         } catch { throw env.internalError("storing a consumer position", error) }
         return Response.json(encode(stored))
     }

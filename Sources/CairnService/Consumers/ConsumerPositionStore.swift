@@ -15,6 +15,8 @@ public struct ConsumerPosition: Sendable, Hashable {
 public final class ConsumerPositionStore: Sendable {
     private let env: LMDBEnvironment
     private let positions: LMDBDatabase
+    /// Consumers acknowledge often, many at once: their writes share commits.
+    private let writer: GroupWriter
 
     public init(directory: String) throws {
         var options = LMDBEnvironment.Options()
@@ -22,6 +24,7 @@ public final class ConsumerPositionStore: Sendable {
         options.maxDatabases = 2
         env = try LMDBEnvironment(path: directory, options: options)
         positions = try env.database("positions")
+        writer = GroupWriter(env: env, label: "cairn.consumers")
     }
 
     public func close() { env.close() }
@@ -35,13 +38,16 @@ public final class ConsumerPositionStore: Sendable {
     /// Stores `position` as the consumer's acknowledged position (it may move backwards, to
     /// replay).
     @discardableResult
-    public func acknowledge(_ name: String, position: UInt64, by actor: String, now: CairnStore.Timestamp) throws -> ConsumerPosition {
+    public func acknowledge(_ name: String, position: UInt64, by actor: String, now: CairnStore.Timestamp) async throws
+        -> ConsumerPosition
+    {
         let record = ConsumerPosition(name: name, position: position, updatedAt: now, updatedBy: actor)
         let value = JSONValue.object([
             "position": .string(String(position)), "updatedAt": .number(Double(now.microsecondsSinceEpoch)),
             "updatedBy": .string(actor),
         ]).serializedBytes
-        try env.write { txn in try txn.put(positions, Array(name.utf8), value) }
+        let positions = positions
+        try await writer.write { txn in try txn.put(positions, Array(name.utf8), value) }
         return record
     }
 
