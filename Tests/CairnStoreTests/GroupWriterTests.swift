@@ -36,6 +36,26 @@ struct GroupWriterTests {
         }
     }
 
+    @Test("a group that fills the map grows it and commits every job")
+    func mapGrows() async throws {
+        try await withTemporaryDirectory { dir in
+            var options = LMDBEnvironment.Options()
+            options.mapSize = 256 << 10
+            let env = try LMDBEnvironment(path: dir + "/env", options: options)
+            let db = try env.database("main")
+            let writer = GroupWriter(env: env, label: "test.group-writer")
+            let value = [UInt8](repeating: 7, count: 4096)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for n in 0..<400 {
+                    group.addTask { try await writer.write { txn in try txn.put(db, Array("k\(n)".utf8), value) } }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try env.read { txn in try txn.count(db) } == 400)
+            env.close()
+        }
+    }
+
     @Test("a job that throws gets its error and leaves nothing written; the jobs beside it commit")
     func failingJobLeftOut() async throws {
         try await withTemporaryDirectory { dir in

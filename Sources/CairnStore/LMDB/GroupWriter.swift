@@ -82,7 +82,14 @@ package final class GroupWriter: Sendable {
             do {
                 try env.write { txn in
                     for index in jobs.indices {
-                        do { try jobs[index].run(txn) } catch { throw Refused(index: index, error: error) }
+                        do {
+                            try jobs[index].run(txn)
+                        } catch {
+                            // A full map is the environment's to handle: it grows the map and
+                            // runs the whole group again.
+                            if LMDBError.mapFull ~= error { throw error }
+                            throw Refused(index: index, error: error)
+                        }
                     }
                 }
             } catch let refused as Refused {
