@@ -38,7 +38,9 @@ public final class ConsumerPositionStore: Sendable {
     /// Stores `position` as the consumer's acknowledged position (it may move backwards, to
     /// replay).
     @discardableResult
-    public func acknowledge(_ name: String, position: UInt64, by actor: String, now: CairnStore.Timestamp) async throws
+    public func acknowledge(
+        _ name: String, position: UInt64, by actor: String, now: CairnStore.Timestamp
+    ) async throws
         -> ConsumerPosition
     {
         let record = ConsumerPosition(name: name, position: position, updatedAt: now, updatedBy: actor)
