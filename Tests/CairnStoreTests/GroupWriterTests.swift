@@ -7,12 +7,23 @@ import Testing
 struct GroupWriterTests {
     private struct Refusal: Error, Equatable { let n: Int }
 
+    /// An environment in a temporary directory with its database `main` and a group writer
+    /// over it; closed after `body`.
+    private func withWriter(
+        mapSize: Int? = nil, _ body: (String, LMDBEnvironment, LMDBDatabase, GroupWriter) async throws -> Void
+    ) async throws {
+        try await withTemporaryDirectory { dir in
+            var options = LMDBEnvironment.Options()
+            if let mapSize { options.mapSize = mapSize }
+            let env = try LMDBEnvironment(path: dir + "/env", options: options)
+            defer { env.close() }
+            try await body(dir, env, try env.database("main"), GroupWriter(env: env, label: "test.group-writer"))
+        }
+    }
+
     @Test("concurrent read-modify-write jobs each see the ones before them, and all of it is durable")
     func jobsSeeEachOther() async throws {
-        try await withTemporaryDirectory { dir in
-            let env = try LMDBEnvironment(path: dir + "/env")
-            let db = try env.database("main")
-            let writer = GroupWriter(env: env, label: "test.group-writer")
+        try await withWriter { dir, env, db, writer in
             let key = Array("counter".utf8)
             let seen = try await withThrowingTaskGroup(of: UInt64.self) { group in
                 for _ in 0..<200 {
@@ -27,7 +38,7 @@ struct GroupWriterTests {
                 return try await group.reduce(into: []) { $0.append($1) }
             }
             #expect(seen.sorted() == Array(1...200))
-            env.close()
+            env.close()  // closing twice is harmless
             let reopened = try LMDBEnvironment(path: dir + "/env")
             let main = try reopened.database("main", create: false)
             let stored = try reopened.read { txn in try txn.get(main, key)?.loadUnaligned(as: UInt64.self) }
@@ -38,12 +49,7 @@ struct GroupWriterTests {
 
     @Test("a group that fills the map grows it and commits every job")
     func mapGrows() async throws {
-        try await withTemporaryDirectory { dir in
-            var options = LMDBEnvironment.Options()
-            options.mapSize = 256 << 10
-            let env = try LMDBEnvironment(path: dir + "/env", options: options)
-            let db = try env.database("main")
-            let writer = GroupWriter(env: env, label: "test.group-writer")
+        try await withWriter(mapSize: 256 << 10) { _, env, db, writer in
             let value = [UInt8](repeating: 7, count: 4096)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for n in 0..<400 {
@@ -52,16 +58,12 @@ struct GroupWriterTests {
                 try await group.waitForAll()
             }
             #expect(try env.read { txn in try txn.count(db) } == 400)
-            env.close()
         }
     }
 
     @Test("a job that throws gets its error and leaves nothing written; the jobs beside it commit")
     func failingJobLeftOut() async throws {
-        try await withTemporaryDirectory { dir in
-            let env = try LMDBEnvironment(path: dir + "/env")
-            let db = try env.database("main")
-            let writer = GroupWriter(env: env, label: "test.group-writer")
+        try await withWriter { _, env, db, writer in
             let outcomes = await withTaskGroup(of: (Int, Result<Int, Refusal>).self) { group in
                 for n in 0..<60 {
                     group.addTask {
@@ -92,7 +94,6 @@ struct GroupWriterTests {
                     #expect(stored == Array("v\(n)".utf8))
                 }
             }
-            env.close()
         }
     }
 }

@@ -201,9 +201,8 @@ public final class DataKeyStore: @unchecked Sendable {
     /// Guarded by `access`.
     private var store: Store
     private let caches = Mutex(Caches())
-    /// Key-making requests from tasks, written together on `writerQueue`.
-    private let pending = Mutex<(requests: [KeyRequest], writing: Bool)>(([], false))
-    private let writerQueue = DispatchQueue(label: "cairn.keys.writer")
+    /// Key-making requests from tasks, written together on a thread of their own.
+    private let keyRequests = BatchQueue<KeyRequest>(label: "cairn.keys.writer")
 
     private struct KeyRequest: Sendable {
         let ids: [DataKeyID]
@@ -324,12 +323,7 @@ public final class DataKeyStore: @unchecked Sendable {
         if lookup.needsWrite {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 let request = KeyRequest(ids: lookup.missing, month: month, links: lookup.newLinks, done: continuation)
-                let startWriter = pending.withLock { pending -> Bool in
-                    pending.requests.append(request)
-                    defer { pending.writing = true }
-                    return !pending.writing
-                }
-                if startWriter { writerQueue.async { self.writeRequests() } }
+                keyRequests.add(request) { self.write($0) }
             }
         }
         return try complete(lookup, month)
@@ -387,21 +381,13 @@ public final class DataKeyStore: @unchecked Sendable {
         return nil
     }
 
-    /// Runs on `writerQueue`: makes the keys of every waiting request in one write, until none waits.
-    private func writeRequests() {
-        while true {
-            let batch = pending.withLock { pending -> [KeyRequest] in
-                if pending.requests.isEmpty { pending.writing = false }
-                defer { pending.requests = [] }
-                return pending.requests
-            }
-            guard !batch.isEmpty else { return }
-            do {
-                try access.shared { try create(batch.map { ($0.ids, $0.month) }, linking: batch.flatMap(\.links), store) }
-                for request in batch { request.done.resume() }
-            } catch {
-                for request in batch { request.done.resume(throwing: error) }
-            }
+    /// Runs on the writer thread: makes the keys of a batch of waiting requests in one write.
+    private func write(_ batch: [KeyRequest]) {
+        do {
+            try access.shared { try create(batch.map { ($0.ids, $0.month) }, linking: batch.flatMap(\.links), store) }
+            for request in batch { request.done.resume() }
+        } catch {
+            for request in batch { request.done.resume(throwing: error) }
         }
     }
 

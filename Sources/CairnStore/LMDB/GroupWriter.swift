@@ -1,6 +1,3 @@
-import Dispatch
-import Synchronization
-
 /// Commits the small writes of many tasks together: each task's job runs in the one write
 /// transaction of whatever is waiting when the writer comes round, and every job's task resumes
 /// once that transaction has committed (group commit). One commit — one disk flush — then
@@ -24,18 +21,12 @@ package final class GroupWriter: Sendable {
         }
     }
 
-    private struct Pending: ~Copyable {
-        var jobs: [Job] = []
-        var writing = false
-    }
-
     private let env: LMDBEnvironment
-    private let queue: DispatchQueue
-    private let pending = Mutex(Pending())
+    private let waiting: BatchQueue<Job>
 
     package init(env: LMDBEnvironment, label: String) {
         self.env = env
-        queue = DispatchQueue(label: label)
+        waiting = BatchQueue(label: label)
     }
 
     /// Runs `body` in the next group's write transaction and returns its value once that
@@ -47,25 +38,7 @@ package final class GroupWriter: Sendable {
             let job = Job(
                 run: { txn in value = try body(txn) },
                 finish: { result in continuation.resume(with: result.map { value! }) })
-            let startWriter = pending.withLock { pending -> Bool in
-                pending.jobs.append(job)
-                defer { pending.writing = true }
-                return !pending.writing
-            }
-            if startWriter { queue.async { self.drain() } }
-        }
-    }
-
-    /// Runs on `queue`: commits the waiting jobs, group by group, until none waits.
-    private func drain() {
-        while true {
-            let jobs = pending.withLock { pending -> [Job] in
-                if pending.jobs.isEmpty { pending.writing = false }
-                defer { pending.jobs = [] }
-                return pending.jobs
-            }
-            guard !jobs.isEmpty else { return }
-            commit(jobs)
+            waiting.add(job) { self.commit($0) }
         }
     }
 
