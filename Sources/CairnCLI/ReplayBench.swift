@@ -164,7 +164,7 @@ struct ReplayBench: AsyncParsableCommand {
             let page = try log.read(from: next, limit: 4096)
             for record in page.events {
                 _ = try EventCatalogue.decode(
-                    type: record.type, schemaVersion: Int(record.schemaVersion), payload: try vault.payload(of: record))
+                    type: record.type, schemaVersion: Int(record.schemaVersion), source: try vault.source(of: record))
                 decoded += 1
             }
             next = page.next

@@ -1,3 +1,4 @@
+public import CairnDomain
 public import CairnStore
 
 /// What a stored record's payload reads as for folding and answering: the stored bytes, or —
@@ -6,6 +7,13 @@ public import CairnStore
 /// nothing of keys.
 public protocol EventPayloadReader: Sendable {
     func payload(of record: RecordedEvent) throws -> [UInt8]
+    /// The payload ready for the domain's decoders: what ``payload(of:)`` reads as, and for a
+    /// reader that opens sealed data, opened without being spliced back into bytes.
+    func source(of record: RecordedEvent) throws -> PayloadSource
+}
+
+extension EventPayloadReader {
+    public func source(of record: RecordedEvent) throws -> PayloadSource { PayloadSource(bytes: try payload(of: record)) }
 }
 
 /// Payloads exactly as stored: for logs whose events carry no sealed members (tests of the

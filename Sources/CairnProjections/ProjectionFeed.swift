@@ -61,7 +61,7 @@ final class DecodedPage: Sendable {
             Result {
                 try EventCatalogue.decode(
                     type: distinct[typeIndices[index]], schemaVersion: Int(records[index].schemaVersion),
-                    payload: try payloads.payload(of: records[index]))
+                    source: try payloads.source(of: records[index]))
             }
         }
     }

@@ -221,7 +221,7 @@ extension CairnService {
                 guard let event = try log.event(at: position), event.type == "sales.ActivityLogged" else { continue }
                 count += 1
                 let decoded = try ActivityEvent.decode(
-                    type: event.type, schemaVersion: Int(event.schemaVersion), payload: try vault.payload(of: event))
+                    type: event.type, schemaVersion: Int(event.schemaVersion), source: try vault.source(of: event))
                 if case .logged(let logged) = decoded { last = max(last ?? logged.occurredAt, logged.occurredAt) }
             }
             return CustomerActivity(lastActivityAt: last, activityCount: count)

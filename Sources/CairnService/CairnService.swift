@@ -58,7 +58,7 @@ public final class CairnService: Sendable {
                 if record.streamVersion > through { return (state, version) }
                 do {
                     let event = try D.Event.decode(
-                        type: record.type, schemaVersion: Int(record.schemaVersion), payload: try vault.payload(of: record))
+                        type: record.type, schemaVersion: Int(record.schemaVersion), source: try vault.source(of: record))
                     state = D.evolve(state, event)
                 } catch {
                     throw CommandError(

@@ -74,7 +74,7 @@ public actor SlaWatcher {
             let page = try service.log.read(from: next, limit: 4096, filter: EventFilter(categories: [StreamCategory.case.rawValue]))
             for record in page.events {
                 let event = try CaseEvent.decode(
-                    type: record.type, schemaVersion: Int(record.schemaVersion), payload: try service.vault.payload(of: record))
+                    type: record.type, schemaVersion: Int(record.schemaVersion), source: try service.vault.source(of: record))
                 guard let stream = StreamName(parsing: record.stream) else { continue }
                 let state: CaseState
                 if let known = cases[stream.id] {

@@ -45,6 +45,16 @@ struct PersonalDataEnvelopeTests {
         let erased = try PersonalDataEnvelope.reveal(payload: sealed) { _ in nil }
         let redacted = try EventCatalogue.redact(type: entry.type, schemaVersion: entry.schemaVersion, payload: entry.samplePayload)
         #expect(try JSONValue.parse(erased) == JSONValue.parse(redacted))
+        // Opened for decoding without splicing: the same events as decoding the revealed bytes.
+        let (type, version) = (entry.type, entry.schemaVersion)
+        let opened = try #require(try PersonalDataEnvelope.open(payload: sealed) { Self.scramble($0.ciphertext) })
+        #expect(
+            try EventCatalogue.decode(type: type, schemaVersion: version, source: opened)
+                == EventCatalogue.decode(type: type, schemaVersion: version, payload: revealed))
+        let openedErased = try #require(try PersonalDataEnvelope.open(payload: sealed) { _ in nil })
+        #expect(
+            try EventCatalogue.decode(type: type, schemaVersion: version, source: openedErased)
+                == EventCatalogue.decode(type: type, schemaVersion: version, payload: erased))
         // At rest the payload is the redaction plus the sealed member.
         if !sealedNames.isEmpty, case .object(var members) = try JSONValue.parse(sealed) {
             #expect(members.removeValue(forKey: PersonalDataEnvelope.sealedMember) != nil)
@@ -70,9 +80,14 @@ struct PersonalDataEnvelopeTests {
             return Self.scramble(sealed.ciphertext)
         }
         #expect(names == ["address", "email"])
-        #expect(String(decoding: opened, as: UTF8.self) == #"{"address":{"city":"Berlin"},"email":"ada@example.org","leadId":"l_1","tags":{"a":1}}"#)
+        #expect(
+            String(decoding: opened, as: UTF8.self)
+                == #"{"address":{"city":"Berlin"},"email":"ada@example.org","leadId":"l_1","tags":{"a":1}}"#)
         let erased = try PersonalDataEnvelope.reveal(payload: stored) { _ in nil }
-        #expect(String(decoding: erased, as: UTF8.self) == #"{"address":{"city":"[erased]"},"email":"[erased]","leadId":"l_1","tags":{"a":1}}"#)
+        #expect(
+            String(decoding: erased, as: UTF8.self) == #"{"address":{"city":"[erased]"},"email":"[erased]","leadId":"l_1","tags":{"a":1}}"#)
+        // Decoding leaves this form to `reveal`.
+        #expect(try PersonalDataEnvelope.open(payload: stored) { Self.scramble($0.ciphertext) } == nil)
     }
 
     @Test("A sealed object that is malformed, or names a member the payload lacks, is refused")
@@ -88,6 +103,9 @@ struct PersonalDataEnvelopeTests {
         ] {
             #expect(throws: PersonalDataEnvelope.Failure.self, "\(payload)") {
                 try PersonalDataEnvelope.reveal(payload: Array(payload.utf8)) { Self.scramble($0.ciphertext) }
+            }
+            #expect(throws: PersonalDataEnvelope.Failure.self, "\(payload)") {
+                try PersonalDataEnvelope.open(payload: Array(payload.utf8)) { Self.scramble($0.ciphertext) }
             }
         }
     }

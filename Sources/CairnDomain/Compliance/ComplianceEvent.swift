@@ -66,10 +66,10 @@ extension ComplianceEvent: AggregateEvent {
         }
     }
 
-    public static func decode(type: String, schemaVersion: Int, payload: [UInt8]) throws(EventDecodingError) -> ComplianceEvent {
+    public static func decode(type: String, schemaVersion: Int, source: PayloadSource) throws(EventDecodingError) -> ComplianceEvent {
         guard type == "compliance.RetentionApplied" else { throw EventDecoding.unknown(type, schemaVersion, known: false) }
         guard schemaVersion == 1 else { throw EventDecoding.unknown(type, schemaVersion, known: true) }
-        return try EventDecoding.decode(type: type, schemaVersion: schemaVersion, payload: payload) {
+        return try EventDecoding.decode(type: type, schemaVersion: schemaVersion, source: source) {
             (r: inout PayloadReader) throws(EventDecodingError) -> ComplianceEvent in
             .retentionApplied(
                 .init(runId: try r.required("runId"), policies: try r.required("policies"), heldCustomers: try r.required("heldCustomers")))

@@ -122,10 +122,10 @@ extension CustomerEvent: AggregateEvent {
         }
     }
 
-    public static func decode(type: String, schemaVersion: Int, payload: [UInt8]) throws(EventDecodingError) -> CustomerEvent {
+    public static func decode(type: String, schemaVersion: Int, source: PayloadSource) throws(EventDecodingError) -> CustomerEvent {
         let known = CustomerEvent.personalData[type] != nil
         guard known, schemaVersion == 1 else { throw EventDecoding.unknown(type, schemaVersion, known: known) }
-        return try EventDecoding.decode(type: type, schemaVersion: schemaVersion, payload: payload) {
+        return try EventDecoding.decode(type: type, schemaVersion: schemaVersion, source: source) {
             (r: inout PayloadReader) throws(EventDecodingError) -> CustomerEvent in
             let id: CustomerID = try r.required("customerId")
             switch type {

@@ -84,10 +84,10 @@ extension CampaignEvent: AggregateEvent {
         }
     }
 
-    public static func decode(type: String, schemaVersion: Int, payload: [UInt8]) throws(EventDecodingError) -> CampaignEvent {
+    public static func decode(type: String, schemaVersion: Int, source: PayloadSource) throws(EventDecodingError) -> CampaignEvent {
         let known = personalData[type] != nil
         guard known, schemaVersion == 1 else { throw EventDecoding.unknown(type, schemaVersion, known: known) }
-        return try EventDecoding.decode(type: type, schemaVersion: schemaVersion, payload: payload) {
+        return try EventDecoding.decode(type: type, schemaVersion: schemaVersion, source: source) {
             (r: inout PayloadReader) throws(EventDecodingError) -> CampaignEvent in
             let id: CampaignID = try r.required("campaignId")
             switch type {

@@ -67,10 +67,10 @@ extension ActivityEvent: AggregateEvent {
         }
     }
 
-    public static func decode(type: String, schemaVersion: Int, payload: [UInt8]) throws(EventDecodingError) -> ActivityEvent {
+    public static func decode(type: String, schemaVersion: Int, source: PayloadSource) throws(EventDecodingError) -> ActivityEvent {
         guard type == "sales.ActivityLogged" else { throw EventDecoding.unknown(type, schemaVersion, known: false) }
         guard schemaVersion == 1 || schemaVersion == 2 else { throw EventDecoding.unknown(type, schemaVersion, known: true) }
-        return try EventDecoding.decode(type: type, schemaVersion: schemaVersion, payload: payload) {
+        return try EventDecoding.decode(type: type, schemaVersion: schemaVersion, source: source) {
             (r: inout PayloadReader) throws(EventDecodingError) -> ActivityEvent in
             let duration: Int?
             if schemaVersion == 1 {

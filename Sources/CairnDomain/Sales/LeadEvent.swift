@@ -88,10 +88,10 @@ extension LeadEvent: AggregateEvent {
         }
     }
 
-    public static func decode(type: String, schemaVersion: Int, payload: [UInt8]) throws(EventDecodingError) -> LeadEvent {
+    public static func decode(type: String, schemaVersion: Int, source: PayloadSource) throws(EventDecodingError) -> LeadEvent {
         let known = personalData[type] != nil
         guard known, schemaVersion == 1 else { throw EventDecoding.unknown(type, schemaVersion, known: known) }
-        return try EventDecoding.decode(type: type, schemaVersion: schemaVersion, payload: payload) {
+        return try EventDecoding.decode(type: type, schemaVersion: schemaVersion, source: source) {
             (r: inout PayloadReader) throws(EventDecodingError) -> LeadEvent in
             let id: LeadID = try r.required("leadId")
             switch type {

@@ -38,10 +38,10 @@ extension OrderEvent: AggregateEvent {
         }
     }
 
-    public static func decode(type: String, schemaVersion: Int, payload: [UInt8]) throws(EventDecodingError) -> OrderEvent {
+    public static func decode(type: String, schemaVersion: Int, source: PayloadSource) throws(EventDecodingError) -> OrderEvent {
         guard type == "sales.OrderRecorded" else { throw EventDecoding.unknown(type, schemaVersion, known: false) }
         guard schemaVersion == 1 else { throw EventDecoding.unknown(type, schemaVersion, known: true) }
-        return try EventDecoding.decode(type: type, schemaVersion: schemaVersion, payload: payload) {
+        return try EventDecoding.decode(type: type, schemaVersion: schemaVersion, source: source) {
             (r: inout PayloadReader) throws(EventDecodingError) -> OrderEvent in
             let totalText: String = try r.required("total")
             guard let total = Money.parseAmount(totalText) else {

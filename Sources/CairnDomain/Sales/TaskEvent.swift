@@ -73,10 +73,10 @@ extension TaskEvent: AggregateEvent {
         }
     }
 
-    public static func decode(type: String, schemaVersion: Int, payload: [UInt8]) throws(EventDecodingError) -> TaskEvent {
+    public static func decode(type: String, schemaVersion: Int, source: PayloadSource) throws(EventDecodingError) -> TaskEvent {
         let known = personalData[type] != nil
         guard known, schemaVersion == 1 else { throw EventDecoding.unknown(type, schemaVersion, known: known) }
-        return try EventDecoding.decode(type: type, schemaVersion: schemaVersion, payload: payload) {
+        return try EventDecoding.decode(type: type, schemaVersion: schemaVersion, source: source) {
             (r: inout PayloadReader) throws(EventDecodingError) -> TaskEvent in
             let id: TaskID = try r.required("taskId")
             let customerId: CustomerID = try r.required("customerId")

@@ -76,10 +76,10 @@ extension CaseEvent: AggregateEvent {
         }
     }
 
-    public static func decode(type: String, schemaVersion: Int, payload: [UInt8]) throws(EventDecodingError) -> CaseEvent {
+    public static func decode(type: String, schemaVersion: Int, source: PayloadSource) throws(EventDecodingError) -> CaseEvent {
         let known = personalData[type] != nil
         guard known, schemaVersion == 1 else { throw EventDecoding.unknown(type, schemaVersion, known: known) }
-        return try EventDecoding.decode(type: type, schemaVersion: schemaVersion, payload: payload) {
+        return try EventDecoding.decode(type: type, schemaVersion: schemaVersion, source: source) {
             (r: inout PayloadReader) throws(EventDecodingError) -> CaseEvent in
             let id: CaseID = try r.required("caseId")
             let customerId: CustomerID = try r.required("customerId")

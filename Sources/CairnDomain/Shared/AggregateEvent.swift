@@ -11,7 +11,7 @@ public protocol AggregateEvent: Sendable, Hashable {
     /// The payload as JSON; `encoded()` serializes it deterministically.
     var payload: JSONValue { get }
     /// Strictly decodes a stored event, upcasting old schema versions to the current event.
-    static func decode(type: String, schemaVersion: Int, payload: [UInt8]) throws(EventDecodingError) -> Self
+    static func decode(type: String, schemaVersion: Int, source: PayloadSource) throws(EventDecodingError) -> Self
 }
 
 /// The storage form of one event: what the log stores next to the envelope.
@@ -35,6 +35,11 @@ extension AggregateEvent {
         EncodedEvent(type: type, schemaVersion: schemaVersion, payload: payload.serializedBytes, subject: subject)
     }
 
+    /// Strictly decodes a stored event from its payload's bytes.
+    public static func decode(type: String, schemaVersion: Int, payload: [UInt8]) throws(EventDecodingError) -> Self {
+        try decode(type: type, schemaVersion: schemaVersion, source: PayloadSource(bytes: payload))
+    }
+
     public static func decode(_ stored: EncodedEvent) throws(EventDecodingError) -> Self {
         try decode(type: stored.type, schemaVersion: stored.schemaVersion, payload: stored.payload)
     }
@@ -45,11 +50,11 @@ enum EventDecoding {
     /// Runs `body` over a strict reader, checks for leftover fields, and stamps errors with the
     /// event type and version.
     static func decode<E>(
-        type: String, schemaVersion: Int, payload: [UInt8],
+        type: String, schemaVersion: Int, source: PayloadSource,
         _ body: (inout PayloadReader) throws(EventDecodingError) -> E
     ) throws(EventDecodingError) -> E {
         do {
-            var reader = try PayloadReader(bytes: payload)
+            var reader = try PayloadReader(source: source)
             let event = try body(&reader)
             try reader.finish()
             return event

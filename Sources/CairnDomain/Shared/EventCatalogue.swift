@@ -56,20 +56,26 @@ public enum EventCatalogue {
     /// Decodes any stored event, upcasting old versions. Fails with `.unknownEventType` /
     /// `.unknownSchemaVersion` for anything not catalogued.
     public static func decode(type: String, schemaVersion: Int, payload: [UInt8]) throws(EventDecodingError) -> DomainEvent {
+        try decode(type: type, schemaVersion: schemaVersion, source: PayloadSource(bytes: payload))
+    }
+
+    /// The same from a payload already parsed, its sealed members opened beside it (see
+    /// ``PersonalDataEnvelope/open(payload:_:)``).
+    public static func decode(type: String, schemaVersion: Int, source: PayloadSource) throws(EventDecodingError) -> DomainEvent {
         guard let entry = index[type]?[schemaVersion] else {
             let knownType = entries.contains { $0.type == type }
             throw EventDecoding.unknown(type, schemaVersion, known: knownType)
         }
         switch entry.category {
-        case .customer: return .customer(try CustomerEvent.decode(type: type, schemaVersion: schemaVersion, payload: payload))
-        case .lead: return .lead(try LeadEvent.decode(type: type, schemaVersion: schemaVersion, payload: payload))
-        case .opportunity: return .opportunity(try OpportunityEvent.decode(type: type, schemaVersion: schemaVersion, payload: payload))
-        case .activity: return .activity(try ActivityEvent.decode(type: type, schemaVersion: schemaVersion, payload: payload))
-        case .task: return .task(try TaskEvent.decode(type: type, schemaVersion: schemaVersion, payload: payload))
-        case .order: return .order(try OrderEvent.decode(type: type, schemaVersion: schemaVersion, payload: payload))
-        case .campaign: return .campaign(try CampaignEvent.decode(type: type, schemaVersion: schemaVersion, payload: payload))
-        case .case: return .serviceCase(try CaseEvent.decode(type: type, schemaVersion: schemaVersion, payload: payload))
-        case .compliance: return .compliance(try ComplianceEvent.decode(type: type, schemaVersion: schemaVersion, payload: payload))
+        case .customer: return .customer(try CustomerEvent.decode(type: type, schemaVersion: schemaVersion, source: source))
+        case .lead: return .lead(try LeadEvent.decode(type: type, schemaVersion: schemaVersion, source: source))
+        case .opportunity: return .opportunity(try OpportunityEvent.decode(type: type, schemaVersion: schemaVersion, source: source))
+        case .activity: return .activity(try ActivityEvent.decode(type: type, schemaVersion: schemaVersion, source: source))
+        case .task: return .task(try TaskEvent.decode(type: type, schemaVersion: schemaVersion, source: source))
+        case .order: return .order(try OrderEvent.decode(type: type, schemaVersion: schemaVersion, source: source))
+        case .campaign: return .campaign(try CampaignEvent.decode(type: type, schemaVersion: schemaVersion, source: source))
+        case .case: return .serviceCase(try CaseEvent.decode(type: type, schemaVersion: schemaVersion, source: source))
+        case .compliance: return .compliance(try ComplianceEvent.decode(type: type, schemaVersion: schemaVersion, source: source))
         }
     }
 

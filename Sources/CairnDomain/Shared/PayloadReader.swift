@@ -1,3 +1,24 @@
+/// A stored payload ready for decoding: its bytes, or — where personal data is sealed — the
+/// payload parsed once with its sealed members opened beside it
+/// (``PersonalDataEnvelope/open(payload:_:)``), so each personal member is read from the opened
+/// text instead of being spliced back into the payload, which would then be parsed again.
+public struct PayloadSource {
+    enum Storage {
+        case bytes([UInt8])
+        /// `overlay` gives the value of each opened member (by its value node in `document`);
+        /// `hidden` is the ordinal of the member that held the sealed data.
+        case opened(document: JSONDocument, overlay: [(value: Int, element: JSONElement)], hidden: Int)
+    }
+
+    let storage: Storage
+
+    public init(bytes: [UInt8]) { storage = .bytes(bytes) }
+
+    init(document: JSONDocument, overlay: [(value: Int, element: JSONElement)], hidden: Int) {
+        storage = .opened(document: document, overlay: overlay, hidden: hidden)
+    }
+}
+
 /// Reads one JSON object strictly: every field must be read exactly as declared, and
 /// `finish()` refuses fields nobody asked for — an unexpected field means a schema drift that
 /// must be upcast, not silently dropped.
@@ -11,6 +32,20 @@ struct PayloadReader: ~Copyable {
     private var seen: UInt64 = 0
     /// Where the next lookup starts: fields are mostly read in the order they were written.
     private var hint: (ordinal: Int, key: Int)
+    /// Members whose value is read from elsewhere (opened personal data): value node → element.
+    private var overlay: [(value: Int, element: JSONElement)] = []
+
+    init(source: PayloadSource) throws(EventDecodingError) {
+        switch source.storage {
+        case .bytes(let bytes):
+            try self.init(bytes: bytes)
+        case .opened(let document, let overlay, let hidden):
+            try self.init(json: JSONElement(document: document, index: 0), path: "")
+            self.overlay = overlay
+            // The member that held the sealed data is the envelope's, not the event's.
+            if hidden < 64 { seen |= 1 << UInt64(hidden) }
+        }
+    }
 
     init(bytes: [UInt8]) throws(EventDecodingError) {
         let document: JSONDocument
@@ -45,6 +80,7 @@ struct PayloadReader: ~Copyable {
                 let value = keyNode + 1
                 let next = Int(document[value].after)
                 hint = ordinal + 1 < memberCount ? (ordinal + 1, next) : (0, object + 1)
+                if !overlay.isEmpty, let opened = overlay.first(where: { $0.value == value }) { return opened.element }
                 return JSONElement(document: document, index: value)
             }
             if ordinal + 1 < memberCount {

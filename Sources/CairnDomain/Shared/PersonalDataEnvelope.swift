@@ -236,6 +236,40 @@ public enum PersonalDataEnvelope {
         return splice(payload, replacements)
     }
 
+    /// `payload` ready for decoding, its sealed members opened by `open` (when `open` returns
+    /// nil — the key is gone — the placeholders stay): what ``reveal(payload:_:)`` gives, without
+    /// splicing the opened members into a new payload and parsing it all again. Nil for a
+    /// payload in the per-member form of before 2026-12-06, which `reveal` opens.
+    public static func open(payload: [UInt8], _ open: (Sealed) throws -> [UInt8]?) throws -> PayloadSource? {
+        guard hasSealedMembers(payload) else { return PayloadSource(bytes: payload) }
+        let document = try JSONDocument(payload)
+        guard document[0].kind == .object else { throw Failure.malformed("not an object") }
+        // The event's sealed object is its first member (`$` sorts before every member name).
+        var members = document.members(of: 0)
+        guard let (sealedKey, sealedValue) = members.next(), document.string(at: sealedKey, equals: sealedMember),
+            document[sealedValue].kind == .object
+        else { return nil }
+        guard let ciphertext = try sealedFields(of: sealedValue, in: document, dataMember: "data", name: sealedMember)?.ciphertext else {
+            throw Failure.malformed("\(sealedMember) holds no ciphertext")
+        }
+        guard let plaintext = try open(ciphertext) else { return PayloadSource(document: document, overlay: [], hidden: 0) }
+        let opened = try JSONDocument(plaintext)
+        guard opened[0].kind == .object else { throw Failure.malformed("the sealed members are not an object") }
+        var overlay: [(value: Int, element: JSONElement)] = []
+        overlay.reserveCapacity(Int(opened[0].count))
+        for (openedKey, openedValue) in opened.members(of: 0) {
+            let name = try opened.string(at: openedKey)
+            var target: Int?
+            for (key, value) in document.members(of: 0) where document.string(at: key, equals: name) {
+                target = value
+                break
+            }
+            guard let target, target != sealedValue else { throw Failure.malformed("sealed member \(name) has no place in the payload") }
+            overlay.append((target, JSONElement(document: opened, index: openedValue)))
+        }
+        return PayloadSource(document: document, overlay: overlay, hidden: 0)
+    }
+
     /// The ciphertext (base64 in the string member `dataMember`), key id (`key`) and, for a
     /// member sealed alone, placeholder (`erased`) of the sealed object at `index`; nil when
     /// the object holds no `dataMember` string (it is not sealed).

@@ -1,4 +1,4 @@
-import CairnDomain
+public import CairnDomain
 public import CairnProjections
 public import CairnStore
 public import Foundation
@@ -144,8 +144,23 @@ public final class PersonalDataVault: EventPayloadReader {
         return try Self.open(record, cipher) { keyId in
             try eventKey(keyText: keyId, eventId: record.id, cipher)
         } altered: { member in
-            DataKeyError(.storage, "the sealed member \(member) of event \(record.id) does not open: altered, or sealed under another key")
+            Self.altered(member, record)
         }
+    }
+
+    /// The payload ready for decoding, its personal data opened (or shown erased) without
+    /// splicing: the payload and the opened members are each parsed once.
+    public func source(of record: RecordedEvent) throws -> PayloadSource {
+        guard PersonalDataEnvelope.hasSealedMembers(record.payload) else { return PayloadSource(bytes: record.payload) }
+        let cipher = FieldCipher()
+        let source = try Self.opening(record, cipher) { keyId in
+            try eventKey(keyText: keyId, eventId: record.id, cipher)
+        } altered: { member in
+            Self.altered(member, record)
+        } with: { open in
+            try PersonalDataEnvelope.open(payload: record.payload, open)
+        }
+        return try source ?? PayloadSource(bytes: payload(of: record))
     }
 
     /// `record`'s payload with each sealed member opened under the event key `eventKey` gives
@@ -155,20 +170,35 @@ public final class PersonalDataVault: EventPayloadReader {
         _ record: RecordedEvent, _ cipher: borrowing FieldCipher, eventKey: (String) throws -> [UInt8]?,
         altered: (String) -> any Error
     ) throws -> [UInt8] {
+        try opening(record, cipher, eventKey: eventKey, altered: altered) { open in
+            try PersonalDataEnvelope.reveal(payload: record.payload, open)
+        }
+    }
+
+    /// Runs `body` with the function that opens `record`'s sealed members (see ``open(_:_:eventKey:altered:)``).
+    private static func opening<R>(
+        _ record: RecordedEvent, _ cipher: borrowing FieldCipher, eventKey: (String) throws -> [UInt8]?,
+        altered: (String) -> any Error, with body: ((PersonalDataEnvelope.Sealed) throws -> [UInt8]?) throws -> R
+    ) throws -> R {
         var keys: [String: [UInt8]?] = [:]
-        return try PersonalDataEnvelope.reveal(payload: record.payload) { sealed in
-            let key: [UInt8]?
-            if let known = keys[sealed.keyId] {
-                key = known
-            } else {
-                key = try eventKey(sealed.keyId)
-                keys[sealed.keyId] = key
-            }
-            guard let key else { return nil }
-            do {
-                return try cipher.open(sealed.ciphertext, eventKey: key, context: context(sealed.keyId, record.id, sealed.name))
-            } catch {
-                throw altered(sealed.name)
+        // `body` is handed a function over the other two: neither outlives this call.
+        return try withoutActuallyEscaping(eventKey) { eventKey in
+            try withoutActuallyEscaping(altered) { altered in
+                try body { sealed in
+                    let key: [UInt8]?
+                    if let known = keys[sealed.keyId] {
+                        key = known
+                    } else {
+                        key = try eventKey(sealed.keyId)
+                        keys[sealed.keyId] = key
+                    }
+                    guard let key else { return nil }
+                    do {
+                        return try cipher.open(sealed.ciphertext, eventKey: key, context: context(sealed.keyId, record.id, sealed.name))
+                    } catch {
+                        throw altered(sealed.name)
+                    }
+                }
             }
         }
     }
@@ -205,6 +235,10 @@ public final class PersonalDataVault: EventPayloadReader {
         }
         guard let monthKey else { return nil }
         return withUnsafeBytes(of: eventId.uuid) { cipher.eventKey(dataKey: monthKey, eventId: $0) }
+    }
+
+    private static func altered(_ member: String, _ record: RecordedEvent) -> any Error {
+        DataKeyError(.storage, "the sealed member \(member) of event \(record.id) does not open: altered, or sealed under another key")
     }
 
     /// What each sealed member's ciphertext is bound to: its key, its event and its name.

@@ -56,7 +56,7 @@ package func aggregateState<D: Decider>(
             // the first event past the point ends the fold.
             guard point.includes(record) else { return folded }
             let event = try D.Event.decode(
-                type: record.type, schemaVersion: Int(record.schemaVersion), payload: try payloads.payload(of: record))
+                type: record.type, schemaVersion: Int(record.schemaVersion), source: try payloads.source(of: record))
             folded.state = D.evolve(folded.state, event)
             folded.version = record.streamVersion
             folded.position = record.position
