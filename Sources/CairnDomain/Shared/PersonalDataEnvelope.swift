@@ -242,6 +242,9 @@ public enum PersonalDataEnvelope {
     /// payload in the per-member form of before 2026-12-06, which `reveal` opens.
     public static func open(payload: [UInt8], _ open: (Sealed) throws -> [UInt8]?) throws -> PayloadSource? {
         guard hasSealedMembers(payload) else { return PayloadSource(bytes: payload) }
+        // Sealing writes the event's sealed object first; the per-member form is left to
+        // `reveal` before anything is parsed.
+        guard payload.starts(with: sealedPrefix) else { return nil }
         let document = try JSONDocument(payload)
         guard document[0].kind == .object else { throw Failure.malformed("not an object") }
         // The event's sealed object is its first member (`$` sorts before every member name).
@@ -304,6 +307,7 @@ public enum PersonalDataEnvelope {
     public static func hasSealedMembers(_ payload: [UInt8]) -> Bool { contains(payload, marker) }
 
     private static let marker = Array("\"$sealed\"".utf8)
+    private static let sealedPrefix = Array("{\"$sealed\":{".utf8)
 
     /// Appends a literal's bytes in place (no array to retain and release per member).
     @inline(__always)
