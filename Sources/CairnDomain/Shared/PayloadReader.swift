@@ -5,17 +5,17 @@
 public struct PayloadSource {
     enum Storage {
         case bytes([UInt8])
-        /// `overlay` gives the value of each opened member (by its value node in `document`);
-        /// `hidden` is the ordinal of the member that held the sealed data.
-        case opened(document: JSONDocument, overlay: [(value: Int, element: JSONElement)], hidden: Int)
+        /// `overlay` gives the value of each opened member (by its value node in `document`),
+        /// whose first member held the sealed data.
+        case opened(document: JSONDocument, overlay: [(value: Int, element: JSONElement)])
     }
 
     let storage: Storage
 
     public init(bytes: [UInt8]) { storage = .bytes(bytes) }
 
-    init(document: JSONDocument, overlay: [(value: Int, element: JSONElement)], hidden: Int) {
-        storage = .opened(document: document, overlay: overlay, hidden: hidden)
+    init(document: JSONDocument, overlay: [(value: Int, element: JSONElement)]) {
+        storage = .opened(document: document, overlay: overlay)
     }
 }
 
@@ -39,11 +39,11 @@ struct PayloadReader: ~Copyable {
         switch source.storage {
         case .bytes(let bytes):
             try self.init(bytes: bytes)
-        case .opened(let document, let overlay, let hidden):
+        case .opened(let document, let overlay):
             try self.init(json: JSONElement(document: document, index: 0), path: "")
             self.overlay = overlay
-            // The member that held the sealed data is the envelope's, not the event's.
-            if hidden < 64 { seen |= 1 << UInt64(hidden) }
+            // The first member held the sealed data: the envelope's, not the event's.
+            seen = 1
         }
     }
 

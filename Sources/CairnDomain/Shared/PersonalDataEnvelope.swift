@@ -241,13 +241,11 @@ public enum PersonalDataEnvelope {
     /// splicing the opened members into a new payload and parsing it all again. Nil for a
     /// payload in the per-member form of before 2026-12-06, which `reveal` opens.
     public static func open(payload: [UInt8], _ open: (Sealed) throws -> [UInt8]?) throws -> PayloadSource? {
-        guard hasSealedMembers(payload) else { return PayloadSource(bytes: payload) }
-        // Sealing writes the event's sealed object first; the per-member form is left to
-        // `reveal` before anything is parsed.
-        guard payload.starts(with: sealedPrefix) else { return nil }
+        // Sealing writes the event's sealed object first (`$` sorts before every member name);
+        // the per-member form is left to `reveal` before anything is parsed.
+        guard payload.starts(with: sealedPrefix) else { return hasSealedMembers(payload) ? nil : PayloadSource(bytes: payload) }
         let document = try JSONDocument(payload)
         guard document[0].kind == .object else { throw Failure.malformed("not an object") }
-        // The event's sealed object is its first member (`$` sorts before every member name).
         var members = document.members(of: 0)
         guard let (sealedKey, sealedValue) = members.next(), document.string(at: sealedKey, equals: sealedMember),
             document[sealedValue].kind == .object
@@ -255,7 +253,7 @@ public enum PersonalDataEnvelope {
         guard let ciphertext = try sealedFields(of: sealedValue, in: document, dataMember: "data", name: sealedMember)?.ciphertext else {
             throw Failure.malformed("\(sealedMember) holds no ciphertext")
         }
-        guard let plaintext = try open(ciphertext) else { return PayloadSource(document: document, overlay: [], hidden: 0) }
+        guard let plaintext = try open(ciphertext) else { return PayloadSource(document: document, overlay: []) }
         let opened = try JSONDocument(plaintext)
         guard opened[0].kind == .object else { throw Failure.malformed("the sealed members are not an object") }
         var overlay: [(value: Int, element: JSONElement)] = []
@@ -270,7 +268,7 @@ public enum PersonalDataEnvelope {
             guard let target, target != sealedValue else { throw Failure.malformed("sealed member \(name) has no place in the payload") }
             overlay.append((target, JSONElement(document: opened, index: openedValue)))
         }
-        return PayloadSource(document: document, overlay: overlay, hidden: 0)
+        return PayloadSource(document: document, overlay: overlay)
     }
 
     /// The ciphertext (base64 in the string member `dataMember`), key id (`key`) and, for a
