@@ -12,11 +12,14 @@ struct ComplianceBench: AsyncParsableCommand {
         discussion: """
             Appends the same realistic events with and without sealing their personal data \
             (--rounds rounds of a plain and a sealed run back to back, alternating which goes \
-            first, fresh logs, full durability; the median round's loss) for encrypt_overhead_pct; \
-            exports a customer with 1,000 events (proofs, timeline, signed head) for export_ms; \
-            builds a log of --events events (or reuses --log) and times, for random positions, \
-            making an inclusion proof against the head and checking it, and making and signing a \
-            tree head. Figures are medians.
+            first, fresh logs, full durability; the median round's loss) for encrypt_overhead_pct: \
+            --writers concurrent writers (64, the design's reference concurrency, enough for \
+            both variants to keep the log's writer busy, so the figure is capacity lost), and \
+            the same with 8 writers, a closed loop that the seal's latency slows, for \
+            encrypt_overhead_c8_pct; exports a customer with 1,000 events (proofs, timeline, \
+            signed head) for export_ms; builds a log of --events events (or reuses --log) and \
+            times, for random positions, making an inclusion proof against the head and checking \
+            it, and making and signing a tree head. Figures are medians.
             """)
 
     @Option(help: "Events in the generated log.")
@@ -29,10 +32,16 @@ struct ComplianceBench: AsyncParsableCommand {
     var samples = 10_000
 
     @Option(help: "Events appended for the sealing overhead, per round and variant.")
-    var sealEvents = 100_000
+    var sealEvents = 200_000
+
+    @Option(help: "Concurrent writers appending for the sealing overhead.")
+    var writers = 64
+
+    @Option(help: "Events per append for the sealing overhead.")
+    var appendSize = 100
 
     @Option(help: "Rounds of the sealing overhead (one plain and one sealed run each, alternating which goes first).")
-    var rounds = 5
+    var rounds = 7
 
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
@@ -40,8 +49,9 @@ struct ComplianceBench: AsyncParsableCommand {
     func run() async throws {
         let sealMicros = try await sealCost()
         let (plainBytes, sealedBytes) = try await payloadBytes()
-        let (overhead, plainRate, sealedRate) = try await sealingOverhead(known: true)
-        let (newOverhead, newPlainRate, newSealedRate) = try await sealingOverhead(known: false)
+        let (overhead, plainRate, sealedRate) = try await sealingOverhead(known: true, writers: writers)
+        let (c8Overhead, c8PlainRate, c8SealedRate) = try await sealingOverhead(known: true, writers: 8)
+        let (newOverhead, newPlainRate, newSealedRate) = try await sealingOverhead(known: false, writers: writers)
         let exportTimes = try await exportTimes()
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-compliance-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: scratch) }
@@ -88,7 +98,12 @@ struct ComplianceBench: AsyncParsableCommand {
                 BenchFigure(
                     key: "encrypt_overhead_pct", value: overhead, unit: "%", target: 15, lowerIsBetter: true,
                     note:
-                        "append throughput lost to sealing personal data, customers already known: \(Int(plainRate)) → \(Int(sealedRate)) events/s (8 writers, appends of 100; 13 event kinds per customer, 8 with personal data)"
+                        "append throughput lost to sealing personal data, customers already known: \(Int(plainRate)) → \(Int(sealedRate)) events/s (\(writers) writers, appends of \(appendSize); 13 event kinds per customer, 8 with personal data)"
+                ),
+                BenchFigure(
+                    key: "encrypt_overhead_c8_pct", value: c8Overhead, unit: "%", target: nil, lowerIsBetter: true,
+                    note:
+                        "the same with 8 writers, too few for sealed appends to keep the log's writer busy, so each seal's latency costs throughput: \(Int(c8PlainRate)) → \(Int(c8SealedRate)) events/s"
                 ),
                 BenchFigure(
                     key: "seal_us_per_event", value: sealMicros, unit: "µs", target: nil, lowerIsBetter: true,
@@ -152,14 +167,14 @@ extension ComplianceBench {
         }
     }
 
-    /// Appends of 100 events each: one round of the mix for every customer.
-    static func batches(customers: Int, round: Int) -> [[StreamAppend]] {
+    /// Appends of `size` events each: one round of the mix for every customer.
+    static func batches(customers: Int, round: Int, size: Int = 100) -> [[StreamAppend]] {
         var batches: [[StreamAppend]] = []
         var pending: [StreamAppend] = []
         for customer in 0..<customers {
             for (stream, event) in events(customer: customer, round: round) {
                 pending.append(StreamAppend(stream: stream, expectedVersion: .any, events: [event]))
-                if pending.count == 100 {
+                if pending.count == size {
                     batches.append(pending)
                     pending = []
                 }
@@ -169,38 +184,45 @@ extension ComplianceBench {
         return batches
     }
 
-    /// Events per second appending `count` events in appends of 100 from `writers` concurrent
-    /// writers (as the service's concurrent commands do), sealing them first when `vault` is
-    /// given. With `known`, each customer already has a round of events (and so its keys)
-    /// before the timed round; otherwise every customer is new.
+    /// Events per second appending `count` events in appends of `appendSize` from `writers`
+    /// concurrent writers (as the service's concurrent commands do), sealing them first when
+    /// `vault` is given. With `known`, each customer already has a round of events (and so its
+    /// keys) before the timed round; otherwise every customer is new.
     private func appendRate(
-        _ directory: String, count: Int, vault: PersonalDataVault?, known: Bool, writers: Int = 8
+        _ directory: String, count: Int, vault: PersonalDataVault?, known: Bool, writers: Int
     ) async throws
         -> Double
     {
         let log = try EventLog(directory: directory + "/log")
         let customers = count / Self.mix.count
         if known {
-            for batch in Self.batches(customers: customers, round: 0) {
-                _ = try await log.append(vault == nil ? batch : try await vault!.seal(batch, at: SystemClock().now()))
-            }
+            _ = try await Self.append(Self.batches(customers: customers, round: 0, size: appendSize), to: log, vault, writers: writers)
         }
-        let timed = Self.batches(customers: customers, round: 1)
+        let rate = try await Self.append(Self.batches(customers: customers, round: 1, size: appendSize), to: log, vault, writers: writers)
+        await log.close()
+        return rate
+    }
+
+    /// Events per second appending `batches` from `writers` concurrent writers, each sealing
+    /// its append first when `vault` is given.
+    private static func append(
+        _ batches: [[StreamAppend]], to log: EventLog, _ vault: PersonalDataVault?, writers: Int
+    ) async throws
+        -> Double
+    {
         let start = ContinuousClock.now
         try await withThrowingTaskGroup(of: Void.self) { group in
             for writer in 0..<writers {
                 group.addTask {
-                    for index in stride(from: writer, to: timed.count, by: writers) {
-                        let batch = timed[index]
+                    for index in stride(from: writer, to: batches.count, by: writers) {
+                        let batch = batches[index]
                         _ = try await log.append(vault == nil ? batch : try await vault!.seal(batch, at: SystemClock().now()))
                     }
                 }
             }
             try await group.waitForAll()
         }
-        let rate = Double(timed.reduce(0) { $0 + $1.count }) / seconds(since: start)
-        await log.close()
-        return rate
+        return Double(batches.reduce(0) { $0 + $1.count }) / seconds(since: start)
     }
 
     /// CPU microseconds per event to seal a round of the mix for known customers, one thread, no log.
@@ -241,7 +263,7 @@ extension ComplianceBench {
     }
 
     /// The median round's loss of throughput to sealing, and the median plain and sealed rates.
-    private func sealingOverhead(known: Bool) async throws -> (pct: Double, plain: Double, sealed: Double) {
+    private func sealingOverhead(known: Bool, writers: Int) async throws -> (pct: Double, plain: Double, sealed: Double) {
         var plain: [Double] = []
         var sealed: [Double] = []
         for round in 0..<rounds {
@@ -251,11 +273,11 @@ extension ComplianceBench {
             defer { vault.close() }
             // Alternate which goes first, so neither always meets a warmer cache.
             if round % 2 == 0 {
-                plain.append(try await appendRate(dir + "/plain", count: sealEvents, vault: nil, known: known))
-                sealed.append(try await appendRate(dir + "/sealed", count: sealEvents, vault: vault, known: known))
+                plain.append(try await appendRate(dir + "/plain", count: sealEvents, vault: nil, known: known, writers: writers))
+                sealed.append(try await appendRate(dir + "/sealed", count: sealEvents, vault: vault, known: known, writers: writers))
             } else {
-                sealed.append(try await appendRate(dir + "/sealed", count: sealEvents, vault: vault, known: known))
-                plain.append(try await appendRate(dir + "/plain", count: sealEvents, vault: nil, known: known))
+                sealed.append(try await appendRate(dir + "/sealed", count: sealEvents, vault: vault, known: known, writers: writers))
+                plain.append(try await appendRate(dir + "/plain", count: sealEvents, vault: nil, known: known, writers: writers))
             }
         }
         // Each round pairs a plain and a sealed run made back to back, so the machine's drift

@@ -110,6 +110,43 @@ struct PersonalDataEnvelopeTests {
         }
     }
 
+    @Test("An object's placeholder lists its keys in byte order, however the payload wrote them, and reused buffers change nothing")
+    func objectPlaceholders() throws {
+        let plan = try #require(PersonalDataEnvelope.plan(type: "customers.AddressAdded", schemaVersion: 1))
+        func sealed(_ address: String, _ scratch: inout PersonalDataEnvelope.Scratch) throws -> String {
+            let payload = Array(#"{"address":\#(address),"customerId":"c_1"}"#.utf8)
+            let bytes = try PersonalDataEnvelope.seal(
+                PersonalDataEnvelope.prepare(plan, payload: payload), keyId: .init("c_1/customer/2026-11"), scratch: &scratch
+            ) { _, json, ciphertext in ciphertext += Self.scramble(Array(json)) }
+            // What stays in clear, after the sealed member.
+            let text = String(decoding: bytes, as: UTF8.self)
+            return String(text[try #require(text.range(of: #"},"address""#)).upperBound...])
+        }
+        var scratch = PersonalDataEnvelope.Scratch()
+        let cases: [(address: String, clear: String)] = [
+            // As the domain writes it: copied in place.
+            (
+                #"{"city":"Berlin","lines":["a"],"postalCode":"10115"}"#,
+                #":{"city":"[erased]","lines":[],"postalCode":"[erased]"},"customerId":"c_1"}"#
+            ),
+            // Out of order, and a key written with an escape: sorted, and written plainly.
+            (
+                #"{"postalCode":"10115","c\u0069ty":"Berlin","lines":["a"]}"#,
+                #":{"city":"[erased]","lines":[],"postalCode":"[erased]"},"customerId":"c_1"}"#
+            ),
+            // Nested objects and typed values keep their shapes.
+            (
+                #"{"geo":{"lon":13.4,"lat":52.5},"note":{"type":"string","value":"x"}}"#,
+                #":{"geo":{"lat":0,"lon":0},"note":{"type":"string","value":"[erased]"}},"customerId":"c_1"}"#
+            ),
+        ]
+        for (address, clear) in cases {
+            #expect(try sealed(address, &scratch) == clear)
+            var fresh = PersonalDataEnvelope.Scratch()
+            #expect(try sealed(address, &fresh) == clear)
+        }
+    }
+
     @Test("Base64 matches Foundation's for every length, and decoding refuses what is not canonical padded base64")
     func base64() {
         var random = SystemRandomNumberGenerator()

@@ -79,6 +79,18 @@ public enum PersonalDataEnvelope {
         return Prepared(plan: plan, document: document)
     }
 
+    /// Buffers one sealing pass reuses from event to event, so sealing a batch allocates little
+    /// more than each event's new payload.
+    public struct Scratch {
+        /// `{"name":value,…}`: the personal members, in the payload's (sorted) order.
+        var members: [UInt8] = []
+        /// The payload after its `{`, each personal value its placeholder.
+        var rest: [UInt8] = []
+        var ciphertext: [UInt8] = []
+
+        public init() {}
+    }
+
     /// The prepared payload with its personal members (present and not null) sealed together
     /// by `seal` under the key named `keyId`: they become one object, sealed once into the
     /// payload's first member, and each keeps its placeholder in its place. One nonce, tag and
@@ -86,46 +98,47 @@ public enum PersonalDataEnvelope {
     /// the log's writer pays for every byte. The payload is written once, straight into its new
     /// buffer: sealing sits on every append's path.
     public static func seal(_ prepared: Prepared, keyId: KeyName, _ seal: MemberSealer) throws -> [UInt8] {
+        var scratch = Scratch()
+        return try self.seal(prepared, keyId: keyId, scratch: &scratch, seal)
+    }
+
+    /// ``seal(_:keyId:_:)`` with `scratch`'s buffers, kept by the caller across a batch.
+    public static func seal(_ prepared: Prepared, keyId: KeyName, scratch: inout Scratch, _ seal: MemberSealer) throws -> [UInt8] {
         let plan = prepared.plan
         let document = prepared.document
         let payload = document.bytes
-        var members: [UInt8] = []  // {"name":value,…} in the payload's (sorted) order
-        var rest: [UInt8] = []  // the payload after its `{`, each personal value its placeholder
+        scratch.members.removeAll(keepingCapacity: true)
+        scratch.rest.removeAll(keepingCapacity: true)
+        scratch.ciphertext.removeAll(keepingCapacity: true)
         var cursor = 1
         try payload.withUnsafeBufferPointer { (bytes) throws in
             for (key, value) in document.members(of: 0) {
                 guard document[value].kind != .null, let member = document.key(at: key, in: plan.memberBytes, bytes) else { continue }
                 let range = document.valueRange(value)
-                if members.isEmpty {
-                    members.reserveCapacity(payload.count)
-                    rest.reserveCapacity(payload.count + plan.members.count * 8)
-                }
-                members.append(members.isEmpty ? UInt8(ascii: "{") : UInt8(ascii: ","))
-                members.append(UInt8(ascii: "\""))
-                members += plan.memberBytes[member]
-                append("\":", to: &members)
-                members.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[range]))
-                rest.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[cursor..<range.lowerBound]))
-                try appendPlaceholder(of: value, in: document, to: &rest)
+                scratch.members.append(scratch.members.isEmpty ? UInt8(ascii: "{") : UInt8(ascii: ","))
+                scratch.members.append(UInt8(ascii: "\""))
+                scratch.members += plan.memberBytes[member]
+                append("\":", to: &scratch.members)
+                scratch.members.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[range]))
+                scratch.rest.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[cursor..<range.lowerBound]))
+                try appendPlaceholder(of: value, in: document, bytes, to: &scratch.rest)
                 cursor = range.upperBound
             }
-            if !members.isEmpty { rest.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[cursor...])) }
+            if !scratch.members.isEmpty { scratch.rest.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[cursor...])) }
         }
-        guard !members.isEmpty else { return payload }
-        members.append(UInt8(ascii: "}"))
-        var ciphertext: [UInt8] = []
-        ciphertext.reserveCapacity(members.count + 28)
-        try members.withUnsafeBufferPointer { try seal(sealedMember, $0, &ciphertext) }
+        guard !scratch.members.isEmpty else { return payload }
+        scratch.members.append(UInt8(ascii: "}"))
+        try scratch.members.withUnsafeBufferPointer { try seal(sealedMember, $0, &scratch.ciphertext) }
         // {"$sealed":{"data":…,"key":…},…}: first, as `$` sorts before every other member name.
         var out: [UInt8] = []
-        out.reserveCapacity(rest.count + (ciphertext.count + 2) / 3 * 4 + keyId.json.count + 32)
+        out.reserveCapacity(scratch.rest.count + (scratch.ciphertext.count + 2) / 3 * 4 + keyId.json.count + 32)
         append("{\"$sealed\":{\"data\":\"", to: &out)
-        appendBase64(ciphertext, to: &out)
+        appendBase64(scratch.ciphertext, to: &out)
         append("\",\"key\":", to: &out)
         out += keyId.json
         out.append(UInt8(ascii: "}"))
         out.append(UInt8(ascii: ","))
-        out += rest
+        out += scratch.rest
         return out
     }
 
@@ -152,8 +165,10 @@ public enum PersonalDataEnvelope {
     }
 
     /// The placeholder of the value at `index` (``EventCatalogue/placeholder(for:)``), written
-    /// from the parsed document without building the value.
-    static func appendPlaceholder(of index: Int, in document: JSONDocument, to out: inout [UInt8]) throws {
+    /// from the parsed document without building the value; `bytes` are the document's.
+    static func appendPlaceholder(
+        of index: Int, in document: JSONDocument, _ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]
+    ) throws {
         switch document[index].kind {
         case .string: out += erasedString
         case .array: append("[]", to: &out)
@@ -161,30 +176,74 @@ public enum PersonalDataEnvelope {
         case .number: out.append(UInt8(ascii: "0"))
         case .true, .false: append("false", to: &out)
         case .object:
-            var members: [(key: Int, value: Int)] = []
-            members.reserveCapacity(Int(document[index].count))
-            for member in document.members(of: index) { members.append(member) }
-            if members.count == 2, let kind = members.first(where: { document.string(at: $0.key, equals: "type") }),
-                document[kind.value].kind == .string, members.contains(where: { document.string(at: $0.key, equals: "value") }),
-                ["string", "number", "boolean", "date"].contains(where: { document.string(at: kind.value, equals: $0) })
-            {
+            if document[index].count == 2, isTypedValue(index, in: document) {
                 out += typedErased
                 return
             }
-            // Keys in byte order (as payloads are written): each key's text as UTF-8 (its raw
-            // bytes when it has no escapes), sorted and written as a JSON string.
-            let keys = try members.map { member in
-                document[member.key].escaped ? Array(try document.string(at: member.key).utf8) : document.rawBytes(of: member.key)
+            // Keys in byte order, as payloads are written. Keys without escapes already in that
+            // order (what the domain writes) are copied as they stand.
+            var previous: Range<Int>? = nil
+            var inOrder = true
+            for (key, _) in document.members(of: index) {
+                let node = document[key]
+                let range = Int(node.start)..<Int(node.end)
+                if node.escaped || previous.map({ !bytes[$0].lexicographicallyPrecedes(bytes[range]) }) == true {
+                    inOrder = false
+                    break
+                }
+                previous = range
             }
+            guard inOrder else { return try appendSortingKeys(of: index, in: document, bytes, to: &out) }
             out.append(UInt8(ascii: "{"))
-            for (i, ordinal) in keys.indices.sorted(by: { keys[$0].lexicographicallyPrecedes(keys[$1]) }).enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                keys[ordinal].withUnsafeBufferPointer { JSONValue.writeString(utf8: $0, to: &out) }
-                out.append(UInt8(ascii: ":"))
-                try appendPlaceholder(of: members[ordinal].value, in: document, to: &out)
+            var first = true
+            for (key, value) in document.members(of: index) {
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
+                let node = document[key]
+                out.append(UInt8(ascii: "\""))
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[Int(node.start)..<Int(node.end)]))
+                append("\":", to: &out)
+                try appendPlaceholder(of: value, in: document, bytes, to: &out)
             }
             out.append(UInt8(ascii: "}"))
         }
+    }
+
+    /// Whether the object at `index` (of two members) is a typed value, `{"type":…,"value":…}`
+    /// with one of the attribute types: its placeholder keeps the type.
+    private static func isTypedValue(_ index: Int, in document: JSONDocument) -> Bool {
+        var kind: Int? = nil
+        var hasValue = false
+        for (key, value) in document.members(of: index) {
+            if document.string(at: key, equals: "type") {
+                kind = value
+            } else if document.string(at: key, equals: "value") {
+                hasValue = true
+            }
+        }
+        guard let kind, hasValue, document[kind].kind == .string else { return false }
+        return ["string", "number", "boolean", "date"].contains { document.string(at: kind, equals: $0) }
+    }
+
+    /// The object's placeholder with its keys put in byte order first: each key's text as UTF-8
+    /// (its raw bytes when it has no escapes), sorted and written as a JSON string.
+    private static func appendSortingKeys(
+        of index: Int, in document: JSONDocument, _ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]
+    ) throws {
+        var members: [(key: Int, value: Int)] = []
+        members.reserveCapacity(Int(document[index].count))
+        for member in document.members(of: index) { members.append(member) }
+        let keys = try members.map { member in
+            document[member.key].escaped ? Array(try document.string(at: member.key).utf8) : document.rawBytes(of: member.key)
+        }
+        out.append(UInt8(ascii: "{"))
+        for (i, ordinal) in keys.indices.sorted(by: { keys[$0].lexicographicallyPrecedes(keys[$1]) }).enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            keys[ordinal].withUnsafeBufferPointer { JSONValue.writeString(utf8: $0, to: &out) }
+            out.append(UInt8(ascii: ":"))
+            try appendPlaceholder(of: members[ordinal].value, in: document, bytes, to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
     }
 
     /// The payload with its sealed members opened: each ``Sealed`` is replaced by what `open`

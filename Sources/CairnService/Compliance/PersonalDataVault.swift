@@ -45,41 +45,30 @@ public final class PersonalDataVault: EventPayloadReader {
     // MARK: Sealing
 
     /// The appends with every event's personal data sealed; the keys any of them needs are
-    /// made first, together, in one durable write.
-    public func seal(_ appends: [StreamAppend], at time: CairnStore.Timestamp) async throws -> [StreamAppend] {
+    /// made first, together, in one durable write. Taken as `consuming`: a caller that hands
+    /// over its only copy has the payloads replaced in place.
+    public func seal(_ appends: consuming [StreamAppend], at time: CairnStore.Timestamp) async throws -> [StreamAppend] {
         let month = KeyMonth(time)
         // Each event with personal data parsed once, with the index of its key in `ids` (a
         // batch meets few keys, many times): the parse gives the contact links the keys are
         // written with — the addresses that find a customer or a lead by email
         // (``CairnService/customers(withEmail:)``, ``CairnService/leads(withEmail:)``) without
         // keeping them — then the members.
-        var prepared: [[(payload: PersonalDataEnvelope.Prepared, key: Int)?]] = []
-        prepared.reserveCapacity(appends.count)
+        var prepared: [Prepared] = []
         var ids: [DataKeyID] = []
         var index: [DataKeyID: Int] = [:]
         var links: [(address: String, owner: String)] = []
-        for append in appends {
-            prepared.append(
-                try append.events.map { event in
-                    guard let plan = PersonalDataEnvelope.plan(type: event.type, schemaVersion: Int(event.schemaVersion)) else {
-                        return nil
-                    }
-                    let payload = try PersonalDataEnvelope.prepare(plan, payload: event.payload)
-                    let owner = event.subject ?? append.stream
-                    let id = DataKeyID(owner: owner, scope: plan.kind)
-                    let key: Int
-                    if let last = ids.indices.last, ids[last] == id {
-                        key = last  // events of one subject come together: no hashing
-                    } else if let known = index[id] {
-                        key = known
-                    } else {
-                        key = ids.count
-                        index[id] = key
-                        ids.append(id)
-                    }
-                    for address in payload.emailAddresses(type: event.type) { links.append((address, owner)) }
-                    return (payload, key)
-                })
+        var plans = PlanCache()
+        for a in appends.indices {
+            for e in appends[a].events.indices {
+                let type = appends[a].events[e].type
+                guard let plan = plans.plan(type: type, schemaVersion: appends[a].events[e].schemaVersion) else { continue }
+                let payload = try PersonalDataEnvelope.prepare(plan, payload: appends[a].events[e].payload)
+                let owner = appends[a].events[e].subject ?? appends[a].stream
+                let key = Self.slot(of: DataKeyID(owner: owner, scope: plan.kind), in: &ids, &index)
+                for address in payload.emailAddresses(type: type) { links.append((address, owner)) }
+                prepared.append(Prepared(append: a, event: e, payload: payload, key: key))
+            }
         }
         guard !ids.isEmpty else { return appends }
         let found = try await keys.sealingKeys(for: Set(ids), month: month, linking: links)
@@ -92,31 +81,65 @@ public final class PersonalDataVault: EventPayloadReader {
             }
         }
         let cipher = FieldCipher()
-        var sealed = appends
+        var scratch = PersonalDataEnvelope.Scratch()
         var context: [UInt8] = []
-        for a in sealed.indices {
-            for e in sealed[a].events.indices {
-                guard let (payload, key) = prepared[a][e] else { continue }
-                guard let (dataKey, name) = sealing[key] else {
-                    // Personal data arriving for an erased subject is never stored.
-                    sealed[a].events[e].payload = try EventCatalogue.redact(
-                        type: sealed[a].events[e].type, schemaVersion: Int(sealed[a].events[e].schemaVersion),
-                        payload: sealed[a].events[e].payload)
-                    continue
-                }
-                context.removeAll(keepingCapacity: true)
-                context += name.context
-                let eventKey = withUnsafeBytes(of: sealed[a].events[e].id.uuid) { eventId in
-                    context += eventId
-                    return cipher.eventKey(dataKey: dataKey, eventId: eventId)
-                }
-                context.append(0)
-                sealed[a].events[e].payload = try PersonalDataEnvelope.seal(payload, keyId: name.name) { member, json, ciphertext in
-                    cipher.seal(json, eventKey: eventKey, context: context, member: member, appendingTo: &ciphertext)
-                }
+        for item in prepared {
+            guard let (dataKey, name) = sealing[item.key] else {
+                // Personal data arriving for an erased subject is never stored.
+                let event = appends[item.append].events[item.event]
+                appends[item.append].events[item.event].payload = try EventCatalogue.redact(
+                    type: event.type, schemaVersion: Int(event.schemaVersion), payload: event.payload)
+                continue
+            }
+            context.removeAll(keepingCapacity: true)
+            context += name.context
+            let eventKey = withUnsafeBytes(of: appends[item.append].events[item.event].id.uuid) { eventId in
+                context += eventId
+                return cipher.eventKey(dataKey: dataKey, eventId: eventId)
+            }
+            context.append(0)
+            appends[item.append].events[item.event].payload = try PersonalDataEnvelope.seal(
+                item.payload, keyId: name.name, scratch: &scratch
+            ) { member, json, ciphertext in
+                cipher.seal(json, eventKey: eventKey, context: context, member: member, appendingTo: &ciphertext)
             }
         }
-        return sealed
+        return appends
+    }
+
+    /// An event of a batch with personal data, parsed, and the index of its key.
+    private struct Prepared {
+        let append: Int
+        let event: Int
+        let payload: PersonalDataEnvelope.Prepared
+        let key: Int
+    }
+
+    /// The sealing plans a batch has met: a batch holds few event types, and comparing a type
+    /// with the few already met costs less than hashing it.
+    private struct PlanCache {
+        private var met: [(type: String, schemaVersion: UInt32, plan: PersonalDataEnvelope.Plan?)] = []
+
+        mutating func plan(type: String, schemaVersion: UInt32) -> PersonalDataEnvelope.Plan? {
+            if let known = met.first(where: { $0.schemaVersion == schemaVersion && $0.type == type }) { return known.plan }
+            let plan = PersonalDataEnvelope.plan(type: type, schemaVersion: Int(schemaVersion))
+            met.append((type, schemaVersion, plan))
+            return plan
+        }
+    }
+
+    /// The index of `id` in `ids`, appended when new. A batch's events come a subject at a
+    /// time, so the few ids met last are compared before any hashing; `index` takes over once
+    /// a batch holds many ids.
+    private static func slot(of id: DataKeyID, in ids: inout [DataKeyID], _ index: inout [DataKeyID: Int]) -> Int {
+        for i in ids.indices.reversed().prefix(8) where ids[i] == id { return i }
+        if ids.count > 8, let known = index[id] { return known }
+        if ids.count >= 8 {
+            if index.isEmpty { for (i, known) in ids.enumerated() { index[known] = i } }
+            index[id] = ids.count
+        }
+        ids.append(id)
+        return ids.count - 1
     }
 
     /// The name `id`'s data sealed for the month `month` (`yyyy-mm`) goes under —

@@ -373,6 +373,9 @@ public final class DataKeyStore: @unchecked Sendable {
     /// The key sealing `id`'s data of `month` (`.some(nil)`: its owner was erased); nil when
     /// no key exists yet. Callers hold `access`.
     private func sealingKey(_ id: DataKeyID, _ month: KeyMonth, _ store: Store) throws -> (key: [UInt8], month: KeyMonth)?? {
+        // A month key in memory is one at or past its chain's start (the caches are emptied
+        // whenever a chain starts later, or its owner is erased): the usual case, one lookup.
+        if let cached = caches.withLock({ $0.monthKeys[MonthKeyName(id: id, month: month)] }) { return .some((cached, month)) }
         if let chain = try chain(id, store) {
             let sealed = max(month, chain.start)
             return .some((monthKey(id, sealed, chain), sealed))
