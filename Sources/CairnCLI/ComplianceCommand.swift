@@ -35,12 +35,27 @@ struct ComplianceCommand: AsyncParsableCommand {
         @Option(help: "PEM signing key (default: <data>/signing/tree-head.pem, made when absent).")
         var key: String?
 
+        @Option(help: "Export what was recorded up to this time (RFC 3339): the records, profile and timeline as they stood.")
+        var asOf: String?
+
+        @Option(help: "Export what was recorded up to this log position.")
+        var asOfPosition: UInt64?
+
         func run() async throws {
+            let point: AsOfPoint?
+            switch (asOf, asOfPosition) {
+            case (nil, nil): point = nil
+            case (let text?, nil):
+                guard let time = CairnStore.Timestamp(rfc3339: text) else { throw CLIError("--as-of \(text) is not an RFC 3339 date-time") }
+                point = .time(time)
+            case (nil, let position?): point = .position(position)
+            case (_?, _?): throw CLIError("give --as-of or --as-of-position, not both")
+            }
             let json = out ?? "subject-access-\(customer).json"
             let html = (json.hasSuffix(".json") ? String(json.dropLast(5)) : json) + ".html"
             let signer = try loadTreeSigner(treeSigningKeyPath(options, override: key))
             let export = try await withProjectedService(options, access: .maintain) { service in
-                do { return try await service.exportSubject(customer, signer: signer) } catch let error as ExportError {
+                do { return try await service.exportSubject(customer, asOf: point, signer: signer) } catch let error as ExportError {
                     throw CLIError(error.description)
                 }
             }

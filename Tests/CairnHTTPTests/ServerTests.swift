@@ -22,6 +22,7 @@ struct ServerTests {
                 "/v1/customers?limit=2", "/v1/customers?name=ada", "/v1/customers?email=ada@", "/v1/customers?tag=vip",
                 "/v1/customers/c1", "/v1/customers/c1/timeline?kinds=registration,consent&direction=backward&limit=5",
                 "/v1/customers/c1/timeline?asOf=2026-04-01T12:00:00Z", "/v1/customers/c1/timeline?asOfPosition=3",
+                "/v1/customers/c1/as-of?asOfPosition=3", "/v1/customers/c1/as-of?asOf=2026-04-01T12:00:00Z",
                 "/v1/customers/c1/analysis", "/v1/analysis/customers?sort=churnRisk", "/v1/analysis/rfm",
                 "/v1/opportunities?owner=u1", "/v1/pipeline", "/v1/pipeline/forecast", "/v1/pipeline/win-rates",
                 "/v1/campaigns", "/v1/campaigns/m1", "/v1/campaigns/m1/segment-members", "/v1/cases", "/v1/cases/breakdown",
@@ -42,6 +43,15 @@ struct ServerTests {
             }
             let customer = try await server.request(.GET, "/v1/customers/c1", role: .sales)
             #expect(customer.json["customerId"]?.string == "c1")
+            // The customer as it stood: before its first event, and once registered.
+            let registeredAt = try #require(try await server.request(.GET, "/v1/streams/customer-c1", role: .admin).json["events"]?[0])
+            let asRegistered = try await server.request(
+                .GET, "/v1/customers/c1/as-of?asOfPosition=\(registeredAt["position"]?.int ?? 0)", role: .sales)
+            #expect(asRegistered.json["version"]?.int == 1 && asRegistered.json["profile"]?["status"]?.string == "active")
+            let before = try await server.request(.GET, "/v1/customers/c1/as-of?asOf=2000-01-01T00:00:00Z", role: .sales)
+            #expect(before.json["version"]?.int == 0 && before.json["profile"]?["status"]?.string == "not_registered")
+            #expect(try await server.request(.GET, "/v1/customers/nobody/as-of?asOfPosition=1", role: .sales).status == 404)
+            #expect(try await server.request(.GET, "/v1/customers/c1/as-of?asOfPosition=1", role: .consumer).status == 403)
             // The read models' API forms: enums by name, times RFC 3339, positions as numbers,
             // and the derived figures a reader expects beside the counts they come from.
             #expect(customer.json["status"]?.string == "open")
@@ -65,6 +75,9 @@ struct ServerTests {
                 "/v1/customers?cursor=zz", "/v1/customers/c1/timeline?cursor=00", "/v1/pipeline?fromMonth=2026-13",
                 "/v1/cases?priority=meh",
                 "/v1/analysis/customers?sort=alphabet", "/v1/events?from=-1", "/v1/streams/customer-c1?direction=sideways",
+                "/v1/customers/c1/as-of", "/v1/customers/c1/as-of?asOf=yesterday",
+                "/v1/customers/c1/as-of?asOf=2026-04-01T12:00:00Z&asOfPosition=3",
+                "/v1/customers/c1/as-of?asOfPosition=1&atLeast=999999", "/v1/customers/c1/export?asOfPosition=x",
             ] {
                 let reply = try await server.request(.GET, bad, role: .admin)
                 #expect(reply.status == 400, "\(bad): \(reply.status) \(reply.text)")

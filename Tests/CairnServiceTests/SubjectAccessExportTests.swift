@@ -132,6 +132,53 @@ struct SubjectAccessExportTests {
         }
     }
 
+    @Test("As of a position or a time: only what was recorded by then, the profile as it stood, and it still verifies")
+    func asOf() async throws {
+        try await Self.withExport { now, signer, service in
+            // Once Ada's consent was granted: before the merge and the withdrawal.
+            let granted = try service.log.positions(subject: "c_ada")[1]
+            let grantedAt = try #require(try service.log.event(at: granted)).recordedAt
+            let expected = try (service.log.positions(subject: "c_ada") + service.log.positions(subject: "c_dup")).filter { $0 <= granted }
+            #expect(expected.count < now.recordCount)
+            for point in [AsOfPoint.position(granted), .time(grantedAt)] {
+                let export = try await service.exportSubject("c_dup", asOf: point, signer: signer)
+                guard case .object(let root) = export.document, case .array(let records)? = root["records"],
+                    case .array(let timeline)? = root["timeline"], case .object(let profile)? = root["profile"]
+                else {
+                    Issue.record("not an export")
+                    return
+                }
+                let positions = records.compactMap { record -> UInt64? in
+                    if case .object(let fields) = record, case .number(let position)? = fields["position"] { UInt64(position) } else { nil }
+                }
+                #expect(positions == expected.sorted())
+                #expect(timeline.count == expected.count)
+                #expect(profile["absorbedDuplicates"] == .array([]))
+                #expect(profile["status"] == .string("active"))
+                guard case .array(let consents)? = profile["consents"], case .object(let consent)? = consents.first else {
+                    Issue.record("no consent as of the grant")
+                    return
+                }
+                #expect(consent["granted"] == .bool(true))
+                switch point {
+                case .position: #expect(root["asOf"] == .object(["position": .number(Double(granted))]))
+                case .time: #expect(root["asOf"] == .object(["time": .string(grantedAt.rfc3339)]))
+                }
+                #expect(export.html.contains("As of"))
+                let check = SubjectAccessExport.verify(export.json, publicKey: signer.publicKey)
+                #expect(check.isIntact, "\(check.problems)")
+                #expect(check.recordsChecked == expected.count)
+
+                let folded = try #require(try service.customer("c_ada", asOf: point))
+                #expect(folded.position == granted)
+                #expect(folded.state.profileJSON == .object(profile))
+            }
+            #expect(try service.customer("c_nobody", asOf: .position(granted)) == nil)
+            let before = try #require(try service.customer("c_ada", asOf: .position(0)))
+            #expect(before.version == 0 && !before.state.exists)
+        }
+    }
+
     @Test("An unknown customer is not exported")
     func unknown() async throws {
         _ = try await withService { service, _ in

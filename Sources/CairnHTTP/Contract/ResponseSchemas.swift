@@ -181,8 +181,12 @@ enum ResponseSchemas {
             ]),
         ResponseSchema(
             "CustomerAttribute", "A custom attribute, its value rendered as text.",
-            [.required("key", .string), .required("type", .enumeration(["string", "number", "boolean", "date"])), .required("value", .string)]),
-        ResponseSchema("OrganizationLink", "A link to an organization.", [.required("organizationId", .string), .required("role", .string)]),
+            [
+                .required("key", .string), .required("type", .enumeration(["string", "number", "boolean", "date"])),
+                .required("value", .string),
+            ]),
+        ResponseSchema(
+            "OrganizationLink", "A link to an organization.", [.required("organizationId", .string), .required("role", .string)]),
         ResponseSchema(
             "ConsentState", "A consent as granted or withdrawn.",
             [
@@ -200,6 +204,40 @@ enum ResponseSchemas {
             "CustomerCase", "An open service case of the customer.",
             [.required("caseId", .string), .required("priority", .enumeration(CasePriority.self)), .required("status", .string)]),
         ResponseSchema("OrderTotal", "Orders' total in one currency.", [.required("currency", .string), .required("total", .decimal)]),
+        ResponseSchema(
+            "CustomerAsOf", "The customer as it stood at a point in history, folded from its own stream.",
+            [
+                .required("customerId", .string), .optional("asOf", .dateTime, "The time asked for."),
+                .optional("asOfPosition", .integer, "The log position asked for."),
+                .required("version", .integer, "The stream version folded: 0 when the customer had no event yet."),
+                .required("position", .integer, "The log position of the last event folded, 0 when none."),
+                .optional("recordedAt", .dateTime, "When the last event folded was recorded."),
+                .required("profile", .ref("CustomerProfile")),
+            ]),
+        ResponseSchema(
+            "CustomerProfile", "Every field the customer's stream holds (personal data shown erased once its key is gone).",
+            [
+                .required("customerId", .string), .required("status", .enumeration(["not_registered", "active", "closed", "merged"])),
+                .optional("mergedInto", .string), .required("kind", .enumeration(CustomerKind.self)),
+                .optional("name", .ref("ProfileName")),
+                .optional("organizationName", .string), .required("emails", .array(.string)), .required("phones", .array(.string)),
+                .required("addresses", .array(.ref("CustomerAddress"))), .required("attributes", .map(.ref("TypedAttribute"))),
+                .required("organizations", .map(.string), "Role by organization id."), .required("tags", .array(.string)),
+                .optional("ownerId", .string), .optional("source", .string), .required("unsubscribedChannels", .array(.string)),
+                .required("invalidContactPoints", .array(.string)), .required("erased", .boolean),
+                .required("absorbedDuplicates", .array(.string)), .required("consents", .array(.ref("ProfileConsent"))),
+            ]),
+        ResponseSchema("ProfileName", "A person's name.", [.required("given", .string), .required("family", .string)]),
+        ResponseSchema(
+            "TypedAttribute", "A custom attribute with its value as stored.",
+            [.required("type", .enumeration(["string", "number", "boolean", "date"])), .required("value", .any)]),
+        ResponseSchema(
+            "ProfileConsent", "A consent's current state.",
+            [
+                .required("channel", .enumeration(ContactChannel.self)), .required("purpose", .enumeration(ConsentPurpose.self)),
+                .required("granted", .boolean), .optional("legalBasis", .enumeration(LegalBasis.self)), .required("source", .string),
+                .required("at", .dateTime),
+            ]),
         ResponseSchema(
             "TimelinePage", "A page of the customer's contact-point timeline (merged customers as one).",
             [
@@ -300,7 +338,8 @@ enum ResponseSchemas {
             ]),
         ResponseSchema("Month", "A calendar month.", [.required("year", .integer), .required("month", .integer)]),
         ResponseSchema("MoneyAmount", "An amount in one currency.", [.required("amount", .decimal), .required("currency", .string)]),
-        ResponseSchema("Pipeline", "Open opportunities by close month, stage, owner and currency.", [.required("cells", .array(.ref("PipelineCell")))]),
+        ResponseSchema(
+            "Pipeline", "Open opportunities by close month, stage, owner and currency.", [.required("cells", .array(.ref("PipelineCell")))]),
         ResponseSchema(
             "PipelineCell", "One close month, stage, owner and currency of the pipeline.",
             [
@@ -308,11 +347,13 @@ enum ResponseSchemas {
                 .required("currency", .string), .required("count", .integer), .required("amount", .decimal),
                 .required("weightedAmount", .decimal),
             ]),
-        ResponseSchema("Forecast", "The weighted forecast by close month, owner and currency.", [.required("rows", .array(.ref("ForecastRow")))]),
+        ResponseSchema(
+            "Forecast", "The weighted forecast by close month, owner and currency.", [.required("rows", .array(.ref("ForecastRow")))]),
         ResponseSchema(
             "ForecastRow", "One close month, owner and currency of the forecast.",
             [
-                .required("month", .ref("Month")), .required("owner", .string), .required("currency", .string), .required("count", .integer),
+                .required("month", .ref("Month")), .required("owner", .string), .required("currency", .string),
+                .required("count", .integer),
                 .required("amount", .decimal), .required("weightedAmount", .decimal),
             ]),
         ResponseSchema(

@@ -92,11 +92,15 @@ enum ComplianceRoutes {
             Route(
                 method: .get, path: "/v1/customers/{customerId}/export", operationId: "exportCustomer",
                 summary: "Subject access export: every record about the customer with its proof against a freshly signed tree head",
-                tag: tag, access: .roles(Roles.compliance), success: .json("SubjectAccessExport")
-            ) { _, context, env in
+                tag: tag, access: .roles(Roles.compliance), parameters: QueryValues.asOfParameters("The export"),
+                success: .json("SubjectAccessExport")
+            ) { request, context, env in
                 let id = try context.parameters.id("customerId")
+                var values = QueryValues(request)
+                let point = values.asOfPoint()
+                try values.finish()
                 do {
-                    let export = try await env.service.exportSubject(id, signer: env.signer)
+                    let export = try await env.service.exportSubject(id, asOf: point, signer: env.signer)
                     return Response.json(bytes: export.json)
                 } catch let error as ExportError where error.kind == .notFound {
                     throw Problem.notFound("Customer \(id)")

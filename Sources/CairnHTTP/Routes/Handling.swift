@@ -1,4 +1,5 @@
 import CairnDomain
+import CairnProjections
 import CairnService
 import CairnStore
 import Foundation
@@ -152,6 +153,25 @@ struct QueryValues {
             return nil
         }
         return text
+    }
+
+    /// A point in history: `asOf` (a time) or `asOfPosition` (a log position), not both.
+    mutating func asOfPoint() -> AsOfPoint? {
+        let time = timestamp("asOf")
+        let position = position("asOfPosition")
+        if time != nil && position != nil {
+            issues.append(FieldIssue(path: "asOfPosition", message: "give asOf or asOfPosition, not both"))
+            return nil
+        }
+        return time.map(AsOfPoint.time) ?? position.map(AsOfPoint.position)
+    }
+
+    /// The parameters ``asOfPoint()`` reads, as the contract states them.
+    static func asOfParameters(_ what: String) -> [QueryParameter] {
+        [
+            .query("asOf", .dateTime, "\(what) as it stood at this time."),
+            .query("asOfPosition", .integer(minimum: 0, maximum: Int.max), "\(what) as it stood once the log reached this position."),
+        ]
     }
 
     func finish() throws {

@@ -31,12 +31,7 @@ enum QueryRoutes {
             let read = try prepare(
                 &values, context.parameters, CairnDomain.Timestamp(millisecondsSinceEpoch: now.microsecondsSinceEpoch / 1000))
             try values.finish()
-            if let position, position > env.log.committedThrough {
-                throw Problem(
-                    .badRequest, code: "query.positionAhead", title: "Invalid parameter",
-                    detail: "atLeast \(position) is past the log's head \(env.log.committedThrough): no command returned it.",
-                    errors: [FieldIssue(path: "atLeast", message: "is past the log's head")])
-            }
+            try checkAtLeast(position, env)
             do {
                 let value = try await env.service.query(projection, atLeast: position, timeout: env.limits.atLeastTimeout, read)
                 return Response.json(value)
@@ -51,6 +46,15 @@ enum QueryRoutes {
                 throw env.internalError("a query on \(projection)", error)
             }
         }
+    }
+
+    /// A position no command returned yet is a client's mistake, not something to wait for.
+    static func checkAtLeast(_ position: UInt64?, _ env: HTTPEnvironment) throws {
+        guard let position, position > env.log.committedThrough else { return }
+        throw Problem(
+            .badRequest, code: "query.positionAhead", title: "Invalid parameter",
+            detail: "atLeast \(position) is past the log's head \(env.log.committedThrough): no command returned it.",
+            errors: [FieldIssue(path: "atLeast", message: "is past the log's head")])
     }
 
     static var all: [Route] { customers + sales + marketing + service }
@@ -172,6 +176,39 @@ enum QueryRoutes {
                     if let previous = page.previous { object["previous"] = .string(previous) }
                     return .object(object)
                 }
+            },
+            // Folded from the log, not a read model: the log is where history is kept.
+            Route(
+                method: .get, path: "/v1/customers/{customerId}/as-of", operationId: "getCustomerAsOf",
+                summary: "The customer as it stood at a time or log position, folded from its own stream", tag: "customers",
+                access: .roles(Roles.readers), parameters: [atLeast] + QueryValues.asOfParameters("The customer"),
+                success: .json("CustomerAsOf")
+            ) { request, context, env in
+                let id = try context.parameters.id("customerId")
+                var values = QueryValues(request)
+                // The log is the source: every position a command returned is already there.
+                let position = values.position("atLeast")
+                let point = values.asOfPoint()
+                try values.finish()
+                try checkAtLeast(position, env)
+                guard let point else {
+                    throw Problem.badRequest(
+                        "parameter.invalid", "give asOf or asOfPosition",
+                        errors: [FieldIssue(path: "asOf", message: "give asOf or asOfPosition")])
+                }
+                let folded: AsOfState<CustomerState>?
+                do { folded = try env.service.customer(id, asOf: point) } catch { throw env.internalError("folding customer \(id)", error) }
+                guard let folded else { throw Problem.notFound("Customer \(id)") }
+                var object: [String: JSONValue] = [
+                    "customerId": .string(id), "version": .number(Double(folded.version)), "position": .number(Double(folded.position)),
+                    "profile": folded.state.profileJSON,
+                ]
+                switch point {
+                case .time(let time): object["asOf"] = .string(time.rfc3339)
+                case .position(let position): object["asOfPosition"] = .number(Double(position))
+                }
+                if let at = folded.recordedAt { object["recordedAt"] = .string(at.rfc3339) }
+                return Response.json(.object(object))
             },
             query(
                 "/v1/customers/{customerId}/analysis", "getCustomerAnalysis", "A customer's RFM, lifetime value, churn risk and segments",

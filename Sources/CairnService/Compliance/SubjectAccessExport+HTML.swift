@@ -17,6 +17,10 @@ extension SubjectAccessExport {
             records of: \(escape(list(root["memberIds"]))). Made \(escape(text(root["generatedAt"]))).</p>
 
             """
+        if case .object(let asOf)? = root["asOf"] {
+            let point = asOf["time"].map { "time " + text($0) } ?? "log position " + text(asOf["position"])
+            page += "<p><b>As of \(escape(point))</b>: only what was recorded up to then, and the profile as it stood.</p>\n"
+        }
         if case .object(let head)? = root["treeHead"] {
             page += """
                 <p>Every record below is proven (file <code>.json</code>, checked with <code>cairn compliance verify-export</code>) \

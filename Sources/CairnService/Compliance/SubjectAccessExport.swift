@@ -1,5 +1,5 @@
 public import CairnDomain
-import CairnProjections
+package import CairnProjections
 public import CairnStore
 import Foundation
 
@@ -37,8 +37,21 @@ extension CairnService {
     /// timeline when the service runs it, and every record with its proof against a tree head
     /// `signer` signs now (and the log keeps).
     public func exportSubject(_ customerId: String, signer: TreeHeadSigner) async throws -> SubjectAccessExport {
-        let (customer, state) = try resolveSurvivor(customerId)
+        try await exportSubject(customerId, asOf: nil, signer: signer)
+    }
+
+    /// The export as of `point` (nil: now): the records up to it, the profile folded from them
+    /// and the timeline entries they made, each record still proven against a tree head signed
+    /// now — what the service had recorded about the customer at that time, shown unaltered.
+    /// The customer and its merged duplicates are those of today.
+    package func exportSubject(
+        _ customerId: String, asOf point: AsOfPoint?, signer: TreeHeadSigner
+    ) async throws
+        -> SubjectAccessExport
+    {
+        var (customer, state) = try resolveSurvivor(customerId)
         guard state.exists else { throw ExportError(kind: .notFound, description: "no customer \(customerId)") }
+        if let point { state = try customerState(customer, asOf: point, in: log, payloads: vault).state }
         var members: [String] = []
         var pending = [customer]
         while let member = pending.popLast() {
@@ -62,10 +75,15 @@ extension CairnService {
         var records: [JSONValue] = []
         var consentHistory: [JSONValue] = []
         records.reserveCapacity(positions.count)
+        var included: Set<UInt64> = []
         for position in positions {
             guard let record = try log.event(at: position) else {
                 throw ExportError(kind: .storage, description: "the subject index names position \(position), which is missing")
             }
+            // Positions ascend and recordedAt never decreases along them: the first record
+            // past the point ends the export.
+            if let point, !point.includes(record) { break }
+            included.insert(position)
             let previous = position == 1 ? SHA256Digest.zero : try log.event(at: position - 1)?.hash ?? .zero
             let proof = try log.inclusionProof(position: position, treeSize: treeHead.treeSize)
             let opened = try vault.payload(of: record)
@@ -97,7 +115,7 @@ extension CairnService {
                     ]))
             }
         }
-        let timeline = try await exportTimeline(customer, through: treeHead.treeSize)
+        let timeline = try await exportTimeline(customer, through: treeHead.treeSize, only: point == nil ? nil : included)
         let profile = state.profileJSON
         var document: [String: JSONValue] = [
             "format": .string(SubjectAccessExport.format),
@@ -116,6 +134,11 @@ extension CairnService {
             "records": .array(records),
         ]
         if let timeline { document["timeline"] = .array(timeline) }
+        switch point {
+        case .position(let position)?: document["asOf"] = .object(["position": .number(Double(position))])
+        case .time(let time)?: document["asOf"] = .object(["time": .string(time.rfc3339)])
+        case nil: break
+        }
         return SubjectAccessExport(document: .object(document), recordCount: records.count)
     }
 
@@ -130,9 +153,9 @@ extension CairnService {
         throw ExportError(kind: .storage, description: "customer \(id) is merged in a chain longer than 64")
     }
 
-    /// Every timeline entry, oldest first, once the timeline has folded `position`; nil when
-    /// the service runs no timeline.
-    private func exportTimeline(_ customerId: String, through position: UInt64) async throws -> [JSONValue]? {
+    /// Every timeline entry, oldest first, once the timeline has folded `position` (only those
+    /// made by the records at `only`, when given); nil when the service runs no timeline.
+    private func exportTimeline(_ customerId: String, through position: UInt64, only: Set<UInt64>?) async throws -> [JSONValue]? {
         guard let projections, projections.projectionNames.contains(CustomerTimelineQuery.projection) else { return nil }
         var entries: [JSONValue] = []
         var cursor: String?
@@ -141,7 +164,7 @@ extension CairnService {
                 try CustomerTimelineQuery.page(engine, customerId: customerId, limit: 1000, cursor: cursor)
             }
             guard let page else { return [] }
-            for entry in page.entries {
+            for entry in page.entries where only?.contains(entry.position) ?? true {
                 var item: [String: JSONValue] = [:]
                 item["position"] = .number(Double(entry.position))
                 item["eventId"] = .string(entry.eventId.uuidString.lowercased())

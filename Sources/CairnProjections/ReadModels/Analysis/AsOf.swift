@@ -8,7 +8,7 @@ package enum AsOfPoint: Sendable, Hashable {
     case position(UInt64)
     case time(CairnStore.Timestamp)
 
-    func includes(_ event: RecordedEvent) -> Bool {
+    package func includes(_ event: RecordedEvent) -> Bool {
         switch self {
         case .position(let position): event.position <= position
         case .time(let time): event.recordedAt <= time
