@@ -26,6 +26,16 @@ struct ComplianceCommandTests {
         #expect(intact.status == 0, "\(intact.stdout) \(intact.stderr)")
         #expect(intact.stdout.contains("intact: 2 records proven"))
 
+        // As of the registration, with the signing key the first export made now read from its file.
+        let earlier = data + "/export-registered.json"
+        let asOf = try await cairn(["compliance", "export", "c_1", "--data", data, "--out", earlier, "--as-of-position", "1"])
+        #expect(asOf.status == 0, "\(asOf.stderr)")
+        #expect(asOf.stdout.contains("exported 1 records about c_1"), "\(asOf.stdout)")
+        let intactEarlier = try await cairn(["compliance", "verify-export", earlier, "--public-key", publicKey])
+        #expect(intactEarlier.status == 0 && intactEarlier.stdout.contains("intact: 1 records proven"), "\(intactEarlier.stdout)")
+        let both = try await cairn(["compliance", "export", "c_1", "--data", data, "--as-of-position", "1", "--as-of", "2026-01-01T00:00:00Z"])
+        #expect(both.status == 1 && both.stderr.split(separator: "\n").count == 1, "\(both.stderr)")
+
         var text = try String(contentsOfFile: file, encoding: .utf8)
         let tag = try #require(text.range(of: #""tag":"vip""#))
         text.replaceSubrange(tag, with: #""tag":"vit""#)

@@ -82,10 +82,16 @@ public final class TreeHeadSigner: @unchecked Sendable {
 
     /// Reads a PEM private key.
     public convenience init(pem: String) throws {
-        guard let bio = BIO_new_mem_buf(pem, Int32(pem.utf8.count)) else { throw SigningKeyError(description: "out of memory") }
-        defer { BIO_free(bio) }
-        guard let key = PEM_read_bio_PrivateKey(bio, nil, nil, nil) else {
-            throw SigningKeyError(description: "not a PEM private key")
+        // A memory BIO reads the caller's buffer in place, so the bytes must outlive every read
+        // of it: a pointer made from the String for the BIO_new_mem_buf call alone does not.
+        let bytes = Array(pem.utf8)
+        let key = try bytes.withUnsafeBytes { buffer throws -> OpaquePointer in
+            guard let bio = BIO_new_mem_buf(buffer.baseAddress, Int32(buffer.count)) else {
+                throw SigningKeyError(description: "out of memory")
+            }
+            defer { BIO_free(bio) }
+            guard let key = PEM_read_bio_PrivateKey(bio, nil, nil, nil) else { throw SigningKeyError(description: "not a PEM private key") }
+            return key
         }
         try self.init(key: key)
     }
