@@ -23,6 +23,7 @@ struct ServerTests {
                 "/v1/customers/c1", "/v1/customers/c1/timeline?kinds=registration,consent&direction=backward&limit=5",
                 "/v1/customers/c1/timeline?asOf=2026-04-01T12:00:00Z", "/v1/customers/c1/timeline?asOfPosition=3",
                 "/v1/customers/c1/as-of?asOfPosition=3", "/v1/customers/c1/as-of?asOf=2026-04-01T12:00:00Z",
+                "/v1/opportunities/o1/as-of?asOfPosition=\(position)",
                 "/v1/customers/c1/analysis", "/v1/analysis/customers?sort=churnRisk", "/v1/analysis/rfm",
                 "/v1/opportunities?owner=u1", "/v1/pipeline", "/v1/pipeline/forecast", "/v1/pipeline/win-rates",
                 "/v1/campaigns", "/v1/campaigns/m1", "/v1/campaigns/m1/segment-members", "/v1/cases", "/v1/cases/breakdown",
@@ -31,7 +32,8 @@ struct ServerTests {
             let covered = Set(queries.map { String($0.split(separator: "?")[0]) })
             for route in QueryRoutes.all {
                 let concrete = route.path.replacingOccurrences(of: "{customerId}", with: "c1").replacingOccurrences(
-                    of: "{campaignId}", with: "m1")
+                    of: "{campaignId}", with: "m1"
+                ).replacingOccurrences(of: "{opportunityId}", with: "o1")
                 #expect(covered.contains(concrete), "no query here for \(route.path)")
             }
             for query in queries {
@@ -49,8 +51,13 @@ struct ServerTests {
                 .GET, "/v1/customers/c1/as-of?asOfPosition=\(registeredAt["position"]?.int ?? 0)", role: .sales)
             #expect(asRegistered.json["version"]?.int == 1 && asRegistered.json["profile"]?["status"]?.string == "active")
             let before = try await server.request(.GET, "/v1/customers/c1/as-of?asOf=2000-01-01T00:00:00Z", role: .sales)
-            #expect(before.json["version"]?.int == 0 && before.json["profile"]?["status"]?.string == "not_registered")
+            #expect(before.json["version"]?.int == 0)
+            #expect(before.json["profile"] == nil)
             #expect(try await server.request(.GET, "/v1/customers/nobody/as-of?asOfPosition=1", role: .sales).status == 404)
+            let opportunity = try await server.request(.GET, "/v1/opportunities/o1/as-of?asOfPosition=\(position)", role: .sales)
+            // The script won, reopened and then lost it: the fold carries the whole story.
+            #expect(opportunity.json["opportunity"]?["status"]?.string == "lost" && opportunity.json["opportunity"]?["timesWon"]?.int == 1)
+            #expect(try await server.request(.GET, "/v1/opportunities/nobody/as-of?asOfPosition=1", role: .sales).status == 404)
             #expect(try await server.request(.GET, "/v1/customers/c1/as-of?asOfPosition=1", role: .consumer).status == 403)
             // The read models' API forms: enums by name, times RFC 3339, positions as numbers,
             // and the derived figures a reader expects beside the counts they come from.

@@ -212,7 +212,7 @@ enum ResponseSchemas {
                 .required("version", .integer, "The stream version folded: 0 when the customer had no event yet."),
                 .required("position", .integer, "The log position of the last event folded, 0 when none."),
                 .optional("recordedAt", .dateTime, "When the last event folded was recorded."),
-                .required("profile", .ref("CustomerProfile")),
+                .optional("profile", .ref("CustomerProfile"), "Absent when the customer had no event yet."),
             ]),
         ResponseSchema(
             "CustomerProfile", "Every field the customer's stream holds (personal data shown erased once its key is gone).",
@@ -329,6 +329,27 @@ enum ResponseSchemas {
 
     static let sales: [ResponseSchema] = [
         page("OpportunityPage", of: "OpportunitySummary", "Opportunities in the pipeline."),
+        ResponseSchema(
+            "OpportunityAsOf", "The opportunity as it stood at a point in history, folded from its own stream.",
+            [
+                .required("opportunityId", .string), .optional("asOf", .dateTime, "The time asked for."),
+                .optional("asOfPosition", .integer, "The log position asked for."),
+                .required("version", .integer, "The stream version folded: 0 when the opportunity had no event yet."),
+                .required("position", .integer, "The log position of the last event folded, 0 when none."),
+                .optional("recordedAt", .dateTime, "When the last event folded was recorded."),
+                .optional("opportunity", .ref("OpportunityHistoryState"), "Absent when the opportunity had no event yet."),
+            ]),
+        ResponseSchema(
+            "OpportunityHistoryState", "Every field the opportunity's stream holds.",
+            [
+                .required("opportunityId", .string), .required("status", .enumeration(["not_opened", "open", "won", "lost"])),
+                .required("customerId", .string), .required("name", .string), .required("amount", .ref("MoneyAmount")),
+                .required("expectedCloseDate", .date), .required("ownerId", .string),
+                .required("stage", .enumeration(OpportunityStage.self)),
+                .required("probability", .integer), .optional("campaignId", .string), .optional("leadId", .string),
+                .optional("closedAt", .dateTime), .optional("lostReason", .string), .required("timesWon", .integer),
+                .required("timesLost", .integer),
+            ]),
         ResponseSchema(
             "OpportunitySummary", "An opportunity as the pipeline counts it.",
             [

@@ -57,6 +57,49 @@ enum QueryRoutes {
             errors: [FieldIssue(path: "atLeast", message: "is past the log's head")])
     }
 
+    /// What an as-of route folds: the stream version and the position of the last event folded
+    /// (0 when none), when it was recorded, and the state as JSON; nil when the stream is empty.
+    typealias Fold = @Sendable (CairnService, String, AsOfPoint) throws -> (UInt64, UInt64, CairnStore.Timestamp?, JSONValue)?
+
+    /// An aggregate as it stood at `asOf` or `asOfPosition`, folded from its own stream: the
+    /// log, not a read model, is where history is kept, so every position a command returned
+    /// is already there to read.
+    static func asOf(
+        _ path: String, _ operationId: String, _ summary: String, tag: String, id parameter: String, member: String, schema: String,
+        _ fold: @escaping Fold
+    ) -> Route {
+        Route(
+            method: .get, path: path, operationId: operationId, summary: summary + ", folded from its own stream", tag: tag,
+            access: .roles(Roles.readers), parameters: [atLeast] + QueryValues.asOfParameters("The answer"), success: .json(schema)
+        ) { request, context, env in
+            let id = try context.parameters.id(parameter)
+            var values = QueryValues(request)
+            let position = values.position("atLeast")
+            let point = values.asOfPoint()
+            try values.finish()
+            try checkAtLeast(position, env)
+            guard let point else {
+                throw Problem.badRequest(
+                    "parameter.invalid", "give asOf or asOfPosition",
+                    errors: [FieldIssue(path: "asOf", message: "give asOf or asOfPosition")])
+            }
+            let folded: (version: UInt64, position: UInt64, recordedAt: CairnStore.Timestamp?, state: JSONValue)?
+            do { folded = try fold(env.service, id, point) } catch { throw env.internalError("folding \(id) as of \(point)", error) }
+            guard let folded else { throw Problem.notFound("\(parameter) \(id)") }
+            var object: [String: JSONValue] = [
+                parameter: .string(id), "version": .number(Double(folded.version)), "position": .number(Double(folded.position)),
+            ]
+            // Version 0: nothing was recorded yet at that point, so there is no state to show.
+            if folded.version > 0 { object[member] = folded.state }
+            switch point {
+            case .time(let time): object["asOf"] = .string(time.rfc3339)
+            case .position(let position): object["asOfPosition"] = .number(Double(position))
+            }
+            if let at = folded.recordedAt { object["recordedAt"] = .string(at.rfc3339) }
+            return Response.json(.object(object))
+        }
+    }
+
     static var all: [Route] { customers + sales + marketing + service }
 
     static var customers: [Route] {
@@ -177,38 +220,11 @@ enum QueryRoutes {
                     return .object(object)
                 }
             },
-            // Folded from the log, not a read model: the log is where history is kept.
-            Route(
-                method: .get, path: "/v1/customers/{customerId}/as-of", operationId: "getCustomerAsOf",
-                summary: "The customer as it stood at a time or log position, folded from its own stream", tag: "customers",
-                access: .roles(Roles.readers), parameters: [atLeast] + QueryValues.asOfParameters("The customer"),
-                success: .json("CustomerAsOf")
-            ) { request, context, env in
-                let id = try context.parameters.id("customerId")
-                var values = QueryValues(request)
-                // The log is the source: every position a command returned is already there.
-                let position = values.position("atLeast")
-                let point = values.asOfPoint()
-                try values.finish()
-                try checkAtLeast(position, env)
-                guard let point else {
-                    throw Problem.badRequest(
-                        "parameter.invalid", "give asOf or asOfPosition",
-                        errors: [FieldIssue(path: "asOf", message: "give asOf or asOfPosition")])
-                }
-                let folded: AsOfState<CustomerState>?
-                do { folded = try env.service.customer(id, asOf: point) } catch { throw env.internalError("folding customer \(id)", error) }
-                guard let folded else { throw Problem.notFound("Customer \(id)") }
-                var object: [String: JSONValue] = [
-                    "customerId": .string(id), "version": .number(Double(folded.version)), "position": .number(Double(folded.position)),
-                    "profile": folded.state.profileJSON,
-                ]
-                switch point {
-                case .time(let time): object["asOf"] = .string(time.rfc3339)
-                case .position(let position): object["asOfPosition"] = .number(Double(position))
-                }
-                if let at = folded.recordedAt { object["recordedAt"] = .string(at.rfc3339) }
-                return Response.json(.object(object))
+            asOf(
+                "/v1/customers/{customerId}/as-of", "getCustomerAsOf", "The customer as it stood at a time or log position",
+                tag: "customers", id: "customerId", member: "profile", schema: "CustomerAsOf"
+            ) { service, id, point in
+                try service.customer(id, asOf: point).map { ($0.version, $0.position, $0.recordedAt, $0.state.profileJSON) }
             },
             query(
                 "/v1/customers/{customerId}/analysis", "getCustomerAnalysis", "A customer's RFM, lifetime value, churn risk and segments",
@@ -298,6 +314,12 @@ enum QueryRoutes {
                     let result = try SalesPipelineQueries(engine).openOpportunities(filter, limit: limit, after: cursor)
                     return page(result.items, next: result.nextCursor)
                 }
+            },
+            asOf(
+                "/v1/opportunities/{opportunityId}/as-of", "getOpportunityAsOf", "The opportunity as it stood at a time or log position",
+                tag: "sales", id: "opportunityId", member: "opportunity", schema: "OpportunityAsOf"
+            ) { service, id, point in
+                try service.opportunity(id, asOf: point).map { ($0.version, $0.position, $0.recordedAt, $0.state.json) }
             },
             query(
                 "/v1/pipeline", "getPipeline", "Open pipeline by close month, stage, owner and currency", tag: "sales",
