@@ -26,20 +26,24 @@ func complianceFailure(_ error: any Error) -> CLIError {
 extension ComplianceCommand {
     struct Forget: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Erase a customer's personal data: destroy its data keys, suppress its addresses, record the erasure.",
+            abstract: "Erase a customer's (or --lead, a lead's) personal data: destroy its data keys, suppress its addresses, record the erasure.",
             discussion: """
                 Also erases every duplicate merged into the customer and every lead converted into \
                 them. The log keeps the sealed records (and still verifies); the read models are \
                 rebuilt so none of their pages keeps the data. Refused while a legal hold is in \
-                force. Needs the data directory to itself (stop `cairn serve`, or use its \
-                /v1/customers/{id}/erasure endpoint).
+                force. With --lead, erases a lead that never became a customer (a converted lead \
+                goes with its customer). Needs the data directory to itself (stop `cairn serve`, or \
+                use its /v1/customers/{id}/erasure or /v1/leads/{id}/erasure endpoint).
                 """)
 
         @OptionGroup var options: DataOptions
         @OptionGroup var who: ComplianceActor
 
-        @Argument(help: "The customer's id.")
+        @Argument(help: "The customer's id (with --lead, the lead's).")
         var customer: String
+
+        @Flag(help: "The id is a lead's that never became a customer.")
+        var lead = false
 
         @Option(help: "The data subject request this fulfils.")
         var request: String
@@ -50,13 +54,22 @@ extension ComplianceCommand {
         func run() async throws {
             let outcome = try await withProjectedService(options, access: .append) { service in
                 let outcome: CommandOutcome
-                do { outcome = try await service.forget(customer, requestId: request, legalBasis: legalBasis, who.metadata) } catch {
+                do {
+                    outcome =
+                        try await lead
+                        ? service.forgetLead(customer, requestId: request, legalBasis: legalBasis, who.metadata)
+                        : service.forget(customer, requestId: request, legalBasis: legalBasis, who.metadata)
+                } catch {
                     throw complianceFailure(error)
                 }
-                try await service.purgeReadModels()
+                // No read model holds a lead's personal data; a customer's are rebuilt without it.
+                if !lead { try await service.purgeReadModels() }
                 return outcome
             }
-            emit("erased \(customer) at position \(outcome.position); its data keys are destroyed and the read models rebuilt")
+            emit(
+                lead
+                    ? "erased lead \(customer) at position \(outcome.position); its data keys are destroyed"
+                    : "erased \(customer) at position \(outcome.position); its data keys are destroyed and the read models rebuilt")
         }
     }
 

@@ -80,6 +80,37 @@ extension CairnService {
         return try await execute(command, metadata)
     }
 
+    /// Erases the personal data of a lead that never became a customer, as ``forget(_:requestId:legalBasis:_:)``
+    /// does a customer's: destroys the lead's data keys, suppresses every email address and
+    /// phone number it held (as keyed hashes only), drops its contact links, and records
+    /// `sales.LeadErased` — who, when, the request and its legal basis; nothing personal.
+    ///
+    /// Refused, changing nothing, when the lead does not exist or is already erased, and when
+    /// it was converted: its data then belongs to the customer it became, whose erasure takes
+    /// the lead with it. The keys go before the event, as for a customer.
+    @discardableResult
+    public func forgetLead(
+        _ leadId: LeadID, requestId: String, legalBasis: String, _ metadata: CommandMetadata
+    ) async throws(CommandError) -> CommandOutcome {
+        let command = LeadCommand.recordErasure(leadId: leadId, requestId: requestId, legalBasis: legalBasis)
+        if try storedOutcome(of: Self.idempotencyKey(metadata.commandId, command.stream, command), commandId: metadata.commandId) == nil {
+            let (state, _) = try load(LeadDecider.self, command.stream)
+            do { _ = try LeadDecider.decide(command, state, CommandContext(now: domainNow(), actor: metadata.actor)) } catch {
+                throw CommandError(error)
+            }
+            var addresses = Set(([state.email, state.phone].compactMap { $0 } + state.formerContacts).map(Self.suppressionForm))
+            addresses.remove(EventCatalogue.erasedPlaceholder)
+            do {
+                let now = clock.now()
+                for address in addresses { try vault.keys.addFingerprint(of: address, at: now) }
+                try vault.keys.erase(owners: [command.stream.description], contacts: Array(addresses), at: now)
+            } catch {
+                throw Self.keyFailure(error, "erasing the data keys of lead \(leadId)")
+            }
+        }
+        return try await execute(command, metadata)
+    }
+
     /// The customers holding email address `email` now: candidates from the key store's contact
     /// links, each confirmed against its stream (a removed or merged-away address does not count;
     /// a duplicate answers with its survivor).

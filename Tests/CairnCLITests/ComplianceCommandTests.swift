@@ -55,10 +55,14 @@ struct ErasureCommandTests {
         defer { try? FileManager.default.removeItem(atPath: data) }
         let registration =
             #"{"type":"customers.CustomerRegistered","stream":"customer-c_1","subject":"c_1","payload":{"customerId":"c_1","kind":"person","personName":{"given":"Ada","family":"Quillfeather"},"emails":["ada.quill@example.org"],"phones":[],"addresses":[],"source":"cli"}}"#
-        let appended = try await cairn(["log", "append", "--data", data], input: registration + "\n")
+        let lead =
+            #"{"type":"sales.LeadCaptured","stream":"lead-l_1","payload":{"leadId":"l_1","source":"fair","personName":{"given":"Eve","family":"Inkwhistle"},"email":"eve.ink@example.org","consents":[],"capturedAt":"2026-04-01T10:00:00.000Z"}}"#
+        let appended = try await cairn(["log", "append", "--data", data], input: registration + "\n" + lead + "\n")
         #expect(appended.status == 0, "\(appended.stderr)")
         #expect(appended.stderr.contains("generated a new master key"))
-        func holds(_ file: String) -> Bool { FileManager.default.contents(atPath: file)?.range(of: Data("Quillfeather".utf8)) != nil }
+        func holds(_ file: String, _ text: String = "Quillfeather") -> Bool {
+            FileManager.default.contents(atPath: file)?.range(of: Data(text.utf8)) != nil
+        }
         #expect(!holds(data + "/log/data.mdb"), "the name is sealed in the log")
 
         let held = try await cairn(["compliance", "hold", "c_1", "--hold", "h1", "--matter", "Claim 7", "--data", data])
@@ -74,6 +78,19 @@ struct ErasureCommandTests {
         #expect(forgot.status == 0, "\(forgot.stderr)")
         for path in try FileManager.default.subpathsOfDirectory(atPath: data) {
             #expect(!holds(data + "/" + path), "\(path) still holds the erased name")
+        }
+        // A lead that never became a customer, by its own id; a customer's id is no lead's.
+        let notALead = try await cairn([
+            "compliance", "forget", "c_1", "--lead", "--request", "dsr-2", "--legal-basis", "GDPR Art. 17", "--data", data,
+        ])
+        #expect(notALead.status == 1 && notALead.stderr.split(separator: "\n").count == 1, "\(notALead.stderr)")
+        #expect(notALead.stderr.contains("lead.notFound"), "\(notALead.stderr)")
+        let forgotLead = try await cairn([
+            "compliance", "forget", "l_1", "--lead", "--request", "dsr-2", "--legal-basis", "GDPR Art. 17", "--data", data,
+        ])
+        #expect(forgotLead.status == 0 && forgotLead.stdout.contains("erased lead l_1"), "\(forgotLead.stderr)")
+        for path in try FileManager.default.subpathsOfDirectory(atPath: data) {
+            #expect(!holds(data + "/" + path, "Inkwhistle") && !holds(data + "/" + path, "eve.ink@example.org"), "\(path) still holds the lead")
         }
         let verified = try await cairn(["log", "verify", "--data", data])
         #expect(verified.status == 0, "\(verified.stderr)")

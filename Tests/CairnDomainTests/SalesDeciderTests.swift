@@ -18,6 +18,8 @@ private let captured = LeadDecider.fold(try! LeadDecider.decide(.capture(capture
 private let leadCaptured: LeadEvent = try! LeadDecider.decide(.capture(capture), LeadState(), ctx)[0]
 private let leadDisqualified: LeadEvent = .disqualified(.init(leadId: "l_1", reason: "no budget"))
 private let leadConverted: LeadEvent = .converted(.init(leadId: "l_1", customerId: "c_1", opportunityId: "op_1", customerCreated: true))
+private let leadErased: LeadEvent = .erased(.init(leadId: "l_1", requestId: "dsr_1", legalBasis: "GDPR Art. 17(1)(a)"))
+private let eraseLead = LeadCommand.recordErasure(leadId: "l_1", requestId: "dsr_2", legalBasis: "GDPR Art. 17(1)(a)")
 
 private let opening = OpportunityCommand.Opening(
     opportunityId: "op_1", customerId: "c_1", name: "Retrofit", amount: money("1000"),
@@ -105,6 +107,19 @@ struct SalesDeciderTests {
         LeadRow(
             "replace the email by a phone", given: [leadCaptured], .update(.init(leadId: "l_1", phone: "+12025550143", clear: [.email])),
             .events(["sales.LeadUpdated"])),
+        // Erasure is a legal obligation: whatever became of the lead, unless it became a customer.
+        LeadRow("erase", given: [leadCaptured], eraseLead, .events(["sales.LeadErased"])),
+        LeadRow("erase disqualified", given: [leadCaptured, leadDisqualified], eraseLead, .events(["sales.LeadErased"])),
+        LeadRow("erase unknown", eraseLead, .rejected("lead.notFound")),
+        LeadRow("erase twice", given: [leadCaptured, leadErased], eraseLead, .rejected("lead.erased")),
+        LeadRow("erase converted", given: [leadCaptured, leadConverted], eraseLead, .rejected("lead.converted")),
+        LeadRow(
+            "erase without a legal basis", given: [leadCaptured], .recordErasure(leadId: "l_1", requestId: "dsr_2", legalBasis: ""),
+            .rejected("validation.failed")),
+        LeadRow("qualify erased", given: [leadCaptured, leadErased], .qualify(leadId: "l_1", note: nil), .rejected("lead.erased")),
+        LeadRow(
+            "update erased", given: [leadCaptured, leadErased], .update(.init(leadId: "l_1", phone: "+12025550143")),
+            .rejected("lead.erased")),
     ]
 
     fileprivate static let opportunityRows: [OppRow] = [
@@ -553,6 +568,14 @@ struct LeadConversionTests {
         expectRejection("lead.converted") {
             try LeadDecider.decideConversion(
                 Self.conversion(.register(newCustomerId: "c_new")), lead: converted,
+                customer: CustomerState(), opportunity: OpportunityState(), ctx)
+        }
+        // An erased lead's details are gone: there is nothing left to make a customer of.
+        let erased = LeadDecider.evolve(captured, leadErased)
+        #expect(erased.erased && erased.email == nil && erased.personName == nil)
+        expectRejection("lead.erased") {
+            try LeadDecider.decideConversion(
+                Self.conversion(.register(newCustomerId: "c_new")), lead: erased,
                 customer: CustomerState(), opportunity: OpportunityState(), ctx)
         }
         expectRejection("lead.notFound") {

@@ -68,6 +68,7 @@ let commandScript: [(path: String, body: String, role: AccessRole)] = [
     ),
     ("/v1/leads", #"{"leadId":"l2","source":"web","companyName":"Spam Inc","phone":"+447700900999"}"#, .sales),
     ("/v1/leads/l2/disqualify", #"{"reason":"spam"}"#, .sales),
+    ("/v1/leads/l2/erasure", #"{"requestId":"dsr-2","legalBasis":"GDPR Art. 17(1)(a)"}"#, .compliance),
     (
         "/v1/opportunities",
         #"{"opportunityId":"o1","customerId":"c1","name":"Retrofit","amount":{"amount":"1000","currency":"EUR"},"expectedCloseDate":"2026-06-30","ownerId":"u1"}"#,

@@ -54,4 +54,40 @@ struct ComplianceTests {
             #expect(again.status == 409 && again.json["code"] == .string("customer.erased"))
         }
     }
+
+    @Test("A lead that never became a customer is erased by the compliance role: no read or file shows it after; the address is suppressed")
+    func leadErasureOverHTTP() async throws {
+        try await withServer { server in
+            let email = "eve.quill@example.org"
+            // Sent as a client that retries safely: the stored answer must not keep the data either.
+            try await server.command(
+                "/v1/leads", #"{"leadId":"eve","source":"fair","personName":{"given":"Eve","family":"Quillfeather"},"email":"\#(email)"}"#,
+                role: .sales, headers: [("Idempotency-Key", "capture-eve")])
+            #expect(try await server.request(.GET, "/v1/streams/lead-eve", role: .compliance).text.contains(email))
+
+            let body = #"{"requestId":"dsr-1","legalBasis":"GDPR Art. 17(1)(a)"}"#
+            #expect(try await server.request(.POST, "/v1/leads/eve/erasure", role: .sales, json: body).status == 403)
+            let erased = try await server.command("/v1/leads/eve/erasure", body, role: .compliance)
+            #expect(erased.json["events"]?[0]?["type"] == .string("sales.LeadErased"), "\(erased.text)")
+            for path in ["/v1/events?from=1", "/v1/streams/lead-eve"] {
+                let reply = try await server.request(.GET, path, role: .compliance)
+                #expect(reply.status == 200 && !reply.text.contains(email) && !reply.text.contains("Quillfeather"), "\(path)")
+            }
+            var leaks: [String] = []
+            for path in try FileManager.default.subpathsOfDirectory(atPath: server.directory) {
+                guard let bytes = FileManager.default.contents(atPath: server.directory + "/" + path) else { continue }
+                if bytes.range(of: Data(email.utf8)) != nil || bytes.range(of: Data("Quillfeather".utf8)) != nil { leaks.append(path) }
+            }
+            #expect(leaks.isEmpty, "\(leaks)")
+            let check = try await server.request(.GET, "/v1/compliance/suppression?address=\(email)", role: .marketing)
+            #expect(check.json["suppressed"] == .bool(true))
+
+            let again = try await server.request(.POST, "/v1/leads/eve/erasure", role: .compliance, json: body)
+            #expect(again.status == 409 && again.json["code"] == .string("lead.erased"))
+            let unknown = try await server.request(.POST, "/v1/leads/nobody/erasure", role: .compliance, json: body)
+            #expect(unknown.status == 404)
+            let noBasis = try await server.request(.POST, "/v1/leads/eve/erasure", role: .compliance, json: #"{"requestId":"dsr-3"}"#)
+            #expect(noBasis.status == 400)
+        }
+    }
 }

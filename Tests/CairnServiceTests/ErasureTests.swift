@@ -194,6 +194,85 @@ struct ErasureTests {
         }
     }
 
+    @Test("A lead that never became a customer is erased: no read or file shows its data, its addresses are suppressed, the log verifies")
+    func leadErasure() async throws {
+        let eve = ["eve.lead@example.org", "eve.new@example.org", "+447700900555", "Moneypenny-Quill", "Prefers calls after six"]
+        try await Deployment.with { d in
+            try await d.recordAda()
+            try await d.service.execute(
+                .capture(
+                    .init(
+                        leadId: "l_eve", source: "fair", campaignId: "m_fair", personName: PersonName(given: "Eve", family: "Moneypenny-Quill"),
+                        email: "eve.lead@example.org", phone: "+447700900555")), meta())
+            try await d.service.execute(.update(.init(leadId: "l_eve", email: "eve.new@example.org")), meta())
+            try await d.service.execute(.qualify(leadId: "l_eve", note: "Prefers calls after six"), meta())
+            try await d.service.execute(.capture(.init(leadId: "l_kit", source: "fair", companyName: "Kit Ltd", email: "kit@example.org")), meta())
+
+            // A converted lead belongs to its customer now: refused, and nothing is destroyed.
+            let head = d.log.committedThrough
+            let converted = await commandError {
+                try await d.service.forgetLead("l_ada", requestId: "dsr-10", legalBasis: "GDPR Art. 17(1)(a)", meta())
+            }
+            #expect(converted?.code == "lead.converted" && d.log.committedThrough == head)
+            #expect(try d.service.load(LeadDecider.self, StreamName(.lead, "l_ada")).state.email == "lead-ada2@example.org")
+            #expect(try !d.service.isSuppressed("lead-ada2@example.org"))
+            let unknown = await commandError {
+                try await d.service.forgetLead("l_nobody", requestId: "dsr-10", legalBasis: "GDPR Art. 17(1)(a)", meta())
+            }
+            #expect(unknown?.code == "lead.notFound" && d.log.committedThrough == head)
+
+            let erased = try await d.service.forgetLead("l_eve", requestId: "dsr-11", legalBasis: "GDPR Art. 17(1)(a)", meta(actor: "u_dpo"))
+            #expect(erased.events.map(\.type) == ["sales.LeadErased"])
+            let record = try #require(try d.log.readStream("lead-l_eve", from: 1, limit: 100).last)
+            #expect(record.type == "sales.LeadErased" && record.actor == "u_dpo")
+            #expect(String(decoding: record.payload, as: UTF8.self).contains("dsr-11"))
+            try await d.engine.waitUntil(position: d.log.committedThrough, timeout: .seconds(30))
+
+            // No read opens it: the lead's state, any payload in the log.
+            let lead = try d.service.load(LeadDecider.self, StreamName(.lead, "l_eve")).state
+            #expect(lead.erased && lead.email == nil && lead.phone == nil && lead.personName == nil && lead.status == .qualified)
+            var opened: [UInt8] = []
+            var position: UInt64 = 1
+            while position <= d.log.committedThrough {
+                let page = try d.log.read(from: position, limit: 1000)
+                for event in page.events { opened += try d.vault.payload(of: event) }
+                position = page.next
+            }
+            #expect(eve.filter { opened.range(of: Array($0.utf8)) != nil }.isEmpty, "payloads still open to it")
+            #expect(opened.range(of: Array("kit@example.org".utf8)) != nil, "another lead is untouched")
+            #expect(try d.service.load(CustomerDecider.self, StreamName(.customer, "c_ada")).state.emails.count == 2, "and so are customers")
+            // The funnel still counts the lead: erasure removes the person, not the fact of the lead.
+            let funnel = try SalesPipelineQueries(d.engine).leadFunnel(by: .campaign)
+            #expect(funnel.items.first { $0.key == "m_fair" }.map { [$0.captured, $0.qualified] } == [1, 1])
+
+            // No file holds it, nor a backup made now; the log still verifies.
+            let leaks = try Deployment.leaks(under: d.dir, of: eve)
+            #expect(leaks.isEmpty, "\(leaks)")
+            let backup = d.dir + "-backup"
+            defer { try? FileManager.default.removeItem(atPath: backup) }
+            try DataBackup.create(data: d.dir, into: backup, derived: DataDirectory.derivedFromLog, log: d.log)
+            #expect(try Deployment.leaks(under: backup, of: eve).isEmpty)
+            #expect(try await d.log.verify(full: true).isIntact)
+
+            // Every address it held is suppressed, the one its update replaced too; it takes no more commands.
+            for address in ["Eve.Lead@example.org", "eve.new@example.org", "+447700900555"] {
+                #expect(try d.service.isSuppressed(address), "\(address)")
+            }
+            #expect(try !d.service.isSuppressed("kit@example.org"))
+            let after = d.log.committedThrough
+            let recapture = await commandError {
+                try await d.service.execute(.capture(.init(leadId: "l_eve2", source: "fair", email: "eve.new@example.org")), meta())
+            }
+            #expect(recapture?.code == "contact.suppressed")
+            let qualify = await commandError { try await d.service.execute(.disqualify(leadId: "l_eve", reason: "gone"), meta()) }
+            #expect(qualify?.code == "lead.erased")
+            let twice = await commandError {
+                try await d.service.forgetLead("l_eve", requestId: "dsr-12", legalBasis: "GDPR Art. 17(1)(a)", meta())
+            }
+            #expect(twice?.code == "lead.erased" && d.log.committedThrough == after)
+        }
+    }
+
     @Test("A lead update's personal details are sealed at rest; its company name and cleared details stay in clear")
     func leadUpdateSealed() async throws {
         try await Deployment.with { d in

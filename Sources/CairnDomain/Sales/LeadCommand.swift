@@ -5,6 +5,9 @@ public enum LeadCommand: Sendable, Hashable {
     case disqualify(leadId: LeadID, reason: String)
     /// Corrects or completes the lead's contact details while it is open or qualified.
     case update(DetailChanges)
+    /// The person's personal data is being erased, for `legalBasis`: a lead that never became a
+    /// customer (a converted one is erased with the customer it became).
+    case recordErasure(leadId: LeadID, requestId: String, legalBasis: String)
 
     public struct Capture: Sendable, Hashable {
         public var leadId: LeadID
@@ -69,7 +72,7 @@ public enum LeadCommand: Sendable, Hashable {
         switch self {
         case .capture(let c): c.leadId
         case .update(let u): u.leadId
-        case .qualify(let id, _), .disqualify(let id, _): id
+        case .qualify(let id, _), .disqualify(let id, _), .recordErasure(let id, _, _): id
         }
     }
 
@@ -100,6 +103,9 @@ public enum LeadCommand: Sendable, Hashable {
             v.check(!u.given.isEmpty || !u.clear.isEmpty, "", "changes nothing")
         case .qualify(_, let note): v.optionalText(note, "/note", max: 2000)
         case .disqualify(_, let reason): v.text(reason, "/reason", max: 1000)
+        case .recordErasure(_, let requestId, let legalBasis):
+            v.id(requestId, "/requestId")
+            v.text(legalBasis, "/legalBasis", max: 200)
         }
         return v.issues
     }

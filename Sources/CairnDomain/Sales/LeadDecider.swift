@@ -19,9 +19,19 @@ public enum LeadDecider: Decider {
                     ))
             ]
         }
+        if case .recordErasure(_, let requestId, let legalBasis) = command {
+            // A legal obligation: it applies to open, qualified and disqualified leads alike.
+            guard state.status != .notCaptured else { throw .notFound("lead", id) }
+            guard !state.erased else { throw .rule("lead.erased", "Lead \(id)'s personal data is already erased.") }
+            if state.status == .converted {
+                let customer = state.convertedTo.map { "customer \($0)" } ?? "the customer it became"
+                throw .rule("lead.converted", "Lead \(id) was converted; erase \(customer), which erases the lead with it.")
+            }
+            return [.erased(.init(leadId: id, requestId: requestId, legalBasis: legalBasis))]
+        }
         try requireOpen(state, id)
         switch command {
-        case .capture: return []
+        case .capture, .recordErasure: return []
         case .qualify(_, let note):
             guard state.status != .qualified else { throw .rule("lead.alreadyQualified", "Lead \(id) is already qualified.") }
             return [.qualified(.init(leadId: id, note: note))]
@@ -64,6 +74,7 @@ public enum LeadDecider: Decider {
     }
 
     private static func requireOpen(_ state: LeadState, _ id: LeadID) throws(Rejection) {
+        guard !state.erased else { throw .rule("lead.erased", "Lead \(id)'s personal data was erased.") }
         switch state.status {
         case .notCaptured: throw .notFound("lead", id)
         case .disqualified: throw .rule("lead.disqualified", "Lead \(id) was disqualified.")

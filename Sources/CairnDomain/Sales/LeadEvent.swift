@@ -6,6 +6,7 @@ public enum LeadEvent: Sendable, Hashable {
     case disqualified(Disqualified)
     case converted(Converted)
     case updated(Updated)
+    case erased(Erased)
 
     public struct Captured: Sendable, Hashable {
         public var leadId: LeadID
@@ -36,6 +37,14 @@ public enum LeadEvent: Sendable, Hashable {
     public struct Qualified: Sendable, Hashable { public var leadId: LeadID; public var note: String? }
     public struct Disqualified: Sendable, Hashable { public var leadId: LeadID; public var reason: String }
 
+    /// The lead's personal data was erased: its data keys are destroyed. Who (the actor), when,
+    /// the request and its legal basis; nothing personal.
+    public struct Erased: Sendable, Hashable {
+        public var leadId: LeadID
+        public var requestId: String
+        public var legalBasis: String
+    }
+
     public struct Converted: Sendable, Hashable {
         public var leadId: LeadID
         public var customerId: CustomerID
@@ -55,6 +64,7 @@ extension LeadEvent: AggregateEvent {
         case .disqualified: "sales.LeadDisqualified"
         case .converted: "sales.LeadConverted"
         case .updated: "sales.LeadUpdated"
+        case .erased: "sales.LeadErased"
         }
     }
 
@@ -80,6 +90,7 @@ extension LeadEvent: AggregateEvent {
             ])
         case .qualified(let e): .object(compacting: ["leadId": e.leadId.json, "note": e.note?.json])
         case .disqualified(let e): .object(["leadId": e.leadId.json, "reason": e.reason.json])
+        case .erased(let e): .object(["leadId": e.leadId.json, "requestId": e.requestId.json, "legalBasis": e.legalBasis.json])
         case .converted(let e):
             .object([
                 "leadId": e.leadId.json, "customerId": e.customerId.json, "opportunityId": e.opportunityId.json,
@@ -109,6 +120,8 @@ extension LeadEvent: AggregateEvent {
                         email: try r.optional("email"), phone: try r.optional("phone"), cleared: try r.list("cleared")))
             case "sales.LeadQualified": return .qualified(.init(leadId: id, note: try r.optional("note")))
             case "sales.LeadDisqualified": return .disqualified(.init(leadId: id, reason: try r.required("reason")))
+            case "sales.LeadErased":
+                return .erased(.init(leadId: id, requestId: try r.required("requestId"), legalBasis: try r.required("legalBasis")))
             case "sales.LeadConverted":
                 return .converted(
                     .init(
@@ -125,5 +138,6 @@ extension LeadEvent: AggregateEvent {
         "sales.LeadQualified": ["/note"],
         "sales.LeadDisqualified": ["/reason"],
         "sales.LeadConverted": [],
+        "sales.LeadErased": [],
     ]
 }

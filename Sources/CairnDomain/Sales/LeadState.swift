@@ -14,6 +14,8 @@ public struct LeadState: Sendable, Hashable {
     /// Emails and phones the lead held before an update replaced or cleared them: erasing the
     /// person suppresses these too, not only the ones the lead ended with.
     public var formerContacts: [String] = []
+    /// The person's personal data was erased: its keys are gone, and the lead takes no command.
+    public var erased = false
     public var convertedTo: CustomerID?
     public var opportunityId: OpportunityID?
 
@@ -55,6 +57,13 @@ extension LeadDecider {
             }
         case .qualified: s.status = .qualified
         case .disqualified: s.status = .disqualified
+        case .erased:
+            // What a fold after the keys went reads is placeholders; the state keeps none of it.
+            s.erased = true
+            s.personName = nil
+            s.email = nil
+            s.phone = nil
+            s.formerContacts = []
         case .converted(let e):
             s.status = .converted
             s.convertedTo = e.customerId

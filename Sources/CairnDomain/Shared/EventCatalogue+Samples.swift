@@ -86,6 +86,7 @@ extension EventCatalogue {
             .lead(.qualified(.init(leadId: "l_1", note: "Budget confirmed"))),
             .lead(.disqualified(.init(leadId: "l_1", reason: "Student, no budget"))),
             .lead(.converted(.init(leadId: "l_1", customerId: c, opportunityId: "op_1", customerCreated: true))),
+            .lead(.erased(.init(leadId: "l_1", requestId: "dsr_43", legalBasis: "GDPR Art. 17(1)(a)"))),
 
             .opportunity(
                 .opened(

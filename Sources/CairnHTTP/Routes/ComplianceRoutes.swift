@@ -9,18 +9,22 @@ import Hummingbird
 enum ComplianceRoutes {
     static let tag = "compliance"
 
+    /// An erasure request's body: which data subject request it fulfils, and on what legal basis.
+    private static func erasure(_ name: String) -> BodySchema {
+        BodySchema(
+            name, "",
+            [
+                .required("requestId", .id, "The data subject request this fulfils."),
+                .required("legalBasis", .string(maxLength: 200), "For example \"GDPR Art. 17(1)(a)\"."),
+            ])
+    }
+
     static var all: [Route] {
         [
             .command(
                 "/v1/customers/{customerId}/erasure", "eraseCustomer",
                 "Erase a customer's personal data: destroy its keys, suppress its addresses, record the erasure",
-                tag: tag, roles: Roles.compliance,
-                body: BodySchema(
-                    "EraseCustomer", "",
-                    [
-                        .required("requestId", .id, "The data subject request this fulfils."),
-                        .required("legalBasis", .string(maxLength: 200), "For example \"GDPR Art. 17(1)(a)\"."),
-                    ])
+                tag: tag, roles: Roles.compliance, body: erasure("EraseCustomer")
             ) { call in
                 let outcome = try await call.service.forget(
                     try call.id("customerId"), requestId: call.body.string("requestId") ?? "",
@@ -28,6 +32,17 @@ enum ComplianceRoutes {
                 // The read models then rebuild, in the background, so none of their pages keeps the data.
                 if !outcome.isReplay { call.service.schedulePurge() }
                 return CommandResult(outcome)
+            },
+            .command(
+                "/v1/leads/{leadId}/erasure", "eraseLead",
+                "Erase the personal data of a lead that never became a customer: destroy its keys, suppress its addresses, record the erasure",
+                tag: tag, roles: Roles.compliance, body: erasure("EraseLead")
+            ) { call in
+                // No read model holds a lead's personal data, so there is nothing to purge.
+                CommandResult(
+                    try await call.service.forgetLead(
+                        try call.id("leadId"), requestId: call.body.string("requestId") ?? "",
+                        legalBasis: call.body.string("legalBasis") ?? "", call.metadata))
             },
             .command(
                 "/v1/customers/{customerId}/legal-holds", "placeLegalHold",

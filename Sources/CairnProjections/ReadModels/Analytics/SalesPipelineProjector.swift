@@ -346,7 +346,8 @@ private struct SalesPipelineBatch {
         case .qualified(let e): try step(e.leadId, PipelineLead.qualified, txn) { $0.qualified += 1 }
         case .disqualified(let e): try step(e.leadId, PipelineLead.disqualified, txn) { $0.disqualified += 1 }
         case .converted(let e): try step(e.leadId, PipelineLead.converted, txn) { $0.converted += 1 }
-        case .updated: return  // contact details do not move a lead through the funnel
+        // Contact details, and their erasure, do not move a lead through the funnel.
+        case .updated, .erased: return
         }
     }
 
