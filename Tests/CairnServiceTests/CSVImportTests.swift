@@ -95,6 +95,38 @@ struct CSVImportTests {
         }
     }
 
+    @Test("A key seen on an earlier line is refused whichever batch each falls in, and always names the first line")
+    func duplicatesAcrossBatches() async throws {
+        try await withService { service, _ in
+            let csv = """
+                CustomerID,CompanyName,E-mail
+                A1,First,a1@example.org
+                B2,Second,b2@example.org
+                A1,First again,a1b@example.org
+                C3,Third,c3@example.org
+                B2,Second again,b2b@example.org
+                ,No id,noid@example.org
+                ,No id either,noid@example.org
+                A1,First a third time,a1c@example.org
+
+                """
+            var options = ImportOptions()
+            options.batchSize = 2
+            options.concurrency = 1
+            let report = try await service.importCSV(
+                path: try writeTemporaryFile(beside: service, csv), as: .customers, mapping: Self.mapping, options: options)
+            #expect(report.errors.map(\.line) == [4, 6, 8, 9])
+            #expect(report.errors.allSatisfy { $0.code == "import.duplicateKey" })
+            // A row without an id is keyed by its email address (as a digest: the report names no address).
+            let reasons = report.errors.map(\.reason)
+            #expect(reasons.count == 4 && reasons[2].hasPrefix("line 7 already imports e-") && !reasons[2].contains("noid"))
+            #expect(reasons.indices.filter { $0 != 2 }.map { reasons[$0] } == [
+                "line 2 already imports x-A1", "line 3 already imports x-B2", "line 2 already imports x-A1",
+            ])
+            #expect(report.progress.created == 4)
+        }
+    }
+
     @Test("A row keyed only by email updates the customer holding that address, however it was registered")
     func upsertByEmail() async throws {
         try await withService { service, _ in

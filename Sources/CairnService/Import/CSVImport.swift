@@ -129,7 +129,7 @@ final class CSVSource: ImportSource {
     private let columnCount: Int
     private let kind: ImportKind
     private let defaults: ImportDefaults
-    private var keys = ImportKeyGuard()
+    private let keys: ImportKeyGuard
     private var finished = false
     let bytesTotal: Int
 
@@ -148,12 +148,13 @@ final class CSVSource: ImportSource {
         }
         self.kind = kind
         self.defaults = defaults
+        keys = try ImportKeyGuard()
         bytesTotal = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
     }
 
     var bytesRead: Int { reader.bytesRead }
 
-    func next(_ count: Int) -> (records: [ImportRecord], refused: [ImportRowError]) {
+    func next(_ count: Int) throws(ImportError) -> (records: [ImportRecord], refused: [ImportRowError]) {
         var rows: [ImportRecord] = []
         var refused: [ImportRowError] = []
         rows.reserveCapacity(count)
@@ -181,14 +182,11 @@ final class CSVSource: ImportSource {
             for (index, field) in fieldOfColumn.enumerated() {
                 if let field { values[field] = record.fields[index] }
             }
-            let row = ImportRecord(line: record.line, values: values)
-            if let duplicate = keys.refusal(ImportPlans.key(row, kind), line: record.line, earlier: "line", file: nil) {
-                refused.append(duplicate)
-                continue
-            }
-            rows.append(row)
+            rows.append(ImportRecord(line: record.line, values: values))
         }
-        return (rows, refused)
+        let duplicates = try keys.refusals(rows.map { (ImportPlans.key($0, kind), $0.line) }, earlier: "line", file: nil)
+        refused += duplicates.compactMap { $0 }
+        return (zip(rows, duplicates).compactMap { $1 == nil ? $0 : nil }, refused)
     }
 
     func plan(_ record: ImportRecord) throws(ImportRowError) -> PlannedRow {

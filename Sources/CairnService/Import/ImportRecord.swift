@@ -183,19 +183,35 @@ enum ImportValues {
 }
 
 /// Refuses a second row or record with an upsert key already seen in the same input: which of
-/// the two should win is the person's call, not the import's.
-struct ImportKeyGuard {
-    private var firstLineOfKey: [String: Int] = [:]
+/// the two should win is the person's call, not the import's. The keys seen are kept as SHA-256
+/// digests in a scratch index on disk, not in memory, so an input of any length imports in flat
+/// memory, and no key (an email address, say) is written anywhere in clear.
+final class ImportKeyGuard {
+    private let seen: ScratchIndex
 
-    /// Nil for a first (or keyless) row; else the refusal naming the earlier one (`earlier` is
-    /// how the input calls its items: "line", "record").
-    mutating func refusal(_ key: String?, line: Int, earlier: String, file: String?) -> ImportRowError? {
-        guard let key else { return nil }
-        if let first = firstLineOfKey[key] {
-            return ImportRowError(
-                line: line, key: key, code: "import.duplicateKey", reason: "\(earlier) \(first) already imports \(key)", file: file)
+    init() throws(ImportError) {
+        do { seen = try ScratchIndex(label: "import-keys") } catch {
+            throw ImportError(code: "import.storage", message: "making the index of the keys seen: \(error)")
         }
-        firstLineOfKey[key] = line
-        return nil
+    }
+
+    /// One per item, in order: nil for a first (or keyless) one, else the refusal naming the
+    /// earlier item (`earlier` is how the input calls its items: "line", "record").
+    func refusals(_ items: [(key: String?, line: Int)], earlier: String, file: String?) throws(ImportError) -> [ImportRowError?] {
+        let keyed = items.indices.compactMap { index in items[index].key.map { (index, $0) } }
+        let first: [UInt64?]
+        do {
+            first = try seen.insert(keyed.map { (SHA256Digest.of(Array($0.1.utf8)).bytes, UInt64(items[$0.0].line)) })
+        } catch {
+            throw ImportError(code: "import.storage", message: "checking the keys seen: \(error)")
+        }
+        var refusals = [ImportRowError?](repeating: nil, count: items.count)
+        for ((index, key), first) in zip(keyed, first) {
+            guard let first else { continue }
+            refusals[index] = ImportRowError(
+                line: items[index].line, key: key, code: "import.duplicateKey", reason: "\(earlier) \(first) already imports \(key)",
+                file: file)
+        }
+        return refusals
     }
 }

@@ -106,7 +106,7 @@ struct PlannedRow: Sendable {
 /// an earlier one had; the tasks then plan their records concurrently.
 protocol ImportSource: AnyObject {
     /// Up to `count` records (fewer only at the end) and the records refused while reading them.
-    func next(_ count: Int) -> (records: [ImportRecord], refused: [ImportRowError])
+    func next(_ count: Int) throws(ImportError) -> (records: [ImportRecord], refused: [ImportRowError])
     /// The decision a record stands for. Called concurrently: must only read the source's
     /// immutable configuration.
     func plan(_ record: ImportRecord) throws(ImportRowError) -> PlannedRow
@@ -127,7 +127,7 @@ extension CairnService {
                 for _ in 0..<max(1, options.concurrency) {
                     group.addTask {
                         while true {
-                            let (records, refusedEarly) = feed.next(max(1, options.batchSize))
+                            let (records, refusedEarly) = try feed.next(max(1, options.batchSize))
                             if records.isEmpty && refusedEarly.isEmpty { return }
                             var rows: [PlannedRow] = []
                             var refused = refusedEarly
@@ -227,8 +227,10 @@ private final class Feed: @unchecked Sendable {
 
     init(_ source: any ImportSource) { self.source = source }
 
-    func next(_ count: Int) -> (records: [ImportRecord], refused: [ImportRowError]) {
-        lock.withLock { source.next(count) }
+    func next(_ count: Int) throws(ImportError) -> (records: [ImportRecord], refused: [ImportRowError]) {
+        lock.lock()
+        defer { lock.unlock() }
+        return try source.next(count)
     }
 
     func plan(_ record: ImportRecord) throws(ImportRowError) -> PlannedRow { try source.plan(record) }

@@ -11,37 +11,32 @@ final class RecordSource: ImportSource {
     private let planner: Planner
     private let file: String?
     private var next = 0
-    private var keys = ImportKeyGuard()
+    private let keys: ImportKeyGuard
 
     /// `refused` are records turned away before planning (reported with the first batch).
     init(
         records: [ImportRecord], refused: [ImportRowError] = [], file: String? = nil, key: @escaping @Sendable (ImportRecord) -> String?,
         plan: @escaping Planner
-    ) {
+    ) throws(ImportError) {
         self.records = records
         self.refusedUpfront = refused
         self.file = file
         self.keyOf = key
         self.planner = plan
+        keys = try ImportKeyGuard()
     }
 
     var bytesRead: Int { next }
     var bytesTotal: Int { records.count }
 
-    func next(_ count: Int) -> (records: [ImportRecord], refused: [ImportRowError]) {
+    func next(_ count: Int) throws(ImportError) -> (records: [ImportRecord], refused: [ImportRowError]) {
         var refused = refusedUpfront
         refusedUpfront = []
-        var batch: [ImportRecord] = []
-        while next < records.count && batch.count < count {
-            let record = records[next]
-            next += 1
-            if let duplicate = keys.refusal(keyOf(record), line: record.line, earlier: "record", file: file) {
-                refused.append(duplicate)
-                continue
-            }
-            batch.append(record)
-        }
-        return (batch, refused)
+        let batch = records[next..<min(records.count, next + count)]
+        next += batch.count
+        let duplicates = try keys.refusals(batch.map { (keyOf($0), $0.line) }, earlier: "record", file: file)
+        refused += duplicates.compactMap { $0 }
+        return (zip(batch, duplicates).compactMap { $1 == nil ? $0 : nil }, refused)
     }
 
     func plan(_ record: ImportRecord) throws(ImportRowError) -> PlannedRow {

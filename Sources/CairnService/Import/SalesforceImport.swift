@@ -69,16 +69,16 @@ extension CairnService {
                 let source: RecordSource?
                 var note: String?
                 switch step.sobject {
-                case "Contact": source = SalesforceObjects.contacts(records, file: file, defaults: defaults, references: &references)
-                case "Case": source = SalesforceObjects.cases(records, file: file, references: references, policy: slaPolicy)
+                case "Contact": source = try SalesforceObjects.contacts(records, file: file, defaults: defaults, references: &references)
+                case "Case": source = try SalesforceObjects.cases(records, file: file, references: references, policy: slaPolicy)
                 case "Guest_Review__c":
-                    source = SalesforceObjects.reviews(records, file: file, references: references, now: clock.now())
+                    source = try SalesforceObjects.reviews(records, file: file, references: references, now: clock.now())
                 case "Experience__c":
                     for record in records { references[record.referenceId] = .experience(name: record.fields["Name"] as? String ?? "") }
                     source = nil
                     note = "a product catalogue: no CRM counterpart, kept only to resolve references"
                 default:
-                    source = RecordSource(
+                    source = try RecordSource(
                         records: [],
                         refused: records.map {
                             ImportRowError(

@@ -16,7 +16,7 @@ enum SalesforceObjects {
 
     static func contacts(
         _ records: [SalesforceRecord], file: String, defaults: ImportDefaults, references: inout [String: SalesforceReference]
-    ) -> RecordSource {
+    ) throws(ImportError) -> RecordSource {
         // An external id two different people carry identifies neither of them.
         var peopleOfExternalId: [String: Set<String>] = [:]
         for record in records {
@@ -56,7 +56,7 @@ enum SalesforceObjects {
             }
             accepted.append(imported)
         }
-        return RecordSource(records: accepted, refused: refused, file: file, key: { ImportPlans.key($0, .customers) }) {
+        return try RecordSource(records: accepted, refused: refused, file: file, key: { ImportPlans.key($0, .customers) }) {
             record throws(ImportRowError) in
             var defaults = defaults
             defaults.source = "salesforce"
@@ -67,7 +67,7 @@ enum SalesforceObjects {
 
     static func cases(
         _ records: [SalesforceRecord], file: String, references: [String: SalesforceReference], policy: SlaPolicy
-    ) -> RecordSource {
+    ) throws(ImportError) -> RecordSource {
         var accepted: [ImportRecord] = []
         var refused: [ImportRowError] = []
         for record in records {
@@ -79,7 +79,7 @@ enum SalesforceObjects {
             for field in ["Subject", "Description", "Origin", "Priority", "Type", "Reason", "Status"] { values[field] = record.text(field) }
             accepted.append(ImportRecord(line: record.number, values: values))
         }
-        return RecordSource(records: accepted, refused: refused, file: file, key: { $0.value("id") }) { r throws(ImportRowError) in
+        return try RecordSource(records: accepted, refused: refused, file: file, key: { $0.value("id") }) { r throws(ImportRowError) in
             let key = r.value("id")!
             let subject = try r.required("Subject", key: key)
             let channel: CaseChannel =
@@ -109,7 +109,7 @@ enum SalesforceObjects {
 
     static func reviews(
         _ records: [SalesforceRecord], file: String, references: [String: SalesforceReference], now: CairnStore.Timestamp
-    ) -> RecordSource {
+    ) throws(ImportError) -> RecordSource {
         var accepted: [ImportRecord] = []
         var refused: [ImportRowError] = []
         for record in records {
@@ -127,7 +127,7 @@ enum SalesforceObjects {
             accepted.append(ImportRecord(line: record.number, values: values))
         }
         let occurredAt = CairnDomain.Timestamp(millisecondsSinceEpoch: now.microsecondsSinceEpoch / 1000)
-        return RecordSource(records: accepted, refused: refused, file: file, key: { $0.value("id") }) { r throws(ImportRowError) in
+        return try RecordSource(records: accepted, refused: refused, file: file, key: { $0.value("id") }) { r throws(ImportRowError) in
             let key = r.value("id")!
             let rating = try r.integer("rating", key: key)
             guard let rating, (0...10).contains(rating) else {
