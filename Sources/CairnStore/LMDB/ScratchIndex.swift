@@ -7,7 +7,8 @@ import Foundation
 package final class ScratchIndex {
     private let env: LMDBEnvironment
     private let entries: LMDBDatabase
-    private let directory: String
+    /// Where its files are, until ``close()``.
+    package let directory: String
 
     /// Creates an empty index in a directory of its own under the system's temporary directory.
     package init(label: String) throws {
