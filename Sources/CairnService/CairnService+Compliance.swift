@@ -63,19 +63,8 @@ extension CairnService {
         _ customerId: CustomerID, requestId: String, legalBasis: String, _ metadata: CommandMetadata
     ) async throws(CommandError) -> CommandOutcome {
         let command = CustomerCommand.recordErasure(customerId: customerId, requestId: requestId, legalBasis: legalBasis)
-        if try storedOutcome(of: Self.idempotencyKey(metadata.commandId, command.stream, command), commandId: metadata.commandId) == nil {
-            let (state, _) = try load(CustomerDecider.self, command.stream)
-            do { _ = try CustomerDecider.decide(command, state, CommandContext(now: domainNow(), actor: metadata.actor)) } catch {
-                throw CommandError(error)
-            }
-            let subjects = try dataSubjects(of: customerId)
-            do {
-                let now = clock.now()
-                for address in subjects.addresses { try vault.keys.addFingerprint(of: address, at: now) }
-                try vault.keys.erase(owners: subjects.owners, contacts: Array(subjects.addresses), at: now)
-            } catch {
-                throw Self.keyFailure(error, "erasing the data keys of \(customerId)")
-            }
+        try destroyKeys(CustomerDecider.self, command, command.stream, metadata) { _ throws(CommandError) in
+            try dataSubjects(of: customerId)
         }
         return try await execute(command, metadata)
     }
@@ -93,22 +82,37 @@ extension CairnService {
         _ leadId: LeadID, requestId: String, legalBasis: String, _ metadata: CommandMetadata
     ) async throws(CommandError) -> CommandOutcome {
         let command = LeadCommand.recordErasure(leadId: leadId, requestId: requestId, legalBasis: legalBasis)
-        if try storedOutcome(of: Self.idempotencyKey(metadata.commandId, command.stream, command), commandId: metadata.commandId) == nil {
-            let (state, _) = try load(LeadDecider.self, command.stream)
-            do { _ = try LeadDecider.decide(command, state, CommandContext(now: domainNow(), actor: metadata.actor)) } catch {
-                throw CommandError(error)
-            }
-            var addresses = Set(([state.email, state.phone].compactMap { $0 } + state.formerContacts).map(Self.suppressionForm))
+        try destroyKeys(LeadDecider.self, command, command.stream, metadata) { lead in
+            var addresses = Set(([lead.email, lead.phone].compactMap { $0 } + lead.formerContacts).map(Self.suppressionForm))
             addresses.remove(EventCatalogue.erasedPlaceholder)
-            do {
-                let now = clock.now()
-                for address in addresses { try vault.keys.addFingerprint(of: address, at: now) }
-                try vault.keys.erase(owners: [command.stream.description], contacts: Array(addresses), at: now)
-            } catch {
-                throw Self.keyFailure(error, "erasing the data keys of lead \(leadId)")
-            }
+            return ([command.stream.description], addresses)
         }
         return try await execute(command, metadata)
+    }
+
+    /// What an erasure does before its event is recorded, unless the command already ran:
+    /// checks that the decider accepts it (a refusal destroys nothing), then puts the subjects'
+    /// addresses on the suppression list and destroys the data keys of their owners. Keys go
+    /// first, so a crash leaves the data gone and the request to be repeated, never the reverse.
+    private func destroyKeys<D: Decider>(
+        _ decider: D.Type, _ command: D.Command, _ stream: StreamName, _ metadata: CommandMetadata,
+        subjects: (D.State) throws(CommandError) -> (owners: [String], addresses: Set<String>)
+    ) throws(CommandError) {
+        guard try storedOutcome(of: Self.idempotencyKey(metadata.commandId, stream, command), commandId: metadata.commandId) == nil else {
+            return
+        }
+        let (state, _) = try load(D.self, stream)
+        do { _ = try D.decide(command, state, CommandContext(now: domainNow(), actor: metadata.actor)) } catch {
+            throw CommandError(error)
+        }
+        let (owners, addresses) = try subjects(state)
+        do {
+            let now = clock.now()
+            for address in addresses { try vault.keys.addFingerprint(of: address, at: now) }
+            try vault.keys.erase(owners: owners, contacts: Array(addresses), at: now)
+        } catch {
+            throw Self.keyFailure(error, "erasing the data keys of \(stream)")
+        }
     }
 
     /// The customers holding email address `email` now: candidates from the key store's contact

@@ -71,6 +71,28 @@ private struct Deployment {
         try await service.execute(Fixture.registration("c_grace", email: "grace@example.org"), meta())
     }
 
+    /// Every payload in the log as reads open it, one after another.
+    func everyPayloadOpened() throws -> [UInt8] {
+        var opened: [UInt8] = []
+        var position: UInt64 = 1
+        while position <= log.committedThrough {
+            let page = try log.read(from: position, limit: 1000)
+            for event in page.events { opened += try vault.payload(of: event) }
+            position = page.next
+        }
+        return opened
+    }
+
+    /// That no file under the data directory holds any of `needles`, nor any file of a backup made now.
+    func expectNoFileHolds(_ needles: [String], sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let leaks = try Self.leaks(under: dir, of: needles)
+        #expect(leaks.isEmpty, "\(leaks)", sourceLocation: sourceLocation)
+        let backup = dir + "-backup"
+        defer { try? FileManager.default.removeItem(atPath: backup) }
+        try DataBackup.create(data: dir, into: backup, derived: DataDirectory.derivedFromLog, log: log)
+        #expect(try Self.leaks(under: backup, of: needles).isEmpty, "the backup", sourceLocation: sourceLocation)
+    }
+
     /// Files under `root` holding any of `needles`, as "file: needle".
     static func leaks(under root: String, of needles: [String]) throws -> [String] {
         var found: [String] = []
@@ -141,13 +163,7 @@ struct ErasureTests {
             // Reads: the domain state, every payload, both read models.
             let state = try d.service.load(CustomerDecider.self, StreamName(.customer, "c_ada")).state
             #expect(state.erased && state.emails.isEmpty)
-            var opened: [UInt8] = []
-            var position: UInt64 = 1
-            while position <= d.log.committedThrough {
-                let page = try d.log.read(from: position, limit: 1000)
-                for event in page.events { opened += try d.vault.payload(of: event) }
-                position = page.next
-            }
+            let opened = try d.everyPayloadOpened()
             #expect(Deployment.contained(in: opened).isEmpty, "payloads still open to \(Deployment.contained(in: opened))")
             let view = try await d.service.query("customer-360", atLeast: d.log.committedThrough) { engine in
                 try Customer360Query.customer(engine, id: "c_ada")
@@ -168,12 +184,7 @@ struct ErasureTests {
             #expect(try await d.log.verify(full: true).isIntact)
 
             // No file under the data directory holds any of it; nor does a backup made now.
-            let leaks = try Deployment.leaks(under: d.dir, of: secrets)
-            #expect(leaks.isEmpty, "\(leaks)")
-            let backup = d.dir + "-backup"
-            defer { try? FileManager.default.removeItem(atPath: backup) }
-            try DataBackup.create(data: d.dir, into: backup, derived: DataDirectory.derivedFromLog, log: d.log)
-            #expect(try Deployment.leaks(under: backup, of: secrets).isEmpty)
+            try d.expectNoFileHolds(secrets)
 
             // The addresses are suppressed: kept only as keyed hashes, and a new capture is refused.
             #expect(try d.service.isSuppressed("Ada.Lovelace@example.org"))
@@ -231,13 +242,7 @@ struct ErasureTests {
             // No read opens it: the lead's state, any payload in the log.
             let lead = try d.service.load(LeadDecider.self, StreamName(.lead, "l_eve")).state
             #expect(lead.erased && lead.email == nil && lead.phone == nil && lead.personName == nil && lead.status == .qualified)
-            var opened: [UInt8] = []
-            var position: UInt64 = 1
-            while position <= d.log.committedThrough {
-                let page = try d.log.read(from: position, limit: 1000)
-                for event in page.events { opened += try d.vault.payload(of: event) }
-                position = page.next
-            }
+            let opened = try d.everyPayloadOpened()
             #expect(eve.filter { opened.range(of: Array($0.utf8)) != nil }.isEmpty, "payloads still open to it")
             #expect(opened.range(of: Array("kit@example.org".utf8)) != nil, "another lead is untouched")
             #expect(try d.service.load(CustomerDecider.self, StreamName(.customer, "c_ada")).state.emails.count == 2, "and so are customers")
@@ -246,12 +251,7 @@ struct ErasureTests {
             #expect(funnel.items.first { $0.key == "m_fair" }.map { [$0.captured, $0.qualified] } == [1, 1])
 
             // No file holds it, nor a backup made now; the log still verifies.
-            let leaks = try Deployment.leaks(under: d.dir, of: eve)
-            #expect(leaks.isEmpty, "\(leaks)")
-            let backup = d.dir + "-backup"
-            defer { try? FileManager.default.removeItem(atPath: backup) }
-            try DataBackup.create(data: d.dir, into: backup, derived: DataDirectory.derivedFromLog, log: d.log)
-            #expect(try Deployment.leaks(under: backup, of: eve).isEmpty)
+            try d.expectNoFileHolds(eve)
             #expect(try await d.log.verify(full: true).isIntact)
 
             // Every address it held is suppressed, the one its update replaced too; it takes no more commands.
