@@ -180,24 +180,34 @@ extension CairnService {
             pending += state.absorbedDuplicates
             for email in state.emails { addresses.insert(Self.suppressionForm(email)) }
             for phone in state.phones { addresses.insert(phone) }
-            do {
-                for position in try log.positions(subject: id) {
-                    guard let event = try log.event(at: position), event.type == "sales.LeadConverted" else { continue }
-                    owners.append(event.stream)
-                    guard let stream = StreamName(parsing: event.stream) else { continue }
-                    let (lead, _) = try load(LeadDecider.self, stream)
-                    if let email = lead.email { addresses.insert(Self.suppressionForm(email)) }
-                    if let phone = lead.phone { addresses.insert(phone) }
-                    for former in lead.formerContacts { addresses.insert(Self.suppressionForm(former)) }
-                }
-            } catch let error as CommandError {
-                throw error
-            } catch {
-                throw CommandError(kind: .storage, code: "storage.read", message: "reading the events of \(id): \(error)")
+            for stream in try convertedLeads(of: id) {
+                owners.append(stream.description)
+                let (lead, _) = try load(LeadDecider.self, stream)
+                if let email = lead.email { addresses.insert(Self.suppressionForm(email)) }
+                if let phone = lead.phone { addresses.insert(phone) }
+                for former in lead.formerContacts { addresses.insert(Self.suppressionForm(former)) }
             }
         }
         addresses.remove(EventCatalogue.erasedPlaceholder)
         return (owners, addresses)
+    }
+
+    /// The streams of the leads converted into customer `id` (not its merged duplicates): a
+    /// lead's events before its conversion name no customer, so only `sales.LeadConverted`
+    /// ties the person's first records to them.
+    func convertedLeads(of id: CustomerID) throws(CommandError) -> [StreamName] {
+        do {
+            var leads: [StreamName] = []
+            for position in try log.positions(subject: id) {
+                guard let event = try log.event(at: position), event.type == "sales.LeadConverted",
+                    let stream = StreamName(parsing: event.stream), !leads.contains(stream)
+                else { continue }
+                leads.append(stream)
+            }
+            return leads
+        } catch {
+            throw CommandError(kind: .storage, code: "storage.read", message: "reading the events of \(id): \(error)")
+        }
     }
 
     /// Rebuilds every read model from the log beside the one serving, then swaps it in: the

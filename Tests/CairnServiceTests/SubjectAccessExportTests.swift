@@ -179,6 +179,47 @@ struct SubjectAccessExportTests {
         }
     }
 
+    @Test("A customer who was a lead first: the lead's records, which name no customer, are exported and proven too")
+    func convertedLead() async throws {
+        _ = try await withService { service, _ in
+            try await service.execute(Fixture.registration("c_ada", email: "ada@example.org"), meta())
+            try await service.execute(
+                .capture(
+                    .init(
+                        leadId: "l_ada", source: "fair", personName: PersonName(given: "Ada", family: "Fairgoer"),
+                        email: "ada.fair@example.org")), meta())
+            try await service.execute(.update(.init(leadId: "l_ada", phone: "+447700900321")), meta())
+            try await service.execute(.capture(.init(leadId: "l_other", source: "fair", companyName: "Other", email: "o@example.org")), meta())
+            _ = try await service.convertLead(
+                LeadConversion(
+                    leadId: "l_ada", customer: .link(existingCustomerId: "c_ada"), opportunityId: "o_ada", opportunityName: "Deal",
+                    amount: Money("10", "EUR")!, expectedCloseDate: CalendarDate(iso8601: "2026-06-30")!, ownerId: "u_sam"), meta())
+            let signer = try TreeHeadSigner.generate()
+            let export = try await service.exportSubject("c_ada", signer: signer)
+            guard case .object(let root) = export.document, case .array(let records)? = root["records"] else {
+                Issue.record("no records")
+                return
+            }
+            #expect(root["leadIds"] == .array([.string("l_ada")]))
+            let streams = records.compactMap { record -> String? in
+                if case .object(let fields) = record, case .string(let stream)? = fields["stream"] { stream } else { nil }
+            }
+            #expect(streams.filter { $0 == "lead-l_ada" }.count == 3, "captured, updated, converted: \(streams)")
+            #expect(!streams.contains("lead-l_other"))
+            let text = String(decoding: export.json, as: UTF8.self)
+            #expect(text.contains("ada.fair@example.org") && text.contains("+447700900321"), "the lead's details, opened")
+            #expect(export.html.contains("converted leads: l_ada"))
+            let check = SubjectAccessExport.verify(export.json, publicKey: signer.publicKey)
+            #expect(check.isIntact && check.recordsChecked == records.count, "\(check.problems)")
+
+            // A record that names no customer belongs in the export only as a listed lead's.
+            var unlisted = root
+            unlisted["leadIds"] = .array([])
+            let problems = SubjectAccessExport.verify(JSONValue.object(unlisted).serializedBytes, publicKey: signer.publicKey).problems
+            #expect(problems.count == 2 && problems.allSatisfy { $0.contains("names no subject") }, "\(problems)")
+        }
+    }
+
     @Test("An unknown customer is not exported")
     func unknown() async throws {
         _ = try await withService { service, _ in

@@ -14,7 +14,8 @@ extension SubjectAccessExport {
             code{font-size:.8rem;word-break:break-all}h2{margin-top:2rem}</style></head><body>
             <h1>Subject access export</h1>
             <p>Customer <b>\(escape(text(root["customerId"])))</b> (asked for \(escape(text(root["requestedId"]))); \
-            records of: \(escape(list(root["memberIds"]))). Made \(escape(text(root["generatedAt"]))).</p>
+            records of: \(escape(list(root["memberIds"]))); converted leads: \(escape(list(root["leadIds"]))). \
+            Made \(escape(text(root["generatedAt"]))).</p>
 
             """
         if case .object(let asOf)? = root["asOf"] {
@@ -51,7 +52,7 @@ extension SubjectAccessExport {
 
     private func list(_ value: JSONValue?) -> String {
         guard case .array(let items)? = value else { return text(value) }
-        return items.map { text($0) }.joined(separator: ", ")
+        return items.isEmpty ? "none" : items.map { text($0) }.joined(separator: ", ")
     }
 
     private func table(_ value: JSONValue?) -> String {

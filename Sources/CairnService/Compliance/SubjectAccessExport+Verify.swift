@@ -48,6 +48,11 @@ extension SubjectAccessExport {
         }
         guard case .array(let members)? = root["memberIds"] else { return fail("memberIds: missing") }
         let memberIds = Set(members.compactMap { if case .string(let id) = $0 { id } else { nil } })
+        // Exports made before converted leads were included have no `leadIds`, and no record without a subject.
+        var leadStreams: Set<String> = []
+        if case .array(let leads)? = root["leadIds"] {
+            for case .string(let id) in leads { leadStreams.insert(StreamName(.lead, id).description) }
+        }
         guard case .array(let records)? = root["records"] else { return fail("records: missing") }
 
         var proven: Set<UInt64> = []
@@ -93,6 +98,8 @@ extension SubjectAccessExport {
             }
             if let subject = record.subject, !memberIds.contains(subject) {
                 check.problems.append("\(place): concerns \(subject), who is not among the exported customers")
+            } else if record.subject == nil, !leadStreams.contains(record.stream) {
+                check.problems.append("\(place): names no subject and is not a record of an exported lead")
             }
             proven.insert(position)
             provenRecords[position] = record

@@ -17,7 +17,7 @@ public struct SubjectAccessExport: Sendable {
     public static let format = "cairn.subject-access-export/1"
 
     public var document: JSONValue
-    /// Records in the export (the customer's and its merged duplicates').
+    /// Records in the export (the customer's, its merged duplicates' and its converted leads').
     public var recordCount: Int
 
     /// The document as canonical JSON (sorted keys, no whitespace).
@@ -33,7 +33,7 @@ public struct ExportError: Error, Sendable, CustomStringConvertible {
 
 extension CairnService {
     /// Exports everything concerning `customerId` (following a merge to its survivor, and
-    /// including every duplicate merged into it): profile, consents and their history, the
+    /// including every duplicate merged into it and every lead converted into them): profile, consents and their history, the
     /// timeline when the service runs it, and every record with its proof against a tree head
     /// `signer` signs now (and the log keeps).
     public func exportSubject(_ customerId: String, signer: TreeHeadSigner) async throws -> SubjectAccessExport {
@@ -59,24 +59,34 @@ extension CairnService {
             members.append(member)
             pending += try load(CustomerDecider.self, StreamName(.customer, member)).state.absorbedDuplicates
         }
-        var positions: [UInt64] = []
+        var positions: Set<UInt64> = []
+        var leads: [StreamName] = []
         for member in members {
             var from: UInt64 = 1
             while true {
                 let page = try log.positions(subject: member, from: from, limit: 10_000)
-                positions += page
+                positions.formUnion(page)
                 guard let last = page.last, page.count == 10_000 else { break }
                 from = last + 1
             }
+            leads += try convertedLeads(of: member)
         }
-        positions.sort()
+        // A lead's records before its conversion name no customer, yet they are the person's
+        // first records: the lead's whole stream is part of the export.
+        for lead in leads {
+            var version: UInt64 = 1
+            while case let page = try log.readStream(lead.description, from: version, limit: 1000), let last = page.last {
+                positions.formUnion(page.map(\.position))
+                version = last.streamVersion + 1
+            }
+        }
 
         let treeHead = try await log.signTreeHead(with: signer)
         var records: [JSONValue] = []
         var consentHistory: [JSONValue] = []
         records.reserveCapacity(positions.count)
         var included: Set<UInt64> = []
-        for position in positions {
+        for position in positions.sorted() {
             guard let record = try log.event(at: position) else {
                 throw ExportError(kind: .storage, description: "the subject index names position \(position), which is missing")
             }
@@ -122,6 +132,7 @@ extension CairnService {
             "requestedId": .string(customerId),
             "customerId": .string(customer),
             "memberIds": .array(members.map(JSONValue.string)),
+            "leadIds": .array(leads.map { .string($0.id) }),
             "generatedAt": .string(treeHead.timestamp.rfc3339),
             "treeHead": .object([
                 "treeSize": .number(Double(treeHead.treeSize)), "rootHash": .string(treeHead.rootHash.hex),
