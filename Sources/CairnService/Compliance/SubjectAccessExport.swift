@@ -33,9 +33,9 @@ public struct ExportError: Error, Sendable, CustomStringConvertible {
 
 extension CairnService {
     /// Exports everything concerning `customerId` (following a merge to its survivor, and
-    /// including every duplicate merged into it and every lead converted into them): profile, consents and their history, the
-    /// timeline when the service runs it, and every record with its proof against a tree head
-    /// `signer` signs now (and the log keeps).
+    /// including every duplicate merged into it and every lead converted into them): profile,
+    /// consents and their history, the timeline when the service runs it, and every record with
+    /// its proof against a tree head `signer` signs now (and the log keeps).
     public func exportSubject(_ customerId: String, signer: TreeHeadSigner) async throws -> SubjectAccessExport {
         try await exportSubject(customerId, asOf: nil, signer: signer)
     }
