@@ -148,6 +148,21 @@ enum ResponseSchemas {
             [.required("items", .array(.ref(item))), .optional("next", .string, "Cursor of the next page; absent on the last.")])
     }
 
+    /// What an as-of route (`QueryRoutes.asOf`) answers: the point asked for, what was folded up
+    /// to it, and the `aggregate`'s state under `member` once it had an event.
+    static func asOf(_ name: String, _ aggregate: String, id: String, member: String, state: String) -> ResponseSchema {
+        ResponseSchema(
+            name, "The \(aggregate) as it stood at a point in history, folded from its own stream.",
+            [
+                .required(id, .string), .optional("asOf", .dateTime, "The time asked for."),
+                .optional("asOfPosition", .integer, "The log position asked for."),
+                .required("version", .integer, "The stream version folded: 0 when the \(aggregate) had no event yet."),
+                .required("position", .integer, "The log position of the last event folded, 0 when none."),
+                .optional("recordedAt", .dateTime, "When the last event folded was recorded."),
+                .optional(member, .ref(state), "Absent when the \(aggregate) had no event yet."),
+            ])
+    }
+
     static let all: [ResponseSchema] = customers + analysis + sales + marketing + service + operations
 
     // MARK: Customers
@@ -204,16 +219,7 @@ enum ResponseSchemas {
             "CustomerCase", "An open service case of the customer.",
             [.required("caseId", .string), .required("priority", .enumeration(CasePriority.self)), .required("status", .string)]),
         ResponseSchema("OrderTotal", "Orders' total in one currency.", [.required("currency", .string), .required("total", .decimal)]),
-        ResponseSchema(
-            "CustomerAsOf", "The customer as it stood at a point in history, folded from its own stream.",
-            [
-                .required("customerId", .string), .optional("asOf", .dateTime, "The time asked for."),
-                .optional("asOfPosition", .integer, "The log position asked for."),
-                .required("version", .integer, "The stream version folded: 0 when the customer had no event yet."),
-                .required("position", .integer, "The log position of the last event folded, 0 when none."),
-                .optional("recordedAt", .dateTime, "When the last event folded was recorded."),
-                .optional("profile", .ref("CustomerProfile"), "Absent when the customer had no event yet."),
-            ]),
+        asOf("CustomerAsOf", "customer", id: "customerId", member: "profile", state: "CustomerProfile"),
         ResponseSchema(
             "CustomerProfile", "Every field the customer's stream holds (personal data shown erased once its key is gone).",
             [
@@ -329,16 +335,7 @@ enum ResponseSchemas {
 
     static let sales: [ResponseSchema] = [
         page("OpportunityPage", of: "OpportunitySummary", "Opportunities in the pipeline."),
-        ResponseSchema(
-            "OpportunityAsOf", "The opportunity as it stood at a point in history, folded from its own stream.",
-            [
-                .required("opportunityId", .string), .optional("asOf", .dateTime, "The time asked for."),
-                .optional("asOfPosition", .integer, "The log position asked for."),
-                .required("version", .integer, "The stream version folded: 0 when the opportunity had no event yet."),
-                .required("position", .integer, "The log position of the last event folded, 0 when none."),
-                .optional("recordedAt", .dateTime, "When the last event folded was recorded."),
-                .optional("opportunity", .ref("OpportunityHistoryState"), "Absent when the opportunity had no event yet."),
-            ]),
+        asOf("OpportunityAsOf", "opportunity", id: "opportunityId", member: "opportunity", state: "OpportunityHistoryState"),
         ResponseSchema(
             "OpportunityHistoryState", "Every field the opportunity's stream holds.",
             [
