@@ -199,15 +199,18 @@ extension CairnService {
         do {
             var leads: [StreamName] = []
             for position in try log.positions(subject: id) {
-                guard let event = try log.event(at: position), event.type == "sales.LeadConverted",
-                    let stream = StreamName(parsing: event.stream), !leads.contains(stream)
-                else { continue }
-                leads.append(stream)
+                guard let event = try log.event(at: position), let lead = Self.convertedLead(event), !leads.contains(lead) else { continue }
+                leads.append(lead)
             }
             return leads
         } catch {
             throw CommandError(kind: .storage, code: "storage.read", message: "reading the events of \(id): \(error)")
         }
+    }
+
+    /// The lead `record` converted, when it is a `sales.LeadConverted`.
+    static func convertedLead(_ record: RecordedEvent) -> StreamName? {
+        record.type == "sales.LeadConverted" ? StreamName(parsing: record.stream) : nil
     }
 
     /// Rebuilds every read model from the log beside the one serving, then swaps it in: the

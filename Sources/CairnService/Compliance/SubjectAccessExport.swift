@@ -59,24 +59,29 @@ extension CairnService {
             members.append(member)
             pending += try load(CustomerDecider.self, StreamName(.customer, member)).state.absorbedDuplicates
         }
-        var positions: Set<UInt64> = []
+        var found: [UInt64: RecordedEvent] = [:]
         var leads: [StreamName] = []
         for member in members {
             var from: UInt64 = 1
             while true {
                 let page = try log.positions(subject: member, from: from, limit: 10_000)
-                positions.formUnion(page)
+                for position in page {
+                    guard let record = try log.event(at: position) else {
+                        throw ExportError(kind: .storage, description: "the subject index names position \(position), which is missing")
+                    }
+                    found[position] = record
+                    if let lead = Self.convertedLead(record), !leads.contains(lead) { leads.append(lead) }
+                }
                 guard let last = page.last, page.count == 10_000 else { break }
                 from = last + 1
             }
-            leads += try convertedLeads(of: member)
         }
         // A lead's records before its conversion name no customer, yet they are the person's
         // first records: the lead's whole stream is part of the export.
         for lead in leads {
             var version: UInt64 = 1
             while case let page = try log.readStream(lead.description, from: version, limit: 1000), let last = page.last {
-                positions.formUnion(page.map(\.position))
+                for record in page { found[record.position] = record }
                 version = last.streamVersion + 1
             }
         }
@@ -84,17 +89,14 @@ extension CairnService {
         let treeHead = try await log.signTreeHead(with: signer)
         var records: [JSONValue] = []
         var consentHistory: [JSONValue] = []
-        records.reserveCapacity(positions.count)
+        records.reserveCapacity(found.count)
         var included: Set<UInt64> = []
-        for position in positions.sorted() {
-            guard let record = try log.event(at: position) else {
-                throw ExportError(kind: .storage, description: "the subject index names position \(position), which is missing")
-            }
+        for (position, record) in found.sorted(by: { $0.key < $1.key }) {
             // Positions ascend and recordedAt never decreases along them: the first record
             // past the point ends the export.
             if let point, !point.includes(record) { break }
             included.insert(position)
-            let previous = position == 1 ? SHA256Digest.zero : try log.event(at: position - 1)?.hash ?? .zero
+            let previous = position == 1 ? SHA256Digest.zero : try found[position - 1]?.hash ?? log.event(at: position - 1)?.hash ?? .zero
             let proof = try log.inclusionProof(position: position, treeSize: treeHead.treeSize)
             let opened = try vault.payload(of: record)
             let payload = (try? JSONValue.parse(opened)) ?? .string(Data(opened).base64EncodedString())
