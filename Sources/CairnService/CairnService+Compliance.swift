@@ -83,7 +83,7 @@ extension CairnService {
     ) async throws(CommandError) -> CommandOutcome {
         let command = LeadCommand.recordErasure(leadId: leadId, requestId: requestId, legalBasis: legalBasis)
         try destroyKeys(LeadDecider.self, command, command.stream, metadata) { lead in
-            var addresses = Set(([lead.email, lead.phone].compactMap { $0 } + lead.formerContacts).map(Self.suppressionForm))
+            var addresses = Self.addresses(of: lead)
             addresses.remove(EventCatalogue.erasedPlaceholder)
             return ([command.stream.description], addresses)
         }
@@ -162,6 +162,12 @@ extension CairnService {
         }
     }
 
+    /// Every email address and phone number a lead held, those an update replaced included, in
+    /// the form the suppression list keeps.
+    static func addresses(of lead: LeadState) -> Set<String> {
+        Set(([lead.email, lead.phone].compactMap { $0 } + lead.formerContacts).map(suppressionForm))
+    }
+
     static func suppressionForm(_ address: String) -> String {
         address.utf8.contains(UInt8(ascii: "@")) ? ContactValidation.normalizedEmail(address) : address
     }
@@ -182,10 +188,7 @@ extension CairnService {
             for phone in state.phones { addresses.insert(phone) }
             for stream in try convertedLeads(of: id) {
                 owners.append(stream.description)
-                let (lead, _) = try load(LeadDecider.self, stream)
-                if let email = lead.email { addresses.insert(Self.suppressionForm(email)) }
-                if let phone = lead.phone { addresses.insert(phone) }
-                for former in lead.formerContacts { addresses.insert(Self.suppressionForm(former)) }
+                addresses.formUnion(Self.addresses(of: try load(LeadDecider.self, stream).state))
             }
         }
         addresses.remove(EventCatalogue.erasedPlaceholder)
