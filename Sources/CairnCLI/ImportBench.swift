@@ -24,10 +24,10 @@ struct ImportBench: AsyncParsableCommand {
     var json = false
 
     @Option(help: "Rows per append.")
-    var batchSize = 256
+    var batchSize = ImportOptions().batchSize
 
     @Option(help: "Batches in flight.")
-    var concurrency = 8
+    var concurrency = ImportOptions().concurrency
 
     func run() async throws {
         guard rows > 0 else { throw ValidationError("--rows must be positive") }

@@ -24,10 +24,10 @@ struct ImportRunOptions: ParsableArguments {
     var json = false
 
     @Option(help: "Rows decided together and committed in one append.")
-    var batchSize = 256
+    var batchSize = ImportOptions().batchSize
 
     @Option(help: "Batches in flight at once.")
-    var concurrency = 8
+    var concurrency = ImportOptions().concurrency
 
     func validate() throws {
         guard (1...5000).contains(batchSize) else { throw ValidationError("--batch-size must be 1…5000") }

@@ -74,8 +74,10 @@ public struct ImportOptions: Sendable {
     public var dryRun = false
     /// Rows decided together and appended in one commit.
     public var batchSize = 256
-    /// Batches in flight at once: while one commits, others decide.
-    public var concurrency = 8
+    /// Batches in flight at once: while one commits, others decide. Four keep both cores of
+    /// a small machine busy; more only make each group commit, and the pages LMDB keeps
+    /// allocated for the largest one, bigger (`cairn bench import --concurrency`).
+    public var concurrency = 4
     /// Who the events are recorded as issued by (the timeline shows it).
     public var actor = "import"
     /// Called after each batch, from the importing tasks.
