@@ -61,11 +61,10 @@ struct ImportDecision {
                 id: CairnService.eventId(key, index), type: encoded.type, schemaVersion: UInt32(encoded.schemaVersion),
                 payload: encoded.payload, subject: encoded.subject, actor: actor, correlationId: correlationId,
                 causationId: commandId)
+            // Changed in place: a copy of the entry would copy its events on every append.
             if entries[name] == nil { order.append(name) }
-            var entry = entries[name] ?? Entry()
-            entry.events.append(event)
-            if let state = entry.state { entry.state = Self.evolve(state, item.event) }
-            entries[name] = entry
+            entries[name, default: Entry()].events.append(event)
+            if let state = entries[name]!.state { entries[name]!.state = Self.evolve(state, item.event) }
             eventCount += 1
         }
     }
