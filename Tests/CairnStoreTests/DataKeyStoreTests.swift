@@ -151,7 +151,8 @@ struct DataKeyStoreTests {
     @Test("Threads making, reading and erasing keys at once agree on every key, and an erased owner's keys never come back")
     func concurrentThreads() async throws {
         try await withTemporaryDirectory { dir in
-            let store = try DataKeyStore(directory: dir + "/keys", master: .generate())
+            // Caches smaller than the 40 owners, so threads also meet evictions.
+            let store = try DataKeyStore(directory: dir + "/keys", master: .generate(), cacheLimit: 16)
             defer { store.close() }
             let month = KeyMonth("2026-11")!
             let owners = (0..<40).map { "c_\($0)" }
@@ -274,6 +275,45 @@ struct DataKeyStoreTests {
                 guard let bytes = FileManager.default.contents(atPath: file) else { continue }
                 #expect(!contains([UInt8](bytes), before[0]), "\(file) holds an expired key")
             }
+        }
+    }
+
+    @Test("Caches smaller than the keys in use keep every answer right: keys read back after eviction, erasure and retention still apply")
+    func boundedCaches() async throws {
+        try await withTemporaryDirectory { dir in
+            // Four entries per cache against 24 owners, made and read over three months: every
+            // lookup after the first few misses the cache, and a batch of keys larger than the
+            // cache is made in one request.
+            let store = try DataKeyStore(directory: dir + "/keys", master: MasterKey.generate(), cacheLimit: 4)
+            let start = KeyMonth("2026-01")!
+            let ids = (0..<24).map { DataKeyID(owner: "c_\($0)", scope: $0 % 2 == 0 ? "customer" : "activity") }
+            let made = try store.sealingKeys(for: Set(ids), month: start)
+            var keys: [DataKeyID: [[UInt8]]] = [:]
+            for id in ids {
+                let key = try #require(made[id] ?? nil)
+                #expect(key.month == start)
+                keys[id] = try (0..<3).map { try #require(try store.openingKey(for: id, month: start.adding(months: $0))) }
+                #expect(keys[id]![0] == key.key)
+            }
+            #expect(Set(keys.values.flatMap { $0 }).count == 24 * 3)
+            for id in ids.reversed() {
+                #expect(try store.sealingKey(for: id, month: start.adding(months: 2)).key == keys[id]![2])
+                #expect(try (0..<3).map { try store.openingKey(for: id, month: start.adding(months: $0)) } == keys[id]!)
+            }
+            // Erasure and retention reach keys whether or not they are cached at the time.
+            #expect(try store.erase(owners: ["c_0", "c_23"], at: Timestamp(microsecondsSinceEpoch: 1)).count == 2)
+            #expect(try store.expire(scope: "activity", before: start.adding(months: 1), sparing: []).count == 11)
+            for id in ids {
+                let opened = try (0..<3).map { try store.openingKey(for: id, month: start.adding(months: $0)) }
+                if id.owner == "c_0" || id.owner == "c_23" {
+                    #expect(opened == [nil, nil, nil])
+                } else if id.scope == "activity" {
+                    #expect(opened == [nil] + keys[id]![1...].map { Optional($0) })
+                } else {
+                    #expect(opened == keys[id]!.map { Optional($0) })
+                }
+            }
+            store.close()
         }
     }
 

@@ -230,11 +230,14 @@ public final class DataKeyStore: @unchecked Sendable {
     /// about 200 bytes: at 65,536 the two caches held 16 MB, the largest part of an import's
     /// memory. A miss costs one read and an unwrap (a few µs); reads of sealed events go
     /// through ``PersonalDataVault``'s own cache first.
-    private static let cacheLimit = 8_192
+    public static let defaultCacheLimit = 8_192
+    private let cacheLimit: Int
 
-    /// Opens (creating) the store; refuses a master key other than the one its keys are wrapped with.
-    public init(directory: String, master: MasterKey) throws {
+    /// Opens (creating) the store; refuses a master key other than the one its keys are wrapped
+    /// with. `cacheLimit` bounds each of its two key caches (entries).
+    public init(directory: String, master: MasterKey, cacheLimit: Int = DataKeyStore.defaultCacheLimit) throws {
         self.directory = directory
+        self.cacheLimit = max(1, cacheLimit)
         let parent = (directory as NSString).deletingLastPathComponent
         if !parent.isEmpty { try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) }
         self.lock = try ProcessLock(path: directory + ".lock")
@@ -648,7 +651,7 @@ public final class DataKeyStore: @unchecked Sendable {
         guard let stored else { return nil }
         let chain = try Self.unwrap(stored, id, store.master)
         caches.withLock { caches in
-            if caches.chains.count >= Self.cacheLimit { caches.chains = [:] }
+            if caches.chains.count >= cacheLimit { caches.chains = [:] }
             caches.chains[id] = chain
         }
         return chain
@@ -681,8 +684,8 @@ public final class DataKeyStore: @unchecked Sendable {
             return made
         }
         caches.withLock { caches in
-            if caches.chains.count + made.count >= Self.cacheLimit { caches.chains = [:] }
-            for (id, start, key) in made { caches.chains[id] = (start, key) }
+            if caches.chains.count + made.count >= cacheLimit { caches.chains = [:] }
+            for (id, start, key) in made.suffix(cacheLimit) { caches.chains[id] = (start, key) }
         }
     }
 
@@ -691,7 +694,7 @@ public final class DataKeyStore: @unchecked Sendable {
         if let cached = caches.withLock({ $0.monthKeys[name] }) { return cached }
         let key = Self.step(chain.key, times: month.index - chain.start.index)
         caches.withLock { caches in
-            if caches.monthKeys.count >= Self.cacheLimit { caches.monthKeys = [:] }
+            if caches.monthKeys.count >= cacheLimit { caches.monthKeys = [:] }
             caches.monthKeys[name] = key
         }
         return key
