@@ -92,6 +92,10 @@ struct CSVImportTests {
             let events = try service.log.read(from: 1, limit: 100).events
             #expect(events.count == 2)
             #expect(events.allSatisfy { $0.actor == "import" })
+            // Each event names its row as the cause; its id is time-ordered (UUIDv7), so an
+            // import appends to the end of the log's event-id index.
+            #expect(events.map { $0.causationId?.split(separator: ":").last } == ["2", "3"])
+            #expect(events.allSatisfy { $0.id.uuid.6 >> 4 == 7 })
         }
     }
 

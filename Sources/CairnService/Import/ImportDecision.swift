@@ -20,6 +20,8 @@ struct ImportDecision {
     let context: CommandContext
     let actor: String
     let correlationId: String
+    /// When the batch is decided: its events' ids carry it.
+    private let now: CairnStore.Timestamp
     private var entries: [String: Entry] = [:]
     /// Stream names in order of first use, so appends come out in a stable order.
     private var order: [String] = []
@@ -30,6 +32,7 @@ struct ImportDecision {
         self.context = CommandContext(now: CairnDomain.Timestamp(millisecondsSinceEpoch: now.microsecondsSinceEpoch / 1000), actor: actor)
         self.actor = actor
         self.correlationId = correlationId
+        self.now = now
     }
 
     /// The stream's state as the rows decided so far left it. A malformed id reads as an empty
@@ -51,14 +54,16 @@ struct ImportDecision {
     }
 
     /// Records what one row decided: folded into the overlay, queued for the batch's append.
-    /// `commandId` names the row; the events' ids derive from it.
+    /// `commandId` names the row and becomes the events' causation id. The events' ids are
+    /// time-ordered (UUIDv7), not derived from the command as an API command's are: nothing
+    /// looks an import's events up by command, and ids that follow one another keep the log's
+    /// event-id index growing at its end instead of dirtying a page of it per event.
     mutating func apply(_ streamed: [StreamedEvent], commandId: String) {
-        let key = "import\u{0}\(commandId)"
-        for (index, item) in streamed.enumerated() {
+        for item in streamed {
             let name = item.stream.description
             let encoded = item.event.encoded()
             let event = NewEvent(
-                id: CairnService.eventId(key, index), type: encoded.type, schemaVersion: UInt32(encoded.schemaVersion),
+                id: .v7(at: now), type: encoded.type, schemaVersion: UInt32(encoded.schemaVersion),
                 payload: encoded.payload, subject: encoded.subject, actor: actor, correlationId: correlationId,
                 causationId: commandId)
             // Changed in place: a copy of the entry would copy its events on every append.
