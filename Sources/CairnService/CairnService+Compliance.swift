@@ -83,9 +83,7 @@ extension CairnService {
     ) async throws(CommandError) -> CommandOutcome {
         let command = LeadCommand.recordErasure(leadId: leadId, requestId: requestId, legalBasis: legalBasis)
         try destroyKeys(LeadDecider.self, command, command.stream, metadata) { lead in
-            var addresses = Self.addresses(of: lead)
-            addresses.remove(EventCatalogue.erasedPlaceholder)
-            return ([command.stream.description], addresses)
+            ([command.stream.description], Self.addresses(of: lead))
         }
         return try await execute(command, metadata)
     }
@@ -105,7 +103,9 @@ extension CairnService {
         do { _ = try D.decide(command, state, CommandContext(now: domainNow(), actor: metadata.actor)) } catch {
             throw CommandError(error)
         }
-        let (owners, addresses) = try subjects(state)
+        var (owners, addresses) = try subjects(state)
+        // Data erased before shows as its placeholder, which is nobody's address.
+        addresses.remove(EventCatalogue.erasedPlaceholder)
         do {
             let now = clock.now()
             for address in addresses { try vault.keys.addFingerprint(of: address, at: now) }
@@ -173,7 +173,8 @@ extension CairnService {
     }
 
     /// Every owner of data keys that is this customer — itself, the duplicates merged into it
-    /// (transitively) and the leads converted into any of them — with their addresses.
+    /// (transitively) and the leads converted into any of them — with their addresses (as
+    /// stored: data erased before reads as its placeholder).
     func dataSubjects(of customerId: CustomerID) throws(CommandError) -> (owners: [String], addresses: Set<String>) {
         var owners: [String] = []
         var addresses: Set<String> = []
@@ -191,7 +192,6 @@ extension CairnService {
                 addresses.formUnion(Self.addresses(of: try load(LeadDecider.self, stream).state))
             }
         }
-        addresses.remove(EventCatalogue.erasedPlaceholder)
         return (owners, addresses)
     }
 

@@ -184,9 +184,9 @@ final class CSVSource: ImportSource {
             }
             rows.append(ImportRecord(line: record.line, values: values))
         }
-        let duplicates = try keys.refusals(rows.map { (ImportPlans.key($0, kind), $0.line) }, earlier: "line", file: nil)
-        refused += duplicates.compactMap { $0 }
-        return (zip(rows, duplicates).compactMap { $1 == nil ? $0 : nil }, refused)
+        let kind = kind
+        let admitted = try keys.admit(rows, key: { ImportPlans.key($0, kind) }, earlier: "line", file: nil)
+        return (admitted.records, refused + admitted.refused)
     }
 
     func plan(_ record: ImportRecord) throws(ImportRowError) -> PlannedRow {

@@ -195,9 +195,19 @@ final class ImportKeyGuard {
         }
     }
 
+    /// `records` without those whose key an earlier record (of this batch or one before) had,
+    /// and a refusal for each of those naming the earlier one (`earlier` is how the input calls
+    /// its items: "line", "record").
+    func admit(
+        _ records: some Collection<ImportRecord>, key: (ImportRecord) -> String?, earlier: String, file: String?
+    ) throws(ImportError) -> (records: [ImportRecord], refused: [ImportRowError]) {
+        let refusals = try refusals(records.map { (key($0), $0.line) }, earlier: earlier, file: file)
+        return (zip(records, refusals).compactMap { $1 == nil ? $0 : nil }, refusals.compactMap { $0 })
+    }
+
     /// One per item, in order: nil for a first (or keyless) one, else the refusal naming the
-    /// earlier item (`earlier` is how the input calls its items: "line", "record").
-    func refusals(_ items: [(key: String?, line: Int)], earlier: String, file: String?) throws(ImportError) -> [ImportRowError?] {
+    /// earlier item.
+    private func refusals(_ items: [(key: String?, line: Int)], earlier: String, file: String?) throws(ImportError) -> [ImportRowError?] {
         let keyed = items.indices.compactMap { index in items[index].key.map { (index, $0) } }
         let first: [UInt64?]
         do {

@@ -30,13 +30,11 @@ final class RecordSource: ImportSource {
     var bytesTotal: Int { records.count }
 
     func next(_ count: Int) throws(ImportError) -> (records: [ImportRecord], refused: [ImportRowError]) {
-        var refused = refusedUpfront
-        refusedUpfront = []
         let batch = records[next..<min(records.count, next + count)]
+        let admitted = try keys.admit(batch, key: keyOf, earlier: "record", file: file)
         next += batch.count
-        let duplicates = try keys.refusals(batch.map { (keyOf($0), $0.line) }, earlier: "record", file: file)
-        refused += duplicates.compactMap { $0 }
-        return (zip(batch, duplicates).compactMap { $1 == nil ? $0 : nil }, refused)
+        defer { refusedUpfront = [] }
+        return (admitted.records, refusedUpfront + admitted.refused)
     }
 
     func plan(_ record: ImportRecord) throws(ImportRowError) -> PlannedRow {

@@ -30,9 +30,8 @@ package final class ScratchIndex {
     deinit { close() }
 
     /// Records each key (at most 511 bytes, LMDB's limit) with its value unless it is there
-    /// already, in order, in one
-    /// transaction: for each, nil when it was new, else the value it was first recorded with
-    /// (a key repeated within `batch` finds the earlier one's value).
+    /// already, in order, in one transaction: for each, nil when it was new, else the value it
+    /// was first recorded with (a key repeated within `batch` finds the earlier one's value).
     package func insert(_ batch: [(key: [UInt8], value: UInt64)]) throws -> [UInt64?] {
         let entries = entries
         return try env.write { txn in
