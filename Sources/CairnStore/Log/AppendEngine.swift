@@ -90,7 +90,7 @@ final class AppendEngine: @unchecked Sendable {
     /// order, matching the outcomes. Throws only when the transaction itself failed, in which
     /// case nothing changed.
     func commit(
-        _ jobs: inout [LogWriter.Job], joining: (_ taken: Int, _ events: Int, _ bytes: Int) -> [LogWriter.Job]
+        _ jobs: inout [LogWriter.Job], joining: (_ events: Int, _ bytes: Int) -> [LogWriter.Job]
     ) throws -> [Result<AppendResult?, any Error>] {
         let (results, batch, start) = try env.write { txn in
             let fold = jobs.contains { if case .fold = $0 { true } else { false } }
@@ -127,7 +127,7 @@ final class AppendEngine: @unchecked Sendable {
                         results.append(.success(nil))
                     }
                 }
-                let joined = joining(jobs.count, weight.events, weight.bytes)
+                let joined = joining(weight.events, weight.bytes)
                 if joined.isEmpty { break }
                 jobs += joined
             }

@@ -34,7 +34,8 @@ public final class EventLog: Sendable {
         /// tools that only read a log another process may be writing.
         public var readOnly = false
         /// Events indexed in memory before the writer folds their index entries into LMDB (see
-        /// ``LogIndex``): larger means fewer, bigger folds and more to scan after a restart. A
+        /// ``LogIndex``), an eighth of it per commit from then on: larger means bigger folds and
+        /// more to scan after a restart. A
         /// fold's random keys dirty up to one page of each index tree per event, and LMDB keeps
         /// every page a transaction dirtied allocated until the environment closes, so this also
         /// bounds the writer's memory: at 32,768 it grew with the log (the trees' pages), at
