@@ -35,11 +35,11 @@ public final class EventLog: Sendable {
         public var readOnly = false
         /// Events indexed in memory before the writer folds their index entries into LMDB (see
         /// ``LogIndex``), an eighth of it per commit from then on: larger means bigger folds and
-        /// more to scan after a restart. A
-        /// fold's random keys dirty up to one page of each index tree per event, and LMDB keeps
-        /// every page a transaction dirtied allocated until the environment closes, so this also
-        /// bounds the writer's memory: at 32,768 it grew with the log (the trees' pages), at
-        /// 4,096 it stays near 16 MB per index, with appends as fast or faster.
+        /// more to scan after a restart. A fold's random keys dirty up to one page of each index
+        /// tree per event, and LMDB keeps every page a transaction dirtied allocated until the
+        /// environment closes, so this also bounds the writer's memory: at 32,768 it grew with
+        /// the log (the trees' pages), at 4,096 it stays near 16 MB per index, with appends as
+        /// fast or faster.
         public var indexFoldThreshold = 4_096
         /// Called on the writer thread after each commit with the new head (metrics: the
         /// difference between two heads is a commit's batch size). Must return quickly.
