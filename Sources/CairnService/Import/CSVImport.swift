@@ -184,7 +184,6 @@ final class CSVSource: ImportSource {
             }
             rows.append(ImportRecord(line: record.line, values: values))
         }
-        let kind = kind
         let admitted = try keys.admit(rows, key: { ImportPlans.key($0, kind) }, earlier: "line", file: nil)
         return (admitted.records, refused + admitted.refused)
     }

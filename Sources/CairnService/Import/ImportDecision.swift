@@ -66,10 +66,11 @@ struct ImportDecision {
                 id: .v7(at: now), type: encoded.type, schemaVersion: UInt32(encoded.schemaVersion),
                 payload: encoded.payload, subject: encoded.subject, actor: actor, correlationId: correlationId,
                 causationId: commandId)
-            // Changed in place: a copy of the entry would copy its events on every append.
-            if entries[name] == nil { order.append(name) }
-            entries[name, default: Entry()].events.append(event)
-            if let state = entries[name]!.state { entries[name]!.state = Self.evolve(state, item.event) }
+            // Changed in place, with one lookup: a copy of the entry would copy its events on
+            // every append.
+            let streams = entries.count
+            Self.add(event, item.event, to: &entries[name, default: Entry()])
+            if entries.count > streams { order.append(name) }
             eventCount += 1
         }
     }
@@ -82,6 +83,11 @@ struct ImportDecision {
             let expected: ExpectedVersion = entry.readVersion.map { .exact($0) } ?? .any
             return StreamAppend(stream: name, expectedVersion: expected, events: entry.events)
         }
+    }
+
+    private static func add(_ event: NewEvent, _ domainEvent: DomainEvent, to entry: inout Entry) {
+        entry.events.append(event)
+        if let state = entry.state { entry.state = evolve(state, domainEvent) }
     }
 
     private static func evolve(_ state: any Sendable, _ event: DomainEvent) -> any Sendable {

@@ -273,26 +273,13 @@ final class LogIndex: Sendable {
     /// Each index is written in key order, so consecutive puts land on the same pages.
     private func write(_ entries: ArraySlice<Entry>, _ txn: borrowing LMDBWriteTransaction) throws {
         guard let through = entries.last?.position else { return }
-        var key: [UInt8] = []
-        func streamKey(_ name: String, _ number: UInt64) -> [UInt8] {
-            key.removeAll(keepingCapacity: true)
-            key.append(contentsOf: name.utf8)
-            key.append(0)
-            key.append(contentsOf: repeatElement(0, count: 8))
-            key.withUnsafeMutableBytes { $0.storeBigEndian(number, at: $0.count - 8) }
-            return key
-        }
         // Streams: every (stream, version) → position, and each stream's last version → head.
         let byStream = entries.sorted { ($0.stream, $0.version) < ($1.stream, $1.version) }
         for (index, entry) in byStream.enumerated() {
-            let name = streamKey(entry.stream, entry.version)
-            try withUnsafeBytes(of: entry.position.bigEndian) { value in
-                try name.withUnsafeBytes { try txn.put(dbs.streams, $0, value) }
-            }
+            let name = Array(entry.stream.utf8)
+            try txn.put(dbs.streams, LogDatabases.streamKey(name, entry.version), .bigEndian(entry.position))
             if index + 1 == byStream.count || byStream[index + 1].stream != entry.stream {
-                try withUnsafeBytes(of: entry.version.bigEndian) { value in
-                    try name.withUnsafeBytes { try txn.put(dbs.heads, UnsafeRawBufferPointer(rebasing: $0[..<($0.count - 9)]), value) }
-                }
+                try txn.put(dbs.heads, name, .bigEndian(entry.version))
             }
         }
         var ids = entries.map { entry in
@@ -309,9 +296,7 @@ final class LogIndex: Sendable {
         let bySubject = entries.compactMap { entry in entry.subject.map { (subject: $0, position: entry.position) } }
             .sorted { ($0.subject, $0.position) < ($1.subject, $1.position) }
         for item in bySubject {
-            try streamKey(item.subject, item.position).withUnsafeBytes {
-                try txn.put(dbs.subjects, $0, UnsafeRawBufferPointer(start: nil, count: 0))
-            }
+            try txn.put(dbs.subjects, LogDatabases.streamKey(Array(item.subject.utf8), item.position), [])
         }
         try txn.put(dbs.meta, Self.indexedThroughKey, [UInt8].bigEndian(through))
     }
