@@ -10,10 +10,16 @@ public protocol EventPayloadReader: Sendable {
     /// The payload ready for the domain's decoders: what ``payload(of:)`` reads as, and for a
     /// reader that opens sealed data, opened without being spliced back into bytes.
     func source(of record: RecordedEvent) throws -> PayloadSource
+    /// Runs `body` with a ``source(of:)`` for many records in turn (a page), which a reader
+    /// may serve with work shared across them. The function does not outlive `body`.
+    func withSources<R>(_ body: (_ source: (RecordedEvent) throws -> PayloadSource) throws -> R) rethrows -> R
 }
 
 extension EventPayloadReader {
     public func source(of record: RecordedEvent) throws -> PayloadSource { PayloadSource(bytes: try payload(of: record)) }
+    public func withSources<R>(_ body: (_ source: (RecordedEvent) throws -> PayloadSource) throws -> R) rethrows -> R {
+        try body(source(of:))
+    }
 }
 
 /// Payloads exactly as stored: for logs whose events carry no sealed members (tests of the

@@ -14,7 +14,8 @@ package struct ProjectedEvent: Sendable {
     package var position: UInt64 { page.records[index].position }
     package var type: String { page.type(at: index) }
     package var stream: String { page.records[index].stream }
-    package var subject: String? { page.records[index].subject }
+    /// The customer the event concerns, made once per page for every projection that asks.
+    package var subject: String? { page.subjects[index] }
     package var recordedAt: CairnStore.Timestamp { page.records[index].recordedAt }
 
     /// The payload as the domain's event; throws the decoding error for a payload the domain
@@ -40,6 +41,9 @@ final class DecodedPage: Sendable {
     /// Each record's type as an index into ``distinctTypes``: a runner matches its filter
     /// against the page's few types once, not against every record.
     let typeIndices: [Int]
+    /// Each record's subject: every projection keyed by customer asks for it, and a record
+    /// makes a new string each time.
+    let subjects: [String?]
     let decoded: [Result<DomainEvent, any Error>]
 
     init(from: UInt64, next: UInt64, records: [RecordedEvent], payloads: any EventPayloadReader) {
@@ -57,11 +61,14 @@ final class DecodedPage: Sendable {
         }
         self.distinctTypes = distinct
         self.typeIndices = typeIndices
-        self.decoded = records.indices.map { index in
-            Result {
-                try EventCatalogue.decode(
-                    type: distinct[typeIndices[index]], schemaVersion: Int(records[index].schemaVersion),
-                    source: try payloads.source(of: records[index]))
+        self.subjects = records.map(\.subject)
+        self.decoded = payloads.withSources { source in
+            records.indices.map { index in
+                Result {
+                    try EventCatalogue.decode(
+                        type: distinct[typeIndices[index]], schemaVersion: Int(records[index].schemaVersion),
+                        source: try source(records[index]))
+                }
             }
         }
     }

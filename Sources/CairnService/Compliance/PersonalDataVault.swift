@@ -174,16 +174,30 @@ public final class PersonalDataVault: EventPayloadReader {
     /// The payload ready for decoding, its personal data opened (or shown erased) without
     /// splicing: the payload and the opened members are each parsed once.
     public func source(of record: RecordedEvent) throws -> PayloadSource {
-        guard PersonalDataEnvelope.hasSealedMembers(record.payload) else { return PayloadSource(bytes: record.payload) }
+        var context: [UInt8] = []
+        return try source(of: record, FieldCipher(), &context)
+    }
+
+    /// Runs `body` with a ``source(of:)`` that keeps one cipher and one context buffer
+    /// across the records it is given: making and freeing OpenSSL contexts per event cost more
+    /// than opening its members.
+    public func withSources<R>(_ body: (_ source: (RecordedEvent) throws -> PayloadSource) throws -> R) rethrows -> R {
         let cipher = FieldCipher()
-        let source = try Self.opening(record, cipher) { keyId in
+        var context: [UInt8] = []
+        return try body { record in try source(of: record, cipher, &context) }
+    }
+
+    private func source(of record: RecordedEvent, _ cipher: borrowing FieldCipher, _ context: inout [UInt8]) throws -> PayloadSource {
+        let payload = record.payload
+        guard PersonalDataEnvelope.hasSealedMembers(payload) else { return PayloadSource(bytes: payload) }
+        let source = try Self.opening(record, cipher, context: &context) { keyId in
             try eventKey(keyText: keyId, eventId: record.id, cipher)
         } altered: { member in
             Self.altered(member, record)
         } with: { open in
-            try PersonalDataEnvelope.open(payload: record.payload, open)
+            try PersonalDataEnvelope.open(payload: payload, open)
         }
-        return try source ?? PayloadSource(bytes: payload(of: record))
+        return try source ?? PayloadSource(bytes: self.payload(of: record))
     }
 
     /// `record`'s payload with each sealed member opened under the event key `eventKey` gives
@@ -193,31 +207,36 @@ public final class PersonalDataVault: EventPayloadReader {
         _ record: RecordedEvent, _ cipher: borrowing FieldCipher, eventKey: (String) throws -> [UInt8]?,
         altered: (String) -> any Error
     ) throws -> [UInt8] {
-        try opening(record, cipher, eventKey: eventKey, altered: altered) { open in
+        var context: [UInt8] = []
+        return try opening(record, cipher, context: &context, eventKey: eventKey, altered: altered) { open in
             try PersonalDataEnvelope.reveal(payload: record.payload, open)
         }
     }
 
-    /// Runs `body` with the function that opens `record`'s sealed members (see ``open(_:_:eventKey:altered:)``).
+    /// Runs `body` with the function that opens `record`'s sealed members (see
+    /// ``open(_:_:eventKey:altered:)``); each member's context is built in `context`.
     private static func opening<R>(
-        _ record: RecordedEvent, _ cipher: borrowing FieldCipher, eventKey: (String) throws -> [UInt8]?,
+        _ record: RecordedEvent, _ cipher: borrowing FieldCipher, context: inout [UInt8], eventKey: (String) throws -> [UInt8]?,
         altered: (String) -> any Error, with body: ((PersonalDataEnvelope.Sealed) throws -> [UInt8]?) throws -> R
     ) throws -> R {
-        var keys: [String: [UInt8]?] = [:]
+        // An event's members are sealed under one key id (two in payloads of before 2026-12-06).
+        var keys: [(id: String, key: [UInt8]?)] = []
+        let eventId = record.id
         // `body` is handed a function over the other two: neither outlives this call.
         return try withoutActuallyEscaping(eventKey) { eventKey in
             try withoutActuallyEscaping(altered) { altered in
                 try body { sealed in
                     let key: [UInt8]?
-                    if let known = keys[sealed.keyId] {
-                        key = known
+                    if let known = keys.first(where: { $0.id == sealed.keyId }) {
+                        key = known.key
                     } else {
                         key = try eventKey(sealed.keyId)
-                        keys[sealed.keyId] = key
+                        keys.append((sealed.keyId, key))
                     }
                     guard let key else { return nil }
+                    Self.context(sealed.keyId, eventId, sealed.name, into: &context)
                     do {
-                        return try cipher.open(sealed.ciphertext, eventKey: key, context: context(sealed.keyId, record.id, sealed.name))
+                        return try cipher.open(sealed.ciphertext, eventKey: key, context: context)
                     } catch {
                         throw altered(sealed.name)
                     }
@@ -265,8 +284,14 @@ public final class PersonalDataVault: EventPayloadReader {
     }
 
     /// What each sealed member's ciphertext is bound to: its key, its event and its name.
-    static func context(_ keyText: String, _ eventId: UUID, _ member: String) -> [UInt8] {
-        Array(keyText.utf8) + [0] + bytes(eventId) + [0] + Array(member.utf8)
+    /// Written over `context`, whose storage is reused from member to member.
+    static func context(_ keyText: String, _ eventId: UUID, _ member: String, into context: inout [UInt8]) {
+        context.removeAll(keepingCapacity: true)
+        context += keyText.utf8
+        context.append(0)
+        withUnsafeBytes(of: eventId.uuid) { context += $0 }
+        context.append(0)
+        context += member.utf8
     }
 
     static func bytes(_ id: UUID) -> [UInt8] { withUnsafeBytes(of: id.uuid) { Array($0) } }

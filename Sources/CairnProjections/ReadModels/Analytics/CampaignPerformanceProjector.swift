@@ -20,7 +20,7 @@ package struct CampaignPerformanceProjector: Projector {
         var attributions = AnalyticsBatch<CampaignAttribution>(model["attributions"])
         for projected in events {
             let event = projected.record
-            let type = event.type
+            let type = projected.type
             if type == "marketing.SegmentDefined" { continue }  // changes no figure; segments can be large
             // A win or reopening of an unattributed deal changes nothing: skip decoding it.
             if type.hasPrefix("sales."), type != "sales.OpportunityOpened",

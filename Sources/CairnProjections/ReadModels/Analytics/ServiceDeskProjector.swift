@@ -22,7 +22,7 @@ package struct ServiceDeskProjector: Projector {
         var batch = ServiceDeskBatch(model)
         for projected in events {
             let event = projected.record
-            let type = event.type
+            let type = projected.type
             if type == "service.CaseEscalated" { continue }  // the desk keeps no escalation figure
             // Only a case's first agent message matters; later messages (the bulk of a busy desk,
             // with long bodies) are skipped undecoded once the case has its first response.

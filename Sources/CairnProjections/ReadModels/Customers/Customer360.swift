@@ -103,7 +103,9 @@ package struct Customer360: Sendable, Hashable {
     package init(customerId: String) { self.customerId = customerId }
 
     /// Given and family name, else the organization name.
-    package var displayName: String? {
+    package var displayName: String? { Self.displayName(givenName, familyName, organizationName) }
+
+    static func displayName(_ givenName: String?, _ familyName: String?, _ organizationName: String?) -> String? {
         if givenName != nil || familyName != nil {
             return [givenName, familyName].compactMap { $0 }.joined(separator: " ")
         }
@@ -268,23 +270,44 @@ extension Customer360 {
     }
 
     /// The search keys this view is indexed under, by index database name.
-    var indexTerms: [String: Set<String>] {
-        var names: Set<String> = []
-        // An organization's name is not personal data: it stays findable after an erasure.
-        let parts = isErased ? [organizationName].compactMap { $0 } : [givenName, familyName, organizationName].compactMap { $0 }
-        for part in parts {
-            for word in part.lowercased().split(whereSeparator: { $0 == " " || $0 == "-" || $0 == "," }) {
-                names.insert(String(word))
+    /// The fields a view is found by (see ``Searchable/indexTerms``).
+    var searchable: Searchable {
+        Searchable(
+            isErased: isErased, givenName: givenName, familyName: familyName, organizationName: organizationName, emails: emails,
+            phones: phones, tags: tags)
+    }
+
+    /// What the search indexes (`byName`, `byEmail`, `byPhone`, `byTag`) hold of a view.
+    struct Searchable: Equatable {
+        var isErased: Bool
+        var givenName: String?
+        var familyName: String?
+        var organizationName: String?
+        var emails: [String]
+        var phones: [String]
+        var tags: [String]
+
+        /// Index database name → the view's terms in it.
+        var indexTerms: [String: Set<String>] {
+            var names: Set<String> = []
+            // An organization's name is not personal data: it stays findable after an erasure.
+            let parts = isErased ? [organizationName].compactMap { $0 } : [givenName, familyName, organizationName].compactMap { $0 }
+            for part in parts {
+                for word in part.lowercased().split(whereSeparator: { $0 == " " || $0 == "-" || $0 == "," }) {
+                    names.insert(String(word))
+                }
+                names.insert(part.lowercased())
             }
-            names.insert(part.lowercased())
+            if !isErased, let full = Customer360.displayName(givenName, familyName, organizationName)?.lowercased(), !full.isEmpty {
+                names.insert(full)
+            }
+            return [
+                "byName": Set(names.map(Customer360.indexTerm)),
+                "byEmail": isErased ? [] : Set(emails.map { Customer360.indexTerm($0.lowercased()) }),
+                "byPhone": isErased ? [] : Set(phones.map { Customer360.indexTerm(Customer360.phoneKey($0)) }.filter { !$0.isEmpty }),
+                "byTag": Set(tags.map(Customer360.indexTerm)),
+            ]
         }
-        if !isErased, let full = displayName?.lowercased(), !full.isEmpty { names.insert(full) }
-        return [
-            "byName": Set(names.map(Self.indexTerm)),
-            "byEmail": isErased ? [] : Set(emails.map { Self.indexTerm($0.lowercased()) }),
-            "byPhone": isErased ? [] : Set(phones.map { Self.indexTerm(Self.phoneKey($0)) }.filter { !$0.isEmpty }),
-            "byTag": Set(tags.map(Self.indexTerm)),
-        ]
     }
 
     /// At most 200 UTF-8 bytes, cut at a character boundary: LMDB keys stop at 511 bytes and the

@@ -29,7 +29,7 @@ package struct Customer360Projector: Projector {
         var fold = Customer360Fold(model: model)
         for projected in events {
             let event = projected.record
-            guard let subject = event.subject else { continue }
+            guard let subject = projected.subject else { continue }
             let decoded = try projected.decoded()
             try fold.apply(decoded, subject: subject, event, txn)
         }
@@ -44,14 +44,19 @@ struct Customer360Fold {
     /// never copies the whole view (every array and string in it retained and released).
     final class Held {
         var view: Customer360
-        init(_ view: Customer360) { self.view = view }
+        /// What the stored view's index terms were made from (nil: not stored before this
+        /// batch): most events change none of it, and then the index rows stay as they are.
+        let stored: Customer360.Searchable?
+        init(_ view: Customer360, stored: Customer360.Searchable?) {
+            self.view = view
+            self.stored = stored
+        }
     }
 
     let model: ReadModel
     var views: [String: Held] = [:]
-    /// Index terms as stored before this batch, to delete the ones that went away; `[:]` for
-    /// an id looked up and found not stored.
-    var storedTerms: [String: [String: Set<String>]] = [:]
+    /// Ids looked up and found not stored, so the model is asked once.
+    var absent: Set<String> = []
     var dirty: Set<String> = []
 
     init(model: ReadModel) { self.model = model }
@@ -60,14 +65,14 @@ struct Customer360Fold {
     /// none (the model is asked once).
     mutating func held(_ id: String, _ txn: borrowing LMDBWriteTransaction) throws -> Held? {
         if let held = views[id] { return held }
-        if storedTerms[id] != nil { return nil }
+        if absent.contains(id) { return nil }
         guard let stored = try txn.get(model["profiles"], Array(id.utf8)) else {
-            storedTerms[id] = [:]
+            absent.insert(id)
             return nil
         }
-        let held = Held(try Customer360(stored: stored))
+        let view = try Customer360(stored: stored)
+        let held = Held(view, stored: view.searchable)
         views[id] = held
-        storedTerms[id] = held.view.indexTerms
         return held
     }
 
@@ -78,7 +83,7 @@ struct Customer360Fold {
         if let existing = try self.held(id, txn) {
             held = existing
         } else {
-            held = Held(Customer360(customerId: id))
+            held = Held(Customer360(customerId: id), stored: nil)
             views[id] = held
         }
         try body(&held.view)
@@ -98,14 +103,17 @@ struct Customer360Fold {
 
     func flush(_ txn: borrowing LMDBWriteTransaction) throws {
         for id in dirty.sorted() {
-            let view = views[id]!.view
-            let old = storedTerms[id] ?? [:]
-            for (database, terms) in view.indexTerms {
-                let before = old[database] ?? []
-                for term in before.subtracting(terms) { try txn.delete(model[database], CustomerModelKey.indexed(term, id)) }
-                for term in terms.subtracting(before) { try txn.put(model[database], CustomerModelKey.indexed(term, id), []) }
+            let held = views[id]!
+            let searchable = held.view.searchable
+            if searchable != held.stored {
+                let old = held.stored?.indexTerms ?? [:]
+                for (database, terms) in searchable.indexTerms {
+                    let before = old[database] ?? []
+                    for term in before.subtracting(terms) { try txn.delete(model[database], CustomerModelKey.indexed(term, id)) }
+                    for term in terms.subtracting(before) { try txn.put(model[database], CustomerModelKey.indexed(term, id), []) }
+                }
             }
-            try txn.put(model["profiles"], Array(id.utf8), view.encoded())
+            try txn.put(model["profiles"], Array(id.utf8), held.view.encoded())
         }
     }
 

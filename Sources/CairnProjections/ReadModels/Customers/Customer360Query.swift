@@ -97,7 +97,7 @@ package enum Customer360Query {
     /// first of them in index order only, so it shows once across all pages.
     private static func isFirstMatch(_ view: Customer360, _ database: String, _ prefix: [UInt8], _ key: UnsafeRawBufferPointer) -> Bool {
         let term = Array(key[..<(key.lastIndex(of: 0) ?? key.count)])
-        let matching = (view.indexTerms[database] ?? []).map { Array($0.utf8) }.filter { $0.starts(with: prefix.filter { $0 != 0 }) }
+        let matching = (view.searchable.indexTerms[database] ?? []).map { Array($0.utf8) }.filter { $0.starts(with: prefix.filter { $0 != 0 }) }
         guard let first = matching.min(by: { $0.lexicographicallyPrecedes($1) }) else { return true }
         return first == term
     }

@@ -70,8 +70,8 @@ struct CustomerTimelineFold {
 
     mutating func apply(_ projected: ProjectedEvent, _ txn: borrowing LMDBWriteTransaction) throws {
         let event = projected.record
-        guard let subject = event.subject else {
-            if event.type == "marketing.CampaignCreated", case .campaign(.created(let created)) = try projected.decoded() {
+        guard let subject = projected.subject else {
+            if projected.type == "marketing.CampaignCreated", case .campaign(.created(let created)) = try projected.decoded() {
                 try setReference("campaign:" + created.campaignId, created.channel.rawValue, txn)
             }
             return
@@ -85,7 +85,7 @@ struct CustomerTimelineFold {
             dirty.insert(subject)
         }
         var entry = CustomerTimelineEntry(
-            customerId: subject, position: event.position, eventId: event.id, eventType: event.type,
+            customerId: subject, position: event.position, eventId: event.id, eventType: projected.type,
             recordedAt: event.recordedAt, occurredAt: event.occurredAt ?? description.businessTime, kind: description.kind,
             channel: description.channel, actor: event.actor, summary: description.summary, detail: description.detail,
             changes: description.changes, isErased: false)
