@@ -113,6 +113,37 @@ struct ValueTests {
         let reference = try #require(Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")))
         #expect(parsed == reference)
         #expect(parsed.description == reference.description)
+        #expect(parsed.plainDescription == reference.description)
+    }
+
+    /// The fast description is Foundation's, digit for digit, for parsed amounts and for what
+    /// the read models make of them (sums, differences, products, quotients, rounding), and
+    /// falls back to Foundation beyond 18 significant digits.
+    @Test func plainDescriptionIsFoundationsDescription() throws {
+        var random = SplitMix64(seed: 20_261_207)
+        func check(_ value: Decimal) {
+            #expect(value.plainDescription == value.description, "significand \(value.significand), exponent \(value.exponent)")
+        }
+        for _ in 0..<20_000 {
+            var text = String(random.next() % 1_000_000_000_000)
+            if random.next() % 2 == 0 { text += "." + String(random.next() % 10_000) }
+            if random.next() % 3 == 0 { text = "-" + text }
+            let a = try #require(Decimal(plainNotation: text))
+            let b = try #require(Decimal(plainNotation: "\(random.next() % 100_000).\(random.next() % 100)"))
+            for value in [a, -a, a + b, a - b, a * b, b * Decimal(string: "0.25")!, a / Decimal(Int(random.next() % 7) + 1)] {
+                check(value)
+            }
+            var rounded = Decimal()
+            var product = a * b
+            NSDecimalRound(&rounded, &product, 2, .plain)
+            check(rounded)
+        }
+        for text in ["0", "-0.00", "100", "0.001", "1.50", "123456789012345678", "999999999999999999.99", "1e30", "-1e-30"] {
+            check(try #require(Decimal(string: text, locale: Locale(identifier: "en_US_POSIX"))))
+        }
+        check(Decimal(string: "1.50")! + Decimal(string: "1.50")!)
+        check(Decimal.nan)
+        check(Decimal.greatestFiniteMagnitude)
     }
 }
 
@@ -167,5 +198,18 @@ struct JSONTests {
         ])
         #expect(text.serializedString == #"{"Z":"clean ✓","a":"\\start\tmid\"dle\nend\r","é":"","😀":"\u001f"}"#)
         #expect(try JSONValue.parse(text.serializedBytes) == text)
+    }
+}
+
+/// A seeded generator, so a failing case can be replayed.
+private struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

@@ -16,7 +16,7 @@ public struct Money: Sendable, Hashable, CustomStringConvertible {
         self.init(amount: value, currency: currency)
     }
 
-    public var description: String { "\(amount) \(currency)" }
+    public var description: String { amount.plainDescription + " " + currency }
 
     /// Accepts only plain decimal notation (`-?digits[.digits]`), nothing locale-dependent.
     static func parseAmount(_ text: String) -> Decimal? { Decimal(plainNotation: text) }
@@ -66,9 +66,52 @@ extension Decimal {
     }
 }
 
+extension Decimal {
+    /// Exactly `description` (plain notation, `.` as separator, no exponent), made without
+    /// Foundation's digit-by-digit division of the whole mantissa when the significand is below
+    /// 10^18 — every amount a CRM meets — which is several times faster: read models write an
+    /// amount for most sales events.
+    public var plainDescription: String {
+        guard !isNaN, exponent > -64, exponent < 64 else { return description }
+        let significand = self.significand
+        guard significand < Self.plainLimit else { return description }
+        var mantissa = NSDecimalNumber(decimal: significand).uint64Value
+        if mantissa == 0 { return "0" }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 160) { buffer in
+            // The digits, backwards from the end of the buffer.
+            var first = buffer.count
+            while mantissa > 0 {
+                first -= 1
+                buffer[first] = UInt8(truncatingIfNeeded: mantissa % 10) + UInt8(ascii: "0")
+                mantissa /= 10
+            }
+            let digits = UnsafeBufferPointer(rebasing: buffer[first...])
+            var out: [UInt8] = []
+            out.reserveCapacity(digits.count + abs(exponent) + 3)
+            if sign == .minus { out.append(UInt8(ascii: "-")) }
+            if exponent >= 0 {
+                out += digits
+                out += repeatElement(UInt8(ascii: "0"), count: exponent)
+            } else if digits.count + exponent > 0 {
+                let point = digits.count + exponent
+                out += digits[..<point]
+                out.append(UInt8(ascii: "."))
+                out += digits[point...]
+            } else {
+                out += [UInt8(ascii: "0"), UInt8(ascii: ".")]
+                out += repeatElement(UInt8(ascii: "0"), count: -(digits.count + exponent))
+                out += digits
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
+    }
+
+    private static let plainLimit = Decimal(1_000_000_000_000_000_000 as UInt64)
+}
+
 extension Money: JSONObjectCodable {
     var json: JSONValue {
-        .object(["amount": .string(amount.description), "currency": .string(currency)])
+        .object(["amount": .string(amount.plainDescription), "currency": .string(currency)])
     }
 
     init(reader r: inout PayloadReader) throws(EventDecodingError) {

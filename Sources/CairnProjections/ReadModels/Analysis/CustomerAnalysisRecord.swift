@@ -223,7 +223,7 @@ extension CustomerAnalysisRecord {
         for facts in orders {
             w.string(facts.currency)
             w.u32(facts.count)
-            w.string(facts.total.description)
+            w.string(facts.total.plainDescription)
             w.i32(facts.firstDay)
             w.i32(facts.lastDay)
         }

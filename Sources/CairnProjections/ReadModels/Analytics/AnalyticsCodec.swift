@@ -21,7 +21,7 @@ struct AnalyticsWriter {
     }
 
     /// Money as its canonical decimal text, so sums stay exact and readable in a dump.
-    mutating func decimal(_ value: Decimal) { string(value.description) }
+    mutating func decimal(_ value: Decimal) { string(value.plainDescription) }
 
     /// Amounts per currency, currencies sorted so equal sums encode equally.
     mutating func sums(_ value: [String: Decimal]) {

@@ -169,7 +169,7 @@ extension Customer360 {
         for o in openOpportunities {
             w.string(o.opportunityId)
             w.string(o.stage)
-            w.string(o.amount.description)
+            w.decimal(o.amount)
             w.string(o.currency)
         }
         w.u32(UInt32(openCases.count))
@@ -181,7 +181,7 @@ extension Customer360 {
         w.u32(UInt32(orderTotals.count))
         for t in orderTotals {
             w.string(t.currency)
-            w.string(t.total.description)
+            w.decimal(t.total)
         }
         w.u64(orderCount)
         w.optionalI64(lastContactAt?.microsecondsSinceEpoch)

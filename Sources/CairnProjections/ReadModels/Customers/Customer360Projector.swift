@@ -188,7 +188,7 @@ struct Customer360Fold {
         }
         switch e {
         case .opened(let o):
-            try setFact("opportunity:" + o.opportunityId, [o.stage.rawValue, o.amount.amount.description, o.amount.currency], txn)
+            try setFact("opportunity:" + o.opportunityId, [o.stage.rawValue, o.amount.amount.plainDescription, o.amount.currency], txn)
             try modify(target, event.position, txn) { view in
                 upsert(
                     &view,
@@ -223,7 +223,7 @@ struct Customer360Fold {
     private func updateFact(_ id: String, stage: String? = nil, amount: Money? = nil, _ txn: borrowing LMDBWriteTransaction) throws {
         guard var values = try fact("opportunity:" + id, txn), values.count == 3 else { return }
         if let stage { values[0] = stage }
-        if let amount { values[1] = amount.amount.description; values[2] = amount.currency }
+        if let amount { values[1] = amount.amount.plainDescription; values[2] = amount.currency }
         try setFact("opportunity:" + id, values, txn)
     }
 

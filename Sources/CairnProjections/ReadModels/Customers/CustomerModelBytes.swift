@@ -1,4 +1,6 @@
+import CairnDomain
 import CairnStore
+import Foundation
 
 /// A compact, deterministic binary form for the customer read models' values: fixed-width
 /// little-endian numbers and length-prefixed UTF-8. Hand-written because encoding speed decides
@@ -38,6 +40,9 @@ struct CustomerModelWriter {
         bool(value != nil)
         if let value { i64(value) }
     }
+
+    /// An amount as its plain-notation text (`Decimal.description`'s, made faster).
+    mutating func decimal(_ value: Decimal) { string(value.plainDescription) }
 
     mutating func strings(_ values: [String]) {
         u32(UInt32(values.count))

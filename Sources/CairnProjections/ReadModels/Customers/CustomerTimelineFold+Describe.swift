@@ -33,7 +33,7 @@ extension CustomerTimelineFold {
         case .order(.recorded(let o)):
             return .init(
                 kind: .order,
-                summary: "Order \(o.orderId) recorded: \(o.total) \(o.currency), \(o.lines.count) line(s), dated \(o.orderDate)")
+                summary: "Order \(o.orderId) recorded: \(o.total.plainDescription) \(o.currency), \(o.lines.count) line(s), dated \(o.orderDate)")
         case .opportunity(let e): return describeOpportunity(e)
         case .lead(.converted(let c)):
             return .init(
