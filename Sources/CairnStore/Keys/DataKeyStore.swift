@@ -171,8 +171,13 @@ public final class DataKeyStore: @unchecked Sendable {
     /// Chain starts by key id; month keys by id and month. Bounded. Its lock is held for
     /// dictionary operations only, never across I/O or cryptography.
     private struct Caches {
-        var chains: [DataKeyID: (start: KeyMonth, key: [UInt8])] = [:]
-        var monthKeys: [MonthKeyName: [UInt8]] = [:]
+        var chains: BoundedCache<DataKeyID, (start: KeyMonth, key: [UInt8])>
+        var monthKeys: BoundedCache<MonthKeyName, [UInt8]>
+
+        init(limit: Int) {
+            chains = BoundedCache(limit: limit)
+            monthKeys = BoundedCache(limit: limit)
+        }
     }
 
     private struct Databases {
@@ -200,7 +205,7 @@ public final class DataKeyStore: @unchecked Sendable {
     private let access = ReadWriteLock()
     /// Guarded by `access`.
     private var store: Store
-    private let caches = Mutex(Caches())
+    private let caches: Mutex<Caches>
     /// Key-making requests from tasks, written together on a thread of their own.
     private let keyRequests = BatchQueue<KeyRequest>(label: "cairn.keys.writer")
 
@@ -224,8 +229,9 @@ public final class DataKeyStore: @unchecked Sendable {
     public var generation: UInt64 { changes.load(ordering: .acquiring) }
     private static let masterIdKey = Array("master.id".utf8)
     private static let saltKey = Array("fingerprint.salt".utf8)
-    /// Entries per cache: bounded so memory stays flat however many subjects pass through, and
-    /// the working set of subjects being written to. An entry costs about 200 bytes. At 65,536
+    /// Entries per cache (each a ``BoundedCache``, which keeps the keys in use when a stream of
+    /// others passes through): bounded so memory stays flat however many subjects pass through,
+    /// and the working set of subjects being written to. An entry costs about 200 bytes. At 65,536
     /// the two caches held 16 MB that an import of new customers filled with keys it never asks
     /// for again, and emptying them when full left the allocator holding more: an import's
     /// memory rose from 39 to 71 MB between 100,000 and 400,000 rows, against 25 to 28 MB at
@@ -240,6 +246,7 @@ public final class DataKeyStore: @unchecked Sendable {
     public init(directory: String, master: MasterKey, cacheLimit: Int = DataKeyStore.defaultCacheLimit) throws {
         self.directory = directory
         self.cacheLimit = max(1, cacheLimit)
+        self.caches = Mutex(Caches(limit: self.cacheLimit))
         let parent = (directory as NSString).deletingLastPathComponent
         if !parent.isEmpty { try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) }
         self.lock = try ProcessLock(path: directory + ".lock")
@@ -384,7 +391,7 @@ public final class DataKeyStore: @unchecked Sendable {
     private func sealingKey(_ id: DataKeyID, _ month: KeyMonth, _ store: Store) throws -> (key: [UInt8], month: KeyMonth)?? {
         // A month key in memory is one at or past its chain's start (the caches are emptied
         // whenever a chain starts later, or its owner is erased): the usual case, one lookup.
-        if let cached = caches.withLock({ $0.monthKeys[MonthKeyName(id: id, month: month)] }) { return .some((cached, month)) }
+        if let cached = caches.withLock({ $0.monthKeys.value(for: MonthKeyName(id: id, month: month)) }) { return .some((cached, month)) }
         if let chain = try chain(id, store) {
             let sealed = max(month, chain.start)
             return .some((monthKey(id, sealed, chain), sealed))
@@ -407,7 +414,7 @@ public final class DataKeyStore: @unchecked Sendable {
     /// owner was erased, or retention passed the month). Throws for a key that never existed.
     public func openingKey(for id: DataKeyID, month: KeyMonth) throws -> [UInt8]? {
         try access.shared {
-            if let cached = caches.withLock({ $0.monthKeys[MonthKeyName(id: id, month: month)] }) { return cached }
+            if let cached = caches.withLock({ $0.monthKeys.value(for: MonthKeyName(id: id, month: month)) }) { return cached }
             let store = self.store
             guard let chain = try chain(id, store) else {
                 let erased = try store.env.read { txn in try txn.get(store.dbs.erased, Array(id.owner.utf8)) != nil }
@@ -503,7 +510,7 @@ public final class DataKeyStore: @unchecked Sendable {
                     return rewritten.map(\.0)
                 }
                 if !advanced.isEmpty {
-                    caches.withLock { $0 = Caches() }
+                    caches.withLock { $0 = Caches(limit: cacheLimit) }
                     changes.add(1, ordering: .releasing)
                     try compact()
                 }
@@ -648,14 +655,11 @@ public final class DataKeyStore: @unchecked Sendable {
 
     /// `id`'s chain, from memory or the file (nil when no key exists). Callers hold `access`.
     private func chain(_ id: DataKeyID, _ store: Store) throws -> (start: KeyMonth, key: [UInt8])? {
-        if let cached = caches.withLock({ $0.chains[id] }) { return cached }
+        if let cached = caches.withLock({ $0.chains.value(for: id) }) { return cached }
         let stored = try store.env.read { txn in try txn.get(store.dbs.keys, id.bytes).map { Array($0) } }
         guard let stored else { return nil }
         let chain = try Self.unwrap(stored, id, store.master)
-        caches.withLock { caches in
-            if caches.chains.count >= cacheLimit { caches.chains = [:] }
-            caches.chains[id] = chain
-        }
+        caches.withLock { $0.chains.insert(chain, for: id) }
         return chain
     }
 
@@ -686,19 +690,15 @@ public final class DataKeyStore: @unchecked Sendable {
             return made
         }
         caches.withLock { caches in
-            if caches.chains.count + made.count >= cacheLimit { caches.chains = [:] }
-            for (id, start, key) in made.suffix(cacheLimit) { caches.chains[id] = (start, key) }
+            for (id, start, key) in made { caches.chains.insert((start, key), for: id) }
         }
     }
 
     private func monthKey(_ id: DataKeyID, _ month: KeyMonth, _ chain: (start: KeyMonth, key: [UInt8])) -> [UInt8] {
         let name = MonthKeyName(id: id, month: month)
-        if let cached = caches.withLock({ $0.monthKeys[name] }) { return cached }
+        if let cached = caches.withLock({ $0.monthKeys.value(for: name) }) { return cached }
         let key = Self.step(chain.key, times: month.index - chain.start.index)
-        caches.withLock { caches in
-            if caches.monthKeys.count >= cacheLimit { caches.monthKeys = [:] }
-            caches.monthKeys[name] = key
-        }
+        caches.withLock { $0.monthKeys.insert(key, for: name) }
         return key
     }
 
@@ -713,8 +713,8 @@ public final class DataKeyStore: @unchecked Sendable {
 
     private func forget(_ owners: Set<String>) {
         caches.withLock { caches in
-            caches.chains = caches.chains.filter { !owners.contains($0.key.owner) }
-            caches.monthKeys = caches.monthKeys.filter { !owners.contains($0.key.id.owner) }
+            caches.chains.removeAll { owners.contains($0.owner) }
+            caches.monthKeys.removeAll { owners.contains($0.id.owner) }
         }
     }
 
