@@ -68,6 +68,22 @@ package struct LMDBWriteTransaction: LMDBReading, ~Copyable {
         }
     }
 
+    /// Stores `value` under `key` unless the key is there already, and then hands back the
+    /// value stored instead (valid until the transaction's next write): a get and a put in one
+    /// descent of the tree.
+    package func insert(_ db: LMDBDatabase, _ key: [UInt8], _ value: [UInt8]) throws -> UnsafeRawBufferPointer? {
+        try key.withUnsafeBytes { k in
+            try value.withUnsafeBytes { v in
+                var key = MDB_val(mv_size: k.count, mv_data: UnsafeMutableRawPointer(mutating: k.baseAddress))
+                var data = MDB_val(mv_size: v.count, mv_data: UnsafeMutableRawPointer(mutating: v.baseAddress))
+                let rc = mdb_put(handle, db.dbi, &key, &data, UInt32(MDB_NOOVERWRITE))
+                if rc == MDB_KEYEXIST { return UnsafeRawBufferPointer(start: data.mv_data, count: data.mv_size) }
+                try lmdbCheck(rc)
+                return nil
+            }
+        }
+    }
+
     /// Reserves `size` bytes for `key` and returns them to be filled in before the next write.
     package func reserve(
         _ db: LMDBDatabase, _ key: UnsafeRawBufferPointer, size: Int, flags: UInt32 = 0

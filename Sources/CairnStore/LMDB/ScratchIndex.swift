@@ -38,12 +38,7 @@ package final class ScratchIndex {
             var earlier: [UInt64?] = []
             earlier.reserveCapacity(batch.count)
             for (key, value) in batch {
-                if let found = try txn.get(entries, key) {
-                    earlier.append(found.loadBigEndian(at: 0, as: UInt64.self))
-                } else {
-                    try txn.put(entries, key, .bigEndian(value))
-                    earlier.append(nil)
-                }
+                earlier.append(try txn.insert(entries, key, .bigEndian(value))?.loadBigEndian(at: 0, as: UInt64.self))
             }
             return earlier
         }
