@@ -20,8 +20,7 @@ public final class PersonalDataVault: EventPayloadReader {
     public let keys: DataKeyStore
     /// Month keys by sealed key id (nil: erased), as of the key store's generation: reads meet
     /// the same few ids again and again.
-    private let monthKeys = Mutex<(generation: UInt64, keys: BoundedCache<String, [UInt8]?>)>((0, BoundedCache(limit: monthKeyLimit)))
-    private static let monthKeyLimit = 200_000
+    private let monthKeys = Mutex<(generation: UInt64, keys: [String: [UInt8]?])>((0, [:]))
 
     public init(keys: DataKeyStore) { self.keys = keys }
 
@@ -264,7 +263,7 @@ public final class PersonalDataVault: EventPayloadReader {
     private func eventKey(keyText: String, eventId: UUID, _ cipher: borrowing FieldCipher) throws -> [UInt8]? {
         let generation = keys.generation
         let monthKey: [UInt8]?
-        if let cached = monthKeys.withLock({ $0.generation == generation ? $0.keys.value(for: keyText) : nil }) {
+        if let cached = monthKeys.withLock({ $0.generation == generation ? $0.keys[keyText] : nil }) {
             monthKey = cached
         } else {
             guard let slash = keyText.lastIndex(of: "/"), let id = DataKeyID(keyText[..<slash]),
@@ -272,8 +271,8 @@ public final class PersonalDataVault: EventPayloadReader {
             else { throw DataKeyError(.storage, "malformed key id \(keyText) in event \(eventId)") }
             monthKey = try keys.openingKey(for: id, month: month)
             monthKeys.withLock { cache in
-                if cache.generation != generation { cache = (generation, BoundedCache(limit: Self.monthKeyLimit)) }
-                cache.keys.insert(monthKey, for: keyText)
+                if cache.generation != generation || cache.keys.count >= 200_000 { cache = (generation, [:]) }
+                cache.keys[keyText] = .some(monthKey)
             }
         }
         guard let monthKey else { return nil }

@@ -6,23 +6,23 @@
 /// insertions is never dropped, while a stream of entries asked for once (an import of new
 /// customers, a replay over every subject) pushes through without emptying the cache of
 /// the hot ones — which emptying the whole cache when full did. Not thread-safe: guard it.
-package struct BoundedCache<Key: Hashable, Value> {
+struct BoundedCache<Key: Hashable, Value> {
     private var young: [Key: Value] = [:]
     private var old: [Key: Value] = [:]
     private let half: Int
 
-    package init(limit: Int) { half = max(1, limit / 2) }
+    init(limit: Int) { half = max(1, limit / 2) }
 
-    package var count: Int { young.count + old.count }
+    var count: Int { young.count + old.count }
 
-    package mutating func value(for key: Key) -> Value? {
+    mutating func value(for key: Key) -> Value? {
         if let value = young[key] { return value }
         guard let value = old.removeValue(forKey: key) else { return nil }
         insert(value, for: key)
         return value
     }
 
-    package mutating func insert(_ value: Value, for key: Key) {
+    mutating func insert(_ value: Value, for key: Key) {
         if young.count >= half, young[key] == nil {
             old = young
             young = [:]
@@ -32,12 +32,12 @@ package struct BoundedCache<Key: Hashable, Value> {
     }
 
     /// Drops the entries whose keys `isDropped` picks.
-    package mutating func removeAll(where isDropped: (Key) -> Bool) {
+    mutating func removeAll(where isDropped: (Key) -> Bool) {
         young = young.filter { !isDropped($0.key) }
         old = old.filter { !isDropped($0.key) }
     }
 
-    package mutating func removeAll() {
+    mutating func removeAll() {
         young = [:]
         old = [:]
     }
