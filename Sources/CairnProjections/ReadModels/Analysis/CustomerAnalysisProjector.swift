@@ -43,7 +43,7 @@ package struct CustomerAnalysisProjector: Projector {
         var batch = AnalysisFoldBatch()
         for projected in events {
             let event = projected.record
-            batch.position = event.position
+            batch.position = projected.position
             let decoded = try projected.decoded()
             switch decoded {
             case .customer(let e): try batch.apply(e, recordedAtMs: event.recordedAt.microsecondsSinceEpoch / 1000, model, txn)

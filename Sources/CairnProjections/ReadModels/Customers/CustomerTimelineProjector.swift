@@ -85,12 +85,12 @@ struct CustomerTimelineFold {
             dirty.insert(subject)
         }
         var entry = CustomerTimelineEntry(
-            customerId: subject, position: event.position, eventId: event.id, eventType: projected.type,
+            customerId: subject, position: projected.position, eventId: event.id, eventType: projected.type,
             recordedAt: event.recordedAt, occurredAt: event.occurredAt ?? description.businessTime, kind: description.kind,
             channel: description.channel, actor: event.actor, summary: description.summary, detail: description.detail,
             changes: description.changes, isErased: false)
         if meta.erased { entry = entry.erased() }
-        try txn.put(model["entries"], CustomerModelKey.entry(subject, event.position), entry.encoded())
+        try txn.put(model["entries"], CustomerModelKey.entry(subject, projected.position), entry.encoded())
         if case .customer(.personalDataErased) = decoded { try erase(subject, txn) }
     }
 
