@@ -2,7 +2,7 @@ import CairnDomain
 import CairnStore
 
 extension Customer360Fold {
-    mutating func applyCustomer(_ e: CustomerEvent, _ id: String, _ event: RecordedEvent, _ txn: borrowing LMDBWriteTransaction) throws {
+    mutating func applyCustomer(_ e: CustomerEvent, _ id: String, _ event: ProjectedEvent, _ txn: borrowing LMDBWriteTransaction) throws {
         switch e {
         case .merged(let m): return try merge(id, into: m.survivorId, event, txn)
         case .personalDataErased: return try erase(id, event.position, txn)
@@ -88,7 +88,7 @@ extension Customer360Fold {
     }
 
     /// The duplicate points at its survivor; its commercial facts and its own merged ids move there.
-    private mutating func merge(_ id: String, into survivorId: String, _ event: RecordedEvent, _ txn: borrowing LMDBWriteTransaction) throws
+    private mutating func merge(_ id: String, into survivorId: String, _ event: ProjectedEvent, _ txn: borrowing LMDBWriteTransaction) throws
     {
         var moved = Customer360(customerId: id)
         try modify(id, event.position, txn) { view in

@@ -28,10 +28,9 @@ package struct Customer360Projector: Projector {
     package func fold(_ events: ArraySlice<ProjectedEvent>, into model: ReadModel, _ txn: borrowing LMDBWriteTransaction) throws {
         var fold = Customer360Fold(model: model)
         for projected in events {
-            let event = projected.record
             guard let subject = projected.subject else { continue }
             let decoded = try projected.decoded()
-            try fold.apply(decoded, subject: subject, event, txn)
+            try fold.apply(decoded, subject: subject, projected, txn)
         }
         try fold.flush(txn)
     }
@@ -136,7 +135,7 @@ struct Customer360Fold {
         if view.lastContactAt.map({ $0 < t }) ?? true { view.lastContactAt = t }
     }
 
-    mutating func apply(_ decoded: DomainEvent, subject: String, _ event: RecordedEvent, _ txn: borrowing LMDBWriteTransaction) throws {
+    mutating func apply(_ decoded: DomainEvent, subject: String, _ event: ProjectedEvent, _ txn: borrowing LMDBWriteTransaction) throws {
         switch decoded {
         case .customer(let e): try applyCustomer(e, subject, event, txn)
         case .activity(.logged(let a)):
@@ -171,7 +170,7 @@ struct Customer360Fold {
     }
 
     private mutating func applyOpportunity(
-        _ e: OpportunityEvent, _ subject: String, _ event: RecordedEvent, _ txn: borrowing LMDBWriteTransaction
+        _ e: OpportunityEvent, _ subject: String, _ event: ProjectedEvent, _ txn: borrowing LMDBWriteTransaction
     ) throws {
         let target = try resolve(subject, txn)
         func upsert(_ view: inout Customer360, _ item: Customer360.Opportunity) {
@@ -227,7 +226,7 @@ struct Customer360Fold {
         try setFact("opportunity:" + id, values, txn)
     }
 
-    private mutating func applyCase(_ e: CaseEvent, _ subject: String, _ event: RecordedEvent, _ txn: borrowing LMDBWriteTransaction) throws
+    private mutating func applyCase(_ e: CaseEvent, _ subject: String, _ event: ProjectedEvent, _ txn: borrowing LMDBWriteTransaction) throws
     {
         let target = try resolve(subject, txn)
         func setStatus(_ caseId: String, _ status: String?, priority: String? = nil) throws {
