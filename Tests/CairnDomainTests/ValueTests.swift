@@ -138,7 +138,7 @@ struct ValueTests {
             NSDecimalRound(&rounded, &product, 2, .plain)
             check(rounded)
         }
-        for text in ["0", "-0.00", "100", "0.001", "1.50", "123456789012345678", "999999999999999999.99", "1e30", "-1e-30"] {
+        for text in ["0", "-0.00", "100", "0.001", "1.50", "123456789012345678", "999999999999999999", "1000000000000000000", "999999999999999999.99", "1e30", "-1e-30"] {
             check(try #require(Decimal(string: text, locale: Locale(identifier: "en_US_POSIX"))))
         }
         check(Decimal(string: "1.50")! + Decimal(string: "1.50")!)

@@ -74,7 +74,7 @@ extension Decimal {
     public var plainDescription: String {
         guard !isNaN, exponent > -64, exponent < 64 else { return description }
         let significand = self.significand
-        guard significand < Self.plainLimit else { return description }
+        guard significand <= Self.plainLimit else { return description }
         var mantissa = NSDecimalNumber(decimal: significand).uint64Value
         if mantissa == 0 { return "0" }
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 160) { buffer in
@@ -106,7 +106,10 @@ extension Decimal {
         }
     }
 
-    private static let plainLimit = Decimal(1_000_000_000_000_000_000 as UInt64)
+    /// The largest significand formatted here: 10^18 - 1, whose exponent is 0 like every
+    /// significand's (10^18 itself is stored as 1 × 10^18, and comparing with it aligns
+    /// exponents first, which cost more than the comparison).
+    private static let plainLimit = Decimal(999_999_999_999_999_999 as UInt64)
 }
 
 extension Money: JSONObjectCodable {
