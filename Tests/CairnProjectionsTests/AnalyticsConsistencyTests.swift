@@ -4,18 +4,6 @@ import CairnStore
 import Foundation
 import Testing
 
-/// A seeded generator, so the "random" histories are the same on every run.
-private struct AnalyticsSeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Runs a domain command, ignoring the domain's refusals (a random history asks for some).
 private func attempt(_ body: () async throws -> Void) async throws {
     do { try await body() } catch is Rejection {}
@@ -27,7 +15,7 @@ struct AnalyticsConsistencyTests {
     func pipelineMatchesDomain() async throws {
         try await withTemporaryDirectory { dir in
             try await withAnalyticsDriver(dir) { d in
-                var rng = AnalyticsSeededGenerator(state: 42)
+                var rng = SplitMix64(seed: 42)
                 let owners = ["u_ann", "u_bob", "u_cy"]
                 let currencies = ["EUR", "USD"]
                 for c in 0..<5 { try await d.customer("c\(c)") }
@@ -127,7 +115,7 @@ struct AnalyticsConsistencyTests {
     func serviceDeskMatchesDomain() async throws {
         try await withTemporaryDirectory { dir in
             try await withAnalyticsDriver(dir) { d in
-                var rng = AnalyticsSeededGenerator(state: 7)
+                var rng = SplitMix64(seed: 7)
                 try await d.customer("c1")
                 let agents = ["u_ann", "u_bob"]
                 for step in 0..<500 {
@@ -200,7 +188,7 @@ struct AnalyticsConsistencyTests {
     func campaignsMatchDomain() async throws {
         try await withTemporaryDirectory { dir in
             try await withAnalyticsDriver(dir) { d in
-                var rng = AnalyticsSeededGenerator(state: 99)
+                var rng = SplitMix64(seed: 99)
                 let customers = (0..<25).map { "c\($0)" }
                 for c in customers { try await d.customer(c) }
                 let campaigns = ["k1", "k2", "k3"]
