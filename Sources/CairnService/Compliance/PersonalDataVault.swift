@@ -219,7 +219,7 @@ public final class PersonalDataVault: EventPayloadReader {
         _ record: RecordedEvent, _ cipher: borrowing FieldCipher, context: inout [UInt8], eventKey: (String) throws -> [UInt8]?,
         altered: (String) -> any Error, with body: ((PersonalDataEnvelope.Sealed) throws -> [UInt8]?) throws -> R
     ) throws -> R {
-        // An event's members are sealed under one key id (two in payloads of before 2026-12-06).
+        // The key ids met in this event (one, as a rule): a short list searched beats hashing.
         var keys: [(id: String, key: [UInt8]?)] = []
         let eventId = record.id
         // `body` is handed a function over the other two: neither outlives this call.
@@ -293,6 +293,4 @@ public final class PersonalDataVault: EventPayloadReader {
         context.append(0)
         context += member.utf8
     }
-
-    static func bytes(_ id: UUID) -> [UInt8] { withUnsafeBytes(of: id.uuid) { Array($0) } }
 }
