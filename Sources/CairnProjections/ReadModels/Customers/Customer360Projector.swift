@@ -57,6 +57,10 @@ struct Customer360Fold {
     /// Ids looked up and found not stored, so the model is asked once.
     var absent: Set<String> = []
     var dirty: Set<String> = []
+    /// Facts (`opportunity:<id>`, `case:<id>`) read or set in this batch (nil: none stored);
+    /// an opportunity's events mostly fall in one batch, so each is read and written once.
+    var facts: [String: [String]?] = [:]
+    var dirtyFacts: Set<String> = []
 
     init(model: ReadModel) { self.model = model }
 
@@ -101,6 +105,10 @@ struct Customer360Fold {
     }
 
     func flush(_ txn: borrowing LMDBWriteTransaction) throws {
+        for key in dirtyFacts.sorted() {
+            guard let values = facts[key] ?? nil else { continue }
+            try txn.put(model["facts"], Array(key.utf8), Array(values.joined(separator: "|").utf8))
+        }
         for id in dirty.sorted() {
             let held = views[id]!
             let searchable = held.view.searchable
@@ -116,14 +124,20 @@ struct Customer360Fold {
         }
     }
 
-    func fact(_ key: String, _ txn: borrowing LMDBWriteTransaction) throws -> [String]? {
-        try txn.get(model["facts"], Array(key.utf8)).map {
+    /// A fact as this batch knows it: read once, then kept with the batch's changes.
+    mutating func fact(_ key: String, _ txn: borrowing LMDBWriteTransaction) throws -> [String]? {
+        if let known = facts[key] { return known }
+        let stored = try txn.get(model["facts"], Array(key.utf8)).map {
             String(decoding: $0, as: UTF8.self).split(separator: "|", omittingEmptySubsequences: false).map(String.init)
         }
+        facts[key] = .some(stored)
+        return stored
     }
 
-    func setFact(_ key: String, _ values: [String], _ txn: borrowing LMDBWriteTransaction) throws {
-        try txn.put(model["facts"], Array(key.utf8), Array(values.joined(separator: "|").utf8))
+    /// Sets a fact for the rest of the batch; ``flush(_:)`` writes it.
+    mutating func setFact(_ key: String, _ values: [String]) {
+        facts[key] = .some(values)
+        dirtyFacts.insert(key)
     }
 
     static func micros(_ t: CairnDomain.Timestamp) -> CairnStore.Timestamp {
@@ -187,7 +201,7 @@ struct Customer360Fold {
         }
         switch e {
         case .opened(let o):
-            try setFact("opportunity:" + o.opportunityId, [o.stage.rawValue, o.amount.amount.plainDescription, o.amount.currency], txn)
+            setFact("opportunity:" + o.opportunityId, [o.stage.rawValue, o.amount.amount.plainDescription, o.amount.currency])
             try modify(target, event.position, txn) { view in
                 upsert(
                     &view,
@@ -219,11 +233,11 @@ struct Customer360Fold {
         }
     }
 
-    private func updateFact(_ id: String, stage: String? = nil, amount: Money? = nil, _ txn: borrowing LMDBWriteTransaction) throws {
+    private mutating func updateFact(_ id: String, stage: String? = nil, amount: Money? = nil, _ txn: borrowing LMDBWriteTransaction) throws {
         guard var values = try fact("opportunity:" + id, txn), values.count == 3 else { return }
         if let stage { values[0] = stage }
         if let amount { values[1] = amount.amount.plainDescription; values[2] = amount.currency }
-        try setFact("opportunity:" + id, values, txn)
+        setFact("opportunity:" + id, values)
     }
 
     private mutating func applyCase(_ e: CaseEvent, _ subject: String, _ event: ProjectedEvent, _ txn: borrowing LMDBWriteTransaction) throws
@@ -231,7 +245,7 @@ struct Customer360Fold {
         let target = try resolve(subject, txn)
         func setStatus(_ caseId: String, _ status: String?, priority: String? = nil) throws {
             let known = try fact("case:" + caseId, txn)?.first
-            if let priority { try setFact("case:" + caseId, [priority], txn) }
+            if let priority { setFact("case:" + caseId, [priority]) }
             try modify(target, event.position, txn) { view in
                 let index = view.openCases.firstIndex { $0.caseId == caseId }
                 guard let status else {
@@ -254,7 +268,7 @@ struct Customer360Fold {
         case .messageRecorded(let m):
             try modify(target, event.position, txn) { Self.contact(&$0, m.recordedAt) }
         case .priorityChanged(let c):
-            try setFact("case:" + c.caseId, [c.priority.rawValue], txn)
+            setFact("case:" + c.caseId, [c.priority.rawValue])
             try modify(target, event.position, txn) { view in
                 if let index = view.openCases.firstIndex(where: { $0.caseId == c.caseId }) {
                     view.openCases[index].priority = c.priority.rawValue
