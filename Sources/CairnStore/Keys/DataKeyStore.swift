@@ -178,6 +178,11 @@ public final class DataKeyStore: @unchecked Sendable {
             chains = BoundedCache(limit: limit)
             monthKeys = BoundedCache(limit: limit)
         }
+
+        mutating func removeAll() {
+            chains.removeAll()
+            monthKeys.removeAll()
+        }
     }
 
     private struct Databases {
@@ -239,14 +244,12 @@ public final class DataKeyStore: @unchecked Sendable {
     /// `bench compliance` (about 77,000 keys of known customers) lost 13.3 % to sealing instead
     /// of 10.1 %, within its 15 % target.
     public static let defaultCacheLimit = 8_192
-    private let cacheLimit: Int
 
     /// Opens (creating) the store; refuses a master key other than the one its keys are wrapped
     /// with. `cacheLimit` bounds each of its two key caches (entries).
     public init(directory: String, master: MasterKey, cacheLimit: Int = DataKeyStore.defaultCacheLimit) throws {
         self.directory = directory
-        self.cacheLimit = max(1, cacheLimit)
-        self.caches = Mutex(Caches(limit: self.cacheLimit))
+        self.caches = Mutex(Caches(limit: cacheLimit))
         let parent = (directory as NSString).deletingLastPathComponent
         if !parent.isEmpty { try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) }
         self.lock = try ProcessLock(path: directory + ".lock")
@@ -510,7 +513,7 @@ public final class DataKeyStore: @unchecked Sendable {
                     return rewritten.map(\.0)
                 }
                 if !advanced.isEmpty {
-                    caches.withLock { $0 = Caches(limit: cacheLimit) }
+                    caches.withLock { $0.removeAll() }
                     changes.add(1, ordering: .releasing)
                     try compact()
                 }

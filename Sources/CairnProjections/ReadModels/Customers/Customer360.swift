@@ -269,7 +269,6 @@ extension Customer360 {
         invalidContactPoints = []
     }
 
-    /// The search keys this view is indexed under, by index database name.
     /// The fields a view is found by (see ``Searchable/indexTerms``).
     var searchable: Searchable {
         Searchable(
