@@ -13,12 +13,19 @@ public protocol EventPayloadReader: Sendable {
     /// Runs `body` with a ``source(of:)`` for many records in turn (a page), which a reader
     /// may serve with work shared across them. The function does not outlive `body`.
     func withSources<R>(_ body: (_ source: (RecordedEvent) throws -> PayloadSource) throws -> R) rethrows -> R
+    /// Runs `body` with a ``payload(of:)`` for many records in turn (a page of events served
+    /// to a client), which a reader may serve with work shared across them. The function does
+    /// not outlive `body`.
+    func withPayloads<R>(_ body: (_ payload: (RecordedEvent) throws -> [UInt8]) throws -> R) rethrows -> R
 }
 
 extension EventPayloadReader {
     public func source(of record: RecordedEvent) throws -> PayloadSource { PayloadSource(bytes: try payload(of: record)) }
     public func withSources<R>(_ body: (_ source: (RecordedEvent) throws -> PayloadSource) throws -> R) rethrows -> R {
         try body(source(of:))
+    }
+    public func withPayloads<R>(_ body: (_ payload: (RecordedEvent) throws -> [UInt8]) throws -> R) rethrows -> R {
+        try body(payload(of:))
     }
 }
 

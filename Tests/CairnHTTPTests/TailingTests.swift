@@ -190,3 +190,58 @@ struct ResumeHeaderTests {
         }
     }
 }
+
+@Suite("Events on the wire")
+struct WireFormatTests {
+    @Test("Pages, NDJSON lines and stream reads carry the same CloudEvents, in canonical JSON, personal data opened")
+    func cloudEvents() async throws {
+        try await withServer { server in
+            try await server.command("/v1/customers", registerAda)
+            try await server.command("/v1/customers/c1/tags", #"{"tag":"vip"}"#)
+            let page = try await server.request(.GET, "/v1/events?from=1", role: .consumer)
+            #expect(page.status == 200)
+            // Canonical: keys sorted by their bytes, no whitespace — what JSONValue writes.
+            #expect(try JSONValue.parse(page.body).serializedBytes == page.body)
+            let events = page.json["events"]?.array ?? []
+            #expect(events.count == 2)
+            #expect(page.json["head"]?.int == 2)
+            for (index, event) in events.enumerated() {
+                #expect(event["specversion"]?.string == "1.0")
+                #expect(event["source"]?.string == "cairn")
+                #expect(event["datacontenttype"]?.string == "application/json")
+                #expect(event["position"]?.int == index + 1)
+                #expect(event["stream"]?.string == "customer-c1")
+                #expect(event["streamversion"]?.int == index + 1)
+                #expect(event["schemaversion"]?.int == 1)
+                #expect(event["subject"]?.string == "c1")
+                #expect(event["actor"]?.string == "admin-key")
+                #expect(event["correlationid"]?.string != nil && event["causationid"]?.string != nil)
+                let type = try #require(event["type"]?.string)
+                #expect(event["dataschema"]?.string == "https://cairn.dev/schemas/events/\(type).v1.schema.json")
+                let id = try #require(event["id"]?.string)
+                #expect(UUID(uuidString: id)?.uuidString.lowercased() == id)
+                let time = try #require(event["time"]?.string)
+                #expect(Timestamp(rfc3339: time)?.rfc3339 == time)
+            }
+            #expect(events.first?["data"]?["personName"]?["given"]?.string == "Ada")
+
+            // NDJSON: the same events, `data` spliced last.
+            let ndjson = try await server.request(.GET, "/v1/events?from=1", role: .consumer, headers: [("Accept", "application/x-ndjson")])
+            let lines = ndjson.text.split(separator: "\n").map(String.init)
+            #expect(lines.count == 2)
+            for (line, event) in zip(lines, events) {
+                #expect(try JSONValue.parse(Array(line.utf8)) == event)
+                let data = try #require(line.range(of: #","data":"#))
+                #expect(line[..<data.lowerBound].hasSuffix(#""type":"\#(event["type"]?.string ?? "")""#))
+            }
+
+            // A stream read: the same events, and its own members in key order.
+            let stream = try await server.request(.GET, "/v1/streams/customer-c1?limit=1", role: .consumer)
+            #expect(try JSONValue.parse(stream.body).serializedBytes == stream.body)
+            #expect(stream.json["events"]?.array == [events[0]])
+            #expect(stream.json["next"]?.int == 2)
+            #expect(stream.json["stream"]?.string == "customer-c1")
+            #expect(stream.json["version"]?.int == 2)
+        }
+    }
+}

@@ -31,7 +31,8 @@ public enum JSONValue: Sendable, Hashable {
     /// The serialized form as a string (for diagnostics and tests).
     public var serializedString: String { String(decoding: serializedBytes, as: UTF8.self) }
 
-    private func write(to out: inout [UInt8]) {
+    /// Appends the serialized form to `out`.
+    package func write(to out: inout [UInt8]) {
         switch self {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
@@ -56,7 +57,7 @@ public enum JSONValue: Sendable, Hashable {
         }
     }
 
-    static func format(_ n: Double) -> String {
+    package static func format(_ n: Double) -> String {
         if n == n.rounded(), abs(n) < 9_007_199_254_740_992 {
             return String(Int64(n))
         }
@@ -76,13 +77,13 @@ public enum JSONValue: Sendable, Hashable {
     }
 
     /// `s` as a JSON string: runs that need no escaping are copied whole.
-    static func writeString(_ s: String, to out: inout [UInt8]) {
+    package static func writeString(_ s: String, to out: inout [UInt8]) {
         var s = s
         s.withUTF8 { writeString(utf8: $0, to: &out) }
     }
 
     /// The UTF-8 text `utf8` as a JSON string, written as ``writeString(_:to:)`` writes it.
-    static func writeString(utf8: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+    package static func writeString(utf8: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         var clean = 0
         for i in 0..<utf8.count {

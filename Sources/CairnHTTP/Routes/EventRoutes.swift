@@ -81,22 +81,29 @@ enum EventRoutes {
         if accept.contains("application/x-ndjson") {
             var out: [UInt8] = []
             do {
-                for event in page.events {
-                    out += try CloudEvent.bytes(event, vault)
-                    out.append(0x0A)
+                try vault.withPayloads { opened in
+                    for event in page.events {
+                        out += try CloudEvent.bytes(event, opened)
+                        out.append(0x0A)
+                    }
                 }
             } catch { throw env.internalError("opening events", error) }
             return Response(
                 status: .ok, headers: [.contentType: "application/x-ndjson", nextPosition: String(page.next)],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: out)))
         }
-        let events: [JSONValue]
-        do { events = try page.events.map { try CloudEvent.json($0, vault) } } catch { throw env.internalError("opening events", error) }
-        return Response.json(
-            .object([
-                "events": .array(events), "next": .number(Double(page.next)),
-                "head": .number(Double(env.log.committedThrough)),
-            ]), headers: [nextPosition: String(page.next)])
+        // `{"events":[…],"head":…,"next":…}`, written as JSONValue writes an object: keys sorted.
+        var out = Array(#"{"events":["#.utf8)
+        do {
+            try vault.withPayloads { opened in
+                for (index, event) in page.events.enumerated() {
+                    if index > 0 { out.append(UInt8(ascii: ",")) }
+                    try CloudEvent.writeJSON(event, opened, to: &out)
+                }
+            }
+        } catch { throw env.internalError("opening events", error) }
+        out += #"],"head":\#(env.log.committedThrough),"next":\#(page.next)}"#.utf8
+        return Response.json(bytes: out, headers: [nextPosition: String(page.next)])
     }
 
     @Sendable static func stream(_ request: Request, _ context: CairnRequestContext, _ env: HTTPEnvironment) async throws -> Response {
@@ -151,7 +158,7 @@ enum EventRoutes {
                         do {
                             for try await event in subscription {
                                 metrics.delivered(event)
-                                guard await queue.push(try CloudEvent.sseFrame(event, vault)) else { break }
+                                guard await queue.push(try CloudEvent.sseFrame(event, vault.payload(of:))) else { break }
                             }
                         } catch {
                             logger.error("an event stream stopped reading the log", metadata: ["error": "\(error)"])
@@ -257,18 +264,27 @@ enum EventRoutes {
             throw Problem.invalidParameter("stream", error.message)
         } catch { throw env.internalError("reading a stream", error) }
         guard version > 0 else { throw Problem.notFound("Stream \(stream)") }
-        let opened: [JSONValue]
-        do { opened = try events.map { try CloudEvent.json($0, env.service.vault) } } catch {
-            throw env.internalError("opening events", error)
-        }
-        var object: [String: JSONValue] = ["stream": .string(stream), "version": .number(Double(version)), "events": .array(opened)]
+        // `{"events":[…],"next":…,"stream":…,"version":…}`: keys sorted, as JSONValue writes them.
+        var out = Array(#"{"events":["#.utf8)
+        do {
+            try env.service.vault.withPayloads { opened in
+                for (index, event) in events.enumerated() {
+                    if index > 0 { out.append(UInt8(ascii: ",")) }
+                    try CloudEvent.writeJSON(event, opened, to: &out)
+                }
+            }
+        } catch { throw env.internalError("opening events", error) }
+        out += "]".utf8
         if let last = events.last {
             let next =
                 backwards
                 ? (last.streamVersion > 1 ? last.streamVersion - 1 : nil) : (last.streamVersion < version ? last.streamVersion + 1 : nil)
-            if let next { object["next"] = .number(Double(next)) }
+            if let next { out += #","next":\#(next)"#.utf8 }
         }
-        return Response.json(.object(object), headers: [.eTag: "\"\(version)\""])
+        out += #","stream":"#.utf8
+        JSONValue.writeString(stream, to: &out)
+        out += #","version":\#(version)}"#.utf8
+        return Response.json(bytes: out, headers: [.eTag: "\"\(version)\""])
     }
 }
 

@@ -163,11 +163,28 @@ public final class PersonalDataVault: EventPayloadReader {
     /// The payload with its personal data opened (or shown erased).
     public func payload(of record: RecordedEvent) throws -> [UInt8] {
         guard PersonalDataEnvelope.hasSealedMembers(record.payload) else { return record.payload }
+        var context: [UInt8] = []
+        return try payload(of: record, FieldCipher(), &context)
+    }
+
+    /// Runs `body` with a ``payload(of:)`` that keeps one cipher and one context buffer
+    /// across the records it is given (a page of events for a client), as ``withSources(_:)``
+    /// does for the projections.
+    public func withPayloads<R>(_ body: (_ payload: (RecordedEvent) throws -> [UInt8]) throws -> R) rethrows -> R {
         let cipher = FieldCipher()
-        return try Self.open(record, cipher) { keyId in
+        var context: [UInt8] = []
+        return try body { record in try payload(of: record, cipher, &context) }
+    }
+
+    private func payload(of record: RecordedEvent, _ cipher: borrowing FieldCipher, _ context: inout [UInt8]) throws -> [UInt8] {
+        let payload = record.payload
+        guard PersonalDataEnvelope.hasSealedMembers(payload) else { return payload }
+        return try Self.opening(record, cipher, context: &context) { keyId in
             try eventKey(keyText: keyId, eventId: record.id, cipher)
         } altered: { member in
             Self.altered(member, record)
+        } with: { open in
+            try PersonalDataEnvelope.reveal(payload: payload, open)
         }
     }
 

@@ -17,20 +17,60 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     /// RFC 3339 in UTC with microseconds, e.g. `2026-11-23T05:13:14.123456Z`.
     public var description: String { rfc3339 }
 
-    public var rfc3339: String {
+    public var rfc3339: String { String(decoding: rfc3339Bytes, as: UTF8.self) }
+
+    /// `yyyy-mm-ddThh:mm:ss.ffffffZ` in UTC, as UTF-8.
+    package var rfc3339Bytes: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(27)
+        appendRFC3339(to: &out)
+        return out
+    }
+
+    /// Appends ``rfc3339`` to `out`, digit by digit: event streams write one or two per event.
+    package func appendRFC3339(to out: inout [UInt8]) {
         let seconds = microsecondsSinceEpoch >= 0 ? microsecondsSinceEpoch / 1_000_000 : (microsecondsSinceEpoch - 999_999) / 1_000_000
         let micros = microsecondsSinceEpoch - seconds * 1_000_000
         var time = time_t(seconds)
         var parts = tm()
         gmtime_r(&time, &parts)
-        func pad(_ v: Int32, _ width: Int) -> String {
-            let s = String(v)
-            return String(repeating: "0", count: Swift.max(0, width - s.count)) + s
+        func pad(_ v: Int64, _ width: Int) {
+            guard v >= 0 else {
+                // Never for a time this side of year 0; written as the text form always was.
+                let s = String(v)
+                out += repeatElement(UInt8(ascii: "0"), count: Swift.max(0, width - s.utf8.count))
+                out += s.utf8
+                return
+            }
+            var digits = 1
+            var rest = v / 10
+            while rest > 0 {
+                digits += 1
+                rest /= 10
+            }
+            out += repeatElement(UInt8(ascii: "0"), count: Swift.max(0, width - digits))
+            let start = out.count
+            out += repeatElement(UInt8(ascii: "0"), count: digits)
+            var value = v
+            for i in stride(from: start + digits - 1, through: start, by: -1) {
+                out[i] = UInt8(ascii: "0") + UInt8(value % 10)
+                value /= 10
+            }
         }
-        let frac = String(micros)
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))."
-            + String(repeating: "0", count: 6 - frac.count) + frac + "Z"
+        pad(Int64(parts.tm_year) + 1900, 4)
+        out.append(UInt8(ascii: "-"))
+        pad(Int64(parts.tm_mon) + 1, 2)
+        out.append(UInt8(ascii: "-"))
+        pad(Int64(parts.tm_mday), 2)
+        out.append(UInt8(ascii: "T"))
+        pad(Int64(parts.tm_hour), 2)
+        out.append(UInt8(ascii: ":"))
+        pad(Int64(parts.tm_min), 2)
+        out.append(UInt8(ascii: ":"))
+        pad(Int64(parts.tm_sec), 2)
+        out.append(UInt8(ascii: "."))
+        pad(micros, 6)
+        out.append(UInt8(ascii: "Z"))
     }
 
     /// Parses RFC 3339: `2026-11-23T05:13:14Z`, with optional fractional seconds (kept to the
