@@ -57,7 +57,7 @@ public enum JSONValue: Sendable, Hashable {
         }
     }
 
-    package static func format(_ n: Double) -> String {
+    static func format(_ n: Double) -> String {
         if n == n.rounded(), abs(n) < 9_007_199_254_740_992 {
             return String(Int64(n))
         }

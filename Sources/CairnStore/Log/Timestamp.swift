@@ -17,14 +17,11 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     /// RFC 3339 in UTC with microseconds, e.g. `2026-11-23T05:13:14.123456Z`.
     public var description: String { rfc3339 }
 
-    public var rfc3339: String { String(decoding: rfc3339Bytes, as: UTF8.self) }
-
-    /// `yyyy-mm-ddThh:mm:ss.ffffffZ` in UTC, as UTF-8.
-    package var rfc3339Bytes: [UInt8] {
+    public var rfc3339: String {
         var out: [UInt8] = []
         out.reserveCapacity(27)
         appendRFC3339(to: &out)
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Appends ``rfc3339`` to `out`, digit by digit: event streams write one or two per event.
