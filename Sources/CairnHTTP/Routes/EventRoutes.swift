@@ -93,16 +93,9 @@ enum EventRoutes {
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: out)))
         }
         // `{"events":[…],"head":…,"next":…}`, written as JSONValue writes an object: keys sorted.
-        var out = Array(#"{"events":["#.utf8)
-        do {
-            try vault.withPayloads { opened in
-                for (index, event) in page.events.enumerated() {
-                    if index > 0 { out.append(UInt8(ascii: ",")) }
-                    try CloudEvent.writeJSON(event, opened, to: &out)
-                }
-            }
-        } catch { throw env.internalError("opening events", error) }
-        out += #"],"head":\#(env.log.committedThrough),"next":\#(page.next)}"#.utf8
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        do { try CloudEvent.writeJSONList(page.events, vault, to: &out) } catch { throw env.internalError("opening events", error) }
+        out += #","head":\#(env.log.committedThrough),"next":\#(page.next)}"#.utf8
         return Response.json(bytes: out, headers: [nextPosition: String(page.next)])
     }
 
@@ -265,16 +258,10 @@ enum EventRoutes {
         } catch { throw env.internalError("reading a stream", error) }
         guard version > 0 else { throw Problem.notFound("Stream \(stream)") }
         // `{"events":[…],"next":…,"stream":…,"version":…}`: keys sorted, as JSONValue writes them.
-        var out = Array(#"{"events":["#.utf8)
-        do {
-            try env.service.vault.withPayloads { opened in
-                for (index, event) in events.enumerated() {
-                    if index > 0 { out.append(UInt8(ascii: ",")) }
-                    try CloudEvent.writeJSON(event, opened, to: &out)
-                }
-            }
-        } catch { throw env.internalError("opening events", error) }
-        out += "]".utf8
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        do { try CloudEvent.writeJSONList(events, env.service.vault, to: &out) } catch {
+            throw env.internalError("opening events", error)
+        }
         if let last = events.last {
             let next =
                 backwards

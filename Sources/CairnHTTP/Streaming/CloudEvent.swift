@@ -14,10 +14,23 @@ import HTTPTypes
 enum CloudEvent {
     /// The event in canonical JSON (keys sorted, `data` parsed and written again), appended to
     /// `out`: the form of JSON pages.
-    static func writeJSON(_ event: RecordedEvent, _ opened: (RecordedEvent) throws -> [UInt8], to out: inout [UInt8]) throws {
+    private static func writeJSON(_ event: RecordedEvent, _ opened: (RecordedEvent) throws -> [UInt8], to out: inout [UInt8]) throws {
         let payload = try opened(event)
         let data = (try? JSONValue.parse(payload)) ?? .string(String(decoding: payload, as: UTF8.self))
         write(event, to: &out, dataLast: false) { data.write(to: &$0) }
+    }
+
+    /// `"events":[…]` — each event in canonical JSON (see `writeJSON`), their sealed members
+    /// opened page-wise — appended to `out`: the member JSON pages and stream reads begin with.
+    static func writeJSONList(_ events: [RecordedEvent], _ payloads: any EventPayloadReader, to out: inout [UInt8]) throws {
+        out += #""events":["#.utf8
+        try payloads.withPayloads { opened in
+            for (index, event) in events.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                try writeJSON(event, opened, to: &out)
+            }
+        }
+        out.append(UInt8(ascii: "]"))
     }
 
     /// The serialized event, with the payload spliced in as `data` unparsed, after the

@@ -164,7 +164,7 @@ public final class PersonalDataVault: EventPayloadReader {
     public func payload(of record: RecordedEvent) throws -> [UInt8] {
         guard PersonalDataEnvelope.hasSealedMembers(record.payload) else { return record.payload }
         var context: [UInt8] = []
-        return try payload(of: record, FieldCipher(), &context)
+        return try opened(record, FieldCipher(), &context)
     }
 
     /// Runs `body` with a ``payload(of:)`` that keeps one cipher and one context buffer
@@ -173,18 +173,17 @@ public final class PersonalDataVault: EventPayloadReader {
     public func withPayloads<R>(_ body: (_ payload: (RecordedEvent) throws -> [UInt8]) throws -> R) rethrows -> R {
         let cipher = FieldCipher()
         var context: [UInt8] = []
-        return try body { record in try payload(of: record, cipher, &context) }
+        return try body { record in
+            PersonalDataEnvelope.hasSealedMembers(record.payload) ? try opened(record, cipher, &context) : record.payload
+        }
     }
 
-    private func payload(of record: RecordedEvent, _ cipher: borrowing FieldCipher, _ context: inout [UInt8]) throws -> [UInt8] {
-        let payload = record.payload
-        guard PersonalDataEnvelope.hasSealedMembers(payload) else { return payload }
-        return try Self.opening(record, cipher, context: &context) { keyId in
+    /// A payload with sealed members, opened.
+    private func opened(_ record: RecordedEvent, _ cipher: borrowing FieldCipher, _ context: inout [UInt8]) throws -> [UInt8] {
+        try Self.open(record, cipher, context: &context) { keyId in
             try eventKey(keyText: keyId, eventId: record.id, cipher)
         } altered: { member in
             Self.altered(member, record)
-        } with: { open in
-            try PersonalDataEnvelope.reveal(payload: payload, open)
         }
     }
 
@@ -225,7 +224,15 @@ public final class PersonalDataVault: EventPayloadReader {
         altered: (String) -> any Error
     ) throws -> [UInt8] {
         var context: [UInt8] = []
-        return try opening(record, cipher, context: &context, eventKey: eventKey, altered: altered) { open in
+        return try open(record, cipher, context: &context, eventKey: eventKey, altered: altered)
+    }
+
+    /// The same, each member's context built in `context` (reused across the records of a page).
+    private static func open(
+        _ record: RecordedEvent, _ cipher: borrowing FieldCipher, context: inout [UInt8], eventKey: (String) throws -> [UInt8]?,
+        altered: (String) -> any Error
+    ) throws -> [UInt8] {
+        try opening(record, cipher, context: &context, eventKey: eventKey, altered: altered) { open in
             try PersonalDataEnvelope.reveal(payload: record.payload, open)
         }
     }

@@ -31,6 +31,7 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         var time = time_t(seconds)
         var parts = tm()
         gmtime_r(&time, &parts)
+        /// `v` in decimal, zeros in front up to `width` digits.
         func pad(_ v: Int64, _ width: Int) {
             guard v >= 0 else {
                 // Never for a time this side of year 0; written as the text form always was.
@@ -39,20 +40,14 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
                 out += s.utf8
                 return
             }
-            var digits = 1
-            var rest = v / 10
-            while rest > 0 {
-                digits += 1
-                rest /= 10
-            }
-            out += repeatElement(UInt8(ascii: "0"), count: Swift.max(0, width - digits))
             let start = out.count
-            out += repeatElement(UInt8(ascii: "0"), count: digits)
-            var value = v
-            for i in stride(from: start + digits - 1, through: start, by: -1) {
-                out[i] = UInt8(ascii: "0") + UInt8(value % 10)
-                value /= 10
-            }
+            var rest = v
+            repeat {
+                out.append(UInt8(ascii: "0") + UInt8(rest % 10))
+                rest /= 10
+            } while rest > 0
+            while out.count - start < width { out.append(UInt8(ascii: "0")) }
+            out[start...].reverse()
         }
         pad(Int64(parts.tm_year) + 1900, 4)
         out.append(UInt8(ascii: "-"))
